@@ -1,0 +1,129 @@
+"""The application factory: the only place that knows every concrete class."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from app import config, services
+from app.clock import Clock, SystemClock
+from app.crypto import KeyRing
+from app.events.memory import MemoryBus
+from app.providers import REGISTRY
+from app.providers.base import Defaults, Provider, SettingsError
+from app.store.sql import SqlStore
+from app.web.runtime import EXTENSION, Runtime
+
+log = logging.getLogger("app")
+
+
+def create_app(
+    settings: config.Settings | dict[str, Any] | None = None, clock: Clock | None = None
+) -> Flask:
+    """Build the app from settings (loaded from file and environment when not given)."""
+    if not isinstance(settings, config.Settings):
+        settings = config.load(overrides=settings)
+    _configure_logging()
+    app = Flask(__name__, template_folder="../templates", static_folder="../static")
+    app.config["MAX_CONTENT_LENGTH"] = settings.server.max_body_bytes
+    app.config["SECRET_KEY"] = settings.server.secret_key
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json.compact = False  # type: ignore[attr-defined]
+    store = SqlStore(settings.database.url)
+    if settings.database.auto_create:
+        store.create_schema()
+    ctx = services.Context(
+        store=store,
+        bus=MemoryBus(),
+        clock=clock or SystemClock(),
+        keys=KeyRing(settings.secret_keys),
+        policy=policy(settings),
+    )
+    app.extensions[EXTENSION] = Runtime(settings, ctx, build_providers(settings))
+    _register(app)
+    if settings.development:
+        _development_banner(settings, ctx)
+    return app
+
+
+def policy(settings: config.Settings) -> services.Policy:
+    """Return the challenge policy the settings describe."""
+    c = settings.codes
+    return services.Policy(
+        code_format=settings.code_format,
+        numbers={n.number: n.provider for n in settings.numbers},
+        ttl=c.ttl,
+        min_ttl=c.min_ttl,
+        max_ttl=c.max_ttl,
+        max_attempts=c.max_attempts,
+        default_region=settings.phones.default_region,
+        allowed_types=tuple(settings.phones.allowed_types),
+        operator_name=settings.server.name,
+    )
+
+
+def build_providers(settings: config.Settings) -> dict[str, Provider]:
+    """Build every provider with a settings section, or raise ConfigError naming the problem."""
+    defaults = Defaults(
+        public_url=settings.server.public_url,
+        default_region=settings.phones.default_region,
+        numbers={n.number: n.provider for n in settings.numbers},
+    )
+    built: dict[str, Provider] = {}
+    for name, section in settings.providers.items():
+        if section.get("enabled", True) is False:
+            continue
+        factory = REGISTRY.get(name)
+        if factory is None:
+            raise config.ConfigError(f"providers.{name}: unknown provider; known: {sorted(REGISTRY)}")
+        try:
+            built[name] = factory(section, defaults)
+        except SettingsError as exc:
+            raise config.ConfigError(str(exc)) from None
+    for number in settings.numbers:
+        if number.provider not in built:
+            raise config.ConfigError(
+                f"numbers: {number.number} names provider {number.provider!r}, "
+                f"which has no [providers.{number.provider}] section"
+            )
+    return built
+
+
+def _register(app: Flask) -> None:
+    from app.web import api, errors, webhooks
+
+    errors.register(app)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(webhooks.bp)
+
+
+def _configure_logging() -> None:
+    root = logging.getLogger()
+    if not root.handlers:
+        level = os.environ.get("REVERSE_OTP_LOG_LEVEL", "INFO").upper()
+        logging.basicConfig(
+            level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+        )
+
+
+def _development_banner(settings: config.Settings, ctx: services.Context) -> None:
+    """Warn loudly, and make the first API key once (the first process to start wins)."""
+    log.warning(
+        "DEVELOPMENT MODE: generated secret, SQLite and the SMS simulator; not for production"
+    )
+    key_file = Path(settings.server.instance_path) / "api_key"
+    try:
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    key = services.create_api_key(ctx, "development")
+    with os.fdopen(fd, "w") as out:
+        out.write(key + "\n")
+    print(  # noqa: T201 - shown once, on purpose
+        f"\n  Development API key (saved in {key_file}):\n\n    {key}\n", file=sys.stderr
+    )

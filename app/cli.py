@@ -1,0 +1,117 @@
+"""The `reverse-otp` command line."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sys
+from typing import Any
+
+import click
+import requests
+
+from app import config
+
+
+def _settings() -> config.Settings:
+    try:
+        return config.load()
+    except config.ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _ctx() -> Any:
+    from app import create_app
+    from app.web.runtime import EXTENSION
+
+    try:
+        return create_app(_settings()).extensions[EXTENSION]
+    except config.ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.group()
+def main() -> None:
+    """Reverse OTP phone verification server."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int)
+@click.option("--dev", is_flag=True, help="Flask's development server with the reloader.")
+def serve(host: str, port: int, workers: int, dev: bool) -> None:
+    """Run the server (gunicorn)."""
+    from app import create_app
+    from app.web.runtime import EXTENSION
+
+    settings = _settings()
+    try:
+        app = create_app(settings)  # in this process: refuse bad settings before forking
+    except config.ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    if dev:
+        app.run(host=host, port=port, debug=True, use_reloader=True)
+        return
+    app.extensions[EXTENSION].ctx.store.dispose()
+    from app.serve import run
+
+    run(lambda: create_app(settings), host, port, workers)
+
+
+@main.command("init-db")
+def init_db() -> None:
+    """Create the database tables."""
+    rt = _ctx()
+    rt.ctx.store.create_schema()
+    click.echo("database ready")
+
+
+@main.command("create-api-key")
+@click.option("--name", default="default", show_default=True, help="What the key is for.")
+def create_api_key(name: str) -> None:
+    """Create an API key and print it (it is shown only once)."""
+    from app import services
+
+    click.echo(services.create_api_key(_ctx().ctx, name))
+
+
+@main.command("simulate-sms")
+@click.option("--from", "sender", required=True, help="Sender number (E.164).")
+@click.option("--text", required=True, help="SMS text.")
+@click.option("--to", "to", default=None, help="Virtual number; default the first simulator number.")
+@click.option("--url", default=None, help="Server base URL; default server.public_url.")
+def simulate_sms(sender: str, text: str, to: str | None, url: str | None) -> None:
+    """Sign an SMS and post it to the running server's simulator webhook."""
+    from app.providers.simulator import HEADER, sign
+
+    settings = _settings()
+    section = settings.providers.get("simulator")
+    if not section or not section.get("secret"):
+        raise click.ClickException("the simulator is not enabled: set [providers.simulator] secret")
+    if to is None:
+        mine = [n.number for n in settings.numbers if n.provider == "simulator"]
+        if not mine:
+            raise click.ClickException("no [[numbers]] entry uses the simulator; pass --to")
+        to = mine[0]
+    payload = {"from": sender, "to": to, "text": text, "id": "sim-" + secrets.token_hex(8)}
+    body = json.dumps(payload).encode()
+    target = (url or settings.server.public_url).rstrip("/") + "/webhooks/simulator"
+    headers = {"Content-Type": "application/json", HEADER: sign(section["secret"], body)}
+    try:
+        response = requests.post(target, data=body, headers=headers, timeout=10)
+    except requests.RequestException as exc:
+        raise click.ClickException(f"cannot reach {target}: {exc}") from None
+    click.echo(f"{response.status_code} {response.text.strip()}")
+    if response.status_code >= 400:
+        sys.exit(1)
+
+
+@main.command()
+def providers() -> None:
+    """List the provider adapters, marking the enabled ones."""
+    from app.providers import REGISTRY
+
+    enabled = _settings().providers
+    for name in sorted(REGISTRY):
+        click.echo(f"{name}{'  (enabled)' if name in enabled else ''}")

@@ -1,0 +1,246 @@
+"""The one settings schema: every key has a type, a default and a line of help.
+
+Settings come from a TOML file (path in REVERSE_OTP_CONFIG, else ./config.toml when present),
+then environment variables override single keys: REVERSE_OTP_<SECTION>__<KEY>, for example
+REVERSE_OTP_DATABASE__URL or REVERSE_OTP_PROVIDERS__TWILIO__AUTH_TOKEN. Values are read as
+TOML values when they parse ("6", "true", '["a", "b"]'), else as plain strings.
+
+With no file at all the server runs in development mode: SQLite under instance/, a generated
+secret kept in instance/, the SMS simulator and one demo number.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from app.domain import codes, phone
+
+ENV_PREFIX = "REVERSE_OTP_"
+DEMO_NUMBER = "+15017122661"
+
+
+class ConfigError(Exception):
+    """Settings cannot be used; the message names the key and what to set."""
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Server(Section):
+    mode: Literal["development", "production"] = Field(
+        "production", description="development turns on the simulator, demo pages and defaults"
+    )
+    public_url: str = Field(
+        "http://127.0.0.1:8000",
+        description="URL the outside world uses to reach this server (links, webhook signatures)",
+    )
+    secret_key: str = Field("", description="server secret (>= 32 chars): hashes codes, signs tokens")
+    old_secret_keys: list[str] = Field(
+        default_factory=list, description="retired secrets still accepted for pending challenges"
+    )
+    name: str = Field("reverse-otp", description="operator name shown on pages and in the SMS")
+    instance_path: str = Field("instance", description="folder for development files")
+    max_body_bytes: int = Field(64 * 1024, ge=1024, description="largest request body accepted")
+
+    @field_validator("public_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("public_url must start with http:// or https://")
+        return value.rstrip("/")
+
+
+class Database(Section):
+    url: str = Field("", description="SQLAlchemy URL; default sqlite file under instance/")
+    auto_create: bool = Field(True, description="create missing tables at start-up")
+
+
+class Api(Section):
+    keys: list[str] = Field(default_factory=list, description="API keys accepted as Bearer tokens")
+
+
+class Codes(Section):
+    length: int = Field(6, ge=4, le=32, description="characters in a code")
+    alphabet: str = Field(codes.CROCKFORD, description="characters codes are drawn from")
+    template: str = Field("VERIFY {code}", description="SMS text; {code} and {name} are filled in")
+    ttl: int = Field(600, ge=30, description="default challenge lifetime, seconds")
+    min_ttl: int = Field(60, ge=10, description="shortest lifetime a request may ask for")
+    max_ttl: int = Field(600, ge=30, le=3600, description="longest lifetime a request may ask for")
+    max_attempts: int = Field(5, ge=1, le=100, description="failed attempts before a challenge fails")
+
+    @field_validator("alphabet")
+    @classmethod
+    def _check_alphabet(cls, value: str) -> str:
+        codes.check_alphabet(value)
+        return value
+
+
+class Phones(Section):
+    default_region: str | None = Field(None, description="ISO region for national-format input")
+    allowed_types: list[str] = Field(
+        default_factory=lambda: list(phone.DEFAULT_ALLOWED_TYPES),
+        description="number types accepted as expected phones (premium_rate, shared_cost off)",
+    )
+
+    @field_validator("allowed_types")
+    @classmethod
+    def _known_types(cls, value: list[str]) -> list[str]:
+        unknown = sorted(set(value) - set(phone.NUMBER_TYPES))
+        if unknown:
+            raise ValueError(f"unknown number types {unknown}; known: {sorted(phone.NUMBER_TYPES)}")
+        return value
+
+
+class Number(Section):
+    number: str = Field(description="virtual number in E.164")
+    provider: str = Field(description="provider that delivers this number's SMS")
+
+    @field_validator("number")
+    @classmethod
+    def _e164(cls, value: str) -> str:
+        return phone.parse(value)
+
+
+class Events(Section):
+    backend: Literal["memory", "redis"] = Field("memory", description="event bus implementation")
+    redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis URL for backend=redis")
+
+
+class Settings(Section):
+    server: Server = Field(default_factory=Server)
+    database: Database = Field(default_factory=Database)
+    api: Api = Field(default_factory=Api)
+    codes: Codes = Field(default_factory=Codes)
+    phones: Phones = Field(default_factory=Phones)
+    numbers: list[Number] = Field(default_factory=list)
+    providers: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    events: Events = Field(default_factory=Events)
+
+    @property
+    def development(self) -> bool:
+        return self.server.mode == "development"
+
+    @property
+    def code_format(self) -> codes.CodeFormat:
+        return codes.CodeFormat(self.codes.length, self.codes.alphabet, self.codes.template)
+
+    @property
+    def secret_keys(self) -> list[bytes]:
+        return [k.encode() for k in [self.server.secret_key, *self.server.old_secret_keys]]
+
+
+def load(overrides: dict[str, Any] | None = None, environ: dict[str, str] | None = None) -> Settings:
+    """Read settings from the file, the environment and `overrides`, in rising priority."""
+    env = dict(os.environ if environ is None else environ)
+    raw, from_file = _read_file(env)
+    _merge(raw, _from_environ(env))
+    _merge(raw, overrides or {})
+    if not from_file:
+        raw.setdefault("server", {}).setdefault("mode", "development")
+    try:
+        settings = Settings.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_explain(exc)) from None
+    return _with_defaults(settings) if settings.development else _checked(settings)
+
+
+def _read_file(env: dict[str, str]) -> tuple[dict[str, Any], bool]:
+    named = env.get(ENV_PREFIX + "CONFIG")
+    path = Path(named) if named else Path("config.toml")
+    if not path.is_file():
+        if named:
+            raise ConfigError(f"{ENV_PREFIX}CONFIG names {path}, which is not a file")
+        return {}, False
+    try:
+        return tomllib.loads(path.read_text()), True
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+
+
+def _from_environ(env: dict[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, value in env.items():
+        if not name.startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        path = name[len(ENV_PREFIX) :].lower().split("__")
+        node = out
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = _env_value(value)
+    return out
+
+
+def _env_value(value: str) -> Any:
+    try:
+        return tomllib.loads(f"v = {value}")["v"]
+    except tomllib.TOMLDecodeError:
+        return value
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> None:
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        else:
+            base[key] = value
+
+
+def _explain(exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors():
+        where = ".".join(str(p) for p in error["loc"]) or "settings"
+        lines.append(f"{where}: {error['msg']}")
+    return "invalid settings: " + "; ".join(lines)
+
+
+def _with_defaults(settings: Settings) -> Settings:
+    """Fill what development mode generates: database, secret, simulator, demo number."""
+    instance = Path(settings.server.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    server = settings.server
+    if not server.secret_key:
+        server = server.model_copy(update={"secret_key": _instance_secret(instance / "secret_key")})
+    database = settings.database
+    if not database.url:
+        database = database.model_copy(
+            update={"url": f"sqlite:///{(instance / 'reverse-otp.db').resolve()}"}
+        )
+    providers = dict(settings.providers)
+    providers.setdefault("simulator", {"secret": _derived(server.secret_key, "simulator")})
+    numbers = settings.numbers or [Number(number=DEMO_NUMBER, provider="simulator")]
+    return settings.model_copy(
+        update={"server": server, "database": database, "providers": providers, "numbers": numbers}
+    )
+
+
+def _checked(settings: Settings) -> Settings:
+    if len(settings.server.secret_key) < 32:
+        raise ConfigError("server.secret_key: set a random secret of at least 32 characters")
+    if not settings.database.url:
+        raise ConfigError("database.url: set the database URL (sqlite:///... or postgresql+psycopg://...)")
+    if not settings.numbers:
+        raise ConfigError("numbers: list at least one [[numbers]] entry with number and provider")
+    return settings
+
+
+def _instance_secret(path: Path) -> str:
+    if path.is_file():
+        return path.read_text().strip()
+    value = secrets.token_urlsafe(48)
+    path.touch(mode=0o600)
+    path.write_text(value + "\n")
+    return value
+
+
+def _derived(secret: str, purpose: str) -> str:
+    import hashlib
+    import hmac
+
+    return hmac.new(secret.encode(), purpose.encode(), hashlib.sha256).hexdigest()

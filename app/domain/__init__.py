@@ -1,0 +1,1 @@
+"""The pure core: no web framework, database, HTTP client or cache in here."""

@@ -1,0 +1,182 @@
+"""Challenges, inbound messages and the rules that decide between them.
+
+Everything here is a pure function over frozen values: time comes in as `now`, and nothing
+reads a clock, draws randomness or touches storage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+
+class Status(StrEnum):
+    """Where a challenge stands; every status but PENDING is final."""
+
+    PENDING = "pending"
+    VERIFIED = "verified"
+    EXPIRED = "expired"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def final(self) -> bool:
+        return self is not Status.PENDING
+
+
+class Outcome(StrEnum):
+    """What became of an inbound message; stable words reused by logs, metrics and the API."""
+
+    MATCHED = "matched"
+    NO_CODE = "no_code"
+    UNKNOWN_CODE = "unknown_code"
+    EXPIRED = "expired"
+    WRONG_SENDER = "wrong_sender"
+    ALREADY_SETTLED = "already_settled"
+    INVALID_SENDER = "invalid_sender"
+    UNKNOWN_NUMBER = "unknown_number"
+    WRONG_PROVIDER = "wrong_provider"
+    DUPLICATE = "duplicate"
+    SENDER_BLOCKED = "sender_blocked"
+
+
+class FailureReason(StrEnum):
+    TOO_MANY_ATTEMPTS = "too_many_attempts"
+
+
+@dataclass(frozen=True)
+class Challenge:
+    """One verification waiting for (or past) its SMS."""
+
+    id: str
+    number: str
+    code_hash: str
+    token_hash: str
+    created_at: datetime
+    expires_at: datetime
+    phone: str | None = None
+    status: Status = Status.PENDING
+    attempts: int = 0
+    max_attempts: int = 5
+    verified_phone: str | None = None
+    verified_at: datetime | None = None
+    ended_at: datetime | None = None
+    failure_reason: str | None = None
+    code_sealed: bytes = b""
+    renewals: int = 0
+    renewed_at: datetime | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def discovery(self) -> bool:
+        """True when any sender may verify it and becomes the verified number."""
+        return self.phone is None
+
+    def expired_at(self, now: datetime) -> bool:
+        return now >= self.expires_at
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """An SMS as a provider delivered it, in provider-neutral form."""
+
+    provider: str
+    message_id: str
+    sender: str
+    to: str
+    text: str
+    sender_e164: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The decision on one message against one challenge (or none)."""
+
+    outcome: Outcome
+    challenge_id: str | None = None
+    new_status: Status | None = None
+
+    @property
+    def matched(self) -> bool:
+        return self.outcome is Outcome.MATCHED
+
+
+def match(challenge: Challenge | None, message: InboundMessage, now: datetime) -> Verdict:
+    """Decide what a message does to the challenge its code points at.
+
+    Rules, checked in this order, the first that applies wins:
+    1. no challenge carries the code: `unknown_code`;
+    2. the challenge is past its expiry: `expired` (it becomes expired);
+    3. the challenge is already final: `already_settled`;
+    4. the message went to another number than the challenge's: `unknown_code`;
+    5. the sender is not a phone number: `invalid_sender`;
+    6. an expected phone is set and the sender differs: `wrong_sender`, one failed attempt
+       (the challenge fails when attempts reach max_attempts);
+    7. otherwise: `matched`, the challenge is verified by the sender.
+    """
+    if challenge is None:
+        return Verdict(Outcome.UNKNOWN_CODE)
+    cid = challenge.id
+    if challenge.status is Status.PENDING and challenge.expired_at(now):
+        return Verdict(Outcome.EXPIRED, cid, Status.EXPIRED)
+    if challenge.status.final:
+        return Verdict(Outcome.ALREADY_SETTLED, cid)
+    if challenge.number != message.to:
+        return Verdict(Outcome.UNKNOWN_CODE)
+    if message.sender_e164 is None:
+        return Verdict(Outcome.INVALID_SENDER, cid)
+    if challenge.phone is not None and challenge.phone != message.sender_e164:
+        failed = challenge.attempts + 1 >= challenge.max_attempts
+        return Verdict(Outcome.WRONG_SENDER, cid, Status.FAILED if failed else None)
+    return Verdict(Outcome.MATCHED, cid, Status.VERIFIED)
+
+
+def verify(challenge: Challenge, phone: str, now: datetime) -> Challenge:
+    """Return the challenge verified by `phone`."""
+    return replace(
+        challenge, status=Status.VERIFIED, verified_phone=phone, verified_at=now, ended_at=now
+    )
+
+
+def count_attempt(challenge: Challenge, now: datetime) -> Challenge:
+    """Return the challenge with one more failed attempt, failed at the limit."""
+    attempts = challenge.attempts + 1
+    if attempts < challenge.max_attempts:
+        return replace(challenge, attempts=attempts)
+    return replace(
+        challenge,
+        attempts=attempts,
+        status=Status.FAILED,
+        failure_reason=FailureReason.TOO_MANY_ATTEMPTS.value,
+        ended_at=now,
+    )
+
+
+def end(challenge: Challenge, status: Status, now: datetime) -> Challenge:
+    """Return the challenge in a final status (expired or cancelled)."""
+    return replace(challenge, status=status, ended_at=now)
+
+
+def clamp_ttl(requested: int | None, default: int, minimum: int, maximum: int) -> timedelta:
+    """Return the lifetime to give a new challenge; raise ValueError out of bounds."""
+    seconds = default if requested is None else requested
+    if not minimum <= seconds <= maximum:
+        raise ValueError(f"ttl must be between {minimum} and {maximum} seconds")
+    return timedelta(seconds=seconds)
+
+
+def choose_number(numbers: list[str], phone_region: str | None, regions: dict[str, str | None],
+                  counter: int) -> str:
+    """Pick the virtual number for a challenge.
+
+    A number in the expected phone's country wins, so the user's SMS stays domestic;
+    otherwise numbers take turns by `counter`.
+    """
+    if phone_region is not None:
+        local = [n for n in numbers if regions.get(n) == phone_region]
+        if local:
+            return local[counter % len(local)]
+    return numbers[counter % len(numbers)]

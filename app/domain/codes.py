@@ -1,0 +1,155 @@
+"""Generate, format and extract verification codes.
+
+A code is a short string over an alphabet. The default alphabet is Crockford's base32
+(digits and upper-case letters without I, L, O and U), which survives dictation,
+autocorrect and hand-typing. Extraction reads the text of an inbound SMS the way a
+forgiving human would: any case, separators inside the code, text around it, the keyword
+missing or glued to the code, full-width or other Unicode digits, and the look-alike letters
+O, I and L read as 0, 1 and 1 when the alphabet has no such letters.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+DIGITS = "0123456789"
+
+# Characters a human or a phone may put inside a code ("ABC-123", "ABC 123", "ABC.123").
+_INNER_SEPARATORS = "-._\u2010\u2011\u2012\u2013\u2014\u2212\u00b7"
+# Read as the character on the right when the alphabet lacks the one on the left.
+_LOOKALIKES = {"O": "0", "I": "1", "L": "1"}
+# Longest text we look into; an SMS concatenates to at most a few hundred characters.
+MAX_TEXT_LENGTH = 1600
+# Most candidates one message may offer; each counts as a guess against the code space.
+MAX_CANDIDATES = 8
+
+_PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
+
+
+class InvalidAlphabet(ValueError):
+    """The configured alphabet cannot make codes."""
+
+
+@dataclass(frozen=True)
+class CodeFormat:
+    """How codes look: alphabet, length and the SMS text that carries them."""
+
+    length: int = 6
+    alphabet: str = CROCKFORD
+    template: str = "VERIFY {code}"
+
+    def __post_init__(self) -> None:
+        check_alphabet(self.alphabet)
+        if not 4 <= self.length <= 32:
+            raise InvalidAlphabet("code length must be between 4 and 32")
+        if "{code}" not in self.template:
+            raise InvalidAlphabet("the SMS template must contain {code}")
+
+    @property
+    def bits(self) -> float:
+        """Entropy of one code, in bits."""
+        return self.length * math.log2(len(self.alphabet))
+
+    @property
+    def space(self) -> int:
+        """How many distinct codes exist."""
+        return len(self.alphabet) ** self.length
+
+
+def check_alphabet(alphabet: str) -> None:
+    """Raise InvalidAlphabet unless the alphabet is upper-case ASCII letters and digits."""
+    if len(alphabet) < 10 or len(set(alphabet)) != len(alphabet):
+        raise InvalidAlphabet("alphabet needs at least 10 distinct characters")
+    if not all(c.isascii() and (c.isdigit() or c.isupper()) for c in alphabet):
+        raise InvalidAlphabet("alphabet may hold only digits and upper-case ASCII letters")
+
+
+def generate(fmt: CodeFormat, randbelow: Callable[[int], int]) -> str:
+    """Draw a code; pass `secrets.randbelow` as `randbelow` outside tests."""
+    return "".join(fmt.alphabet[randbelow(len(fmt.alphabet))] for _ in range(fmt.length))
+
+
+def render(fmt: CodeFormat, code: str, **values: str) -> str:
+    """Return the SMS text for a code, filling the template's placeholders."""
+    text = fmt.template.replace("{code}", code)
+    for key, value in values.items():
+        text = text.replace("{" + key + "}", value)
+    return text
+
+
+def normalise(text: str, alphabet: str) -> str:
+    """Fold a text to the alphabet's form: NFKC, upper case, look-alikes mapped."""
+    folded = unicodedata.normalize("NFKC", text[:MAX_TEXT_LENGTH]).upper()
+    out = []
+    for char in folded:
+        if char.isdigit() and not char.isascii():
+            char = str(unicodedata.digit(char, 0))
+        mapped = _LOOKALIKES.get(char)
+        if char not in alphabet and mapped is not None and mapped in alphabet:
+            char = mapped
+        out.append(char)
+    return "".join(out)
+
+
+def template_words(template: str, alphabet: str) -> frozenset[str]:
+    """Return the template's fixed words, folded, so extraction can ignore them."""
+    fixed = _PLACEHOLDER.sub(" ", template)
+    return frozenset(w for w in _tokens(normalise(fixed, alphabet), alphabet) if w)
+
+
+def extract(text: str, fmt: CodeFormat, ignore: frozenset[str] = frozenset()) -> list[str]:
+    """Return the candidate codes in an SMS text, most likely first, at most MAX_CANDIDATES.
+
+    `ignore` holds folded words that are never part of a code (the template's keyword).
+    A candidate is one word, or several consecutive words, whose characters are all in the
+    alphabet and add up to the code length; the keyword is also stripped when glued in front.
+    """
+    words = [_strip_keyword(w, ignore) for w in _tokens(normalise(text, fmt.alphabet), fmt.alphabet)]
+    words = [w for w in words if w and w not in ignore]
+    found: list[str] = []
+    for span in range(1, fmt.length + 1):
+        for start in range(len(words) - span + 1):
+            joined = "".join(words[start : start + span])
+            if len(joined) == fmt.length and _in_alphabet(joined, fmt.alphabet):
+                if joined not in found:
+                    found.append(joined)
+                if len(found) == MAX_CANDIDATES:
+                    return found
+    return found
+
+
+def _tokens(folded: str, alphabet: str) -> list[str]:
+    """Split folded text into words, dropping separators found inside words."""
+    words: list[str] = []
+    current: list[str] = []
+    for char in folded:
+        if char.isalnum():
+            current.append(char)
+        elif char in _INNER_SEPARATORS and current:
+            continue
+        else:
+            words.append("".join(current))
+            current = []
+    words.append("".join(current))
+    return [w for w in words if w]
+
+
+def _strip_keyword(word: str, ignore: frozenset[str]) -> str:
+    for keyword in ignore:
+        if len(word) > len(keyword) and word.startswith(keyword):
+            return word[len(keyword) :]
+    return word
+
+
+def _in_alphabet(word: str, alphabet: str) -> bool:
+    return all(c in alphabet for c in word)
+
+
+def usable(code: str, ignore: frozenset[str]) -> bool:
+    """Tell whether extraction can find this code next to the template's words."""
+    return not any(code.startswith(word) for word in ignore)

@@ -1,0 +1,1 @@
+"""Event buses and the live status stream."""

@@ -1,0 +1,90 @@
+"""The development SMS simulator: a stand-in provider needing no account.
+
+Request: GET query, form POST or JSON POST with `from`, `to`, `text` and `id`.
+Authenticity: header `X-Simulator-Signature`, the hex HMAC-SHA256 of the raw body (of the
+query string for GET) under `[providers.simulator] secret`. `reverse-otp simulate-sms` and the
+phone page sign this way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+from app.domain.challenges import InboundMessage, Verdict
+from app.providers.base import (
+    Defaults,
+    Malformed,
+    Rejected,
+    Reply,
+    WebhookRequest,
+    recipient_e164,
+    required,
+    sender_e164,
+)
+
+HEADER = "X-Simulator-Signature"
+
+
+def sign(secret: str, payload: bytes) -> str:
+    """Return the signature the simulator webhook expects for a body (or query string)."""
+    return hmac.new(secret.encode(), payload, hashlib.sha256).hexdigest()
+
+
+class Simulator:
+    name: ClassVar[str] = "simulator"
+
+    def __init__(self, secret: str, defaults: Defaults) -> None:
+        self.secret = secret
+        self.defaults = defaults
+
+    @classmethod
+    def from_settings(cls, section: Mapping[str, Any], defaults: Defaults) -> Simulator:
+        return cls(required(section, cls.name, "secret"), defaults)
+
+    def verify(self, request: WebhookRequest, now: datetime) -> None:
+        given = request.header(HEADER)
+        if not given:
+            raise Rejected("missing_signature")
+        signed = urlsplit(request.url).query.encode() if request.method == "GET" else request.body
+        if not hmac.compare_digest(sign(self.secret, signed), given.strip().lower()):
+            raise Rejected("bad_signature")
+
+    def parse(self, request: WebhookRequest) -> list[InboundMessage]:
+        fields = self._fields(request)
+        missing = [k for k in ("from", "to", "text", "id") if not isinstance(fields.get(k), str)]
+        if missing:
+            raise Malformed(f"missing or non-string fields: {', '.join(missing)}")
+        region = self.defaults.default_region
+        return [
+            InboundMessage(
+                provider=self.name,
+                message_id=fields["id"],
+                sender=fields["from"],
+                to=recipient_e164(fields["to"], region),
+                text=fields["text"],
+                sender_e164=sender_e164(fields["from"], region),
+                raw={k: fields[k] for k in ("from", "to", "text", "id")},
+            )
+        ]
+
+    def acknowledge(self, verdicts: list[Verdict]) -> Reply:
+        body = json.dumps({"outcomes": [v.outcome.value for v in verdicts]})
+        return Reply(200, body, "application/json")
+
+    @staticmethod
+    def _fields(request: WebhookRequest) -> dict[str, Any]:
+        if request.content_type == "application/json":
+            try:
+                data = json.loads(request.body)
+            except (ValueError, UnicodeDecodeError):
+                raise Malformed("body is not valid JSON") from None
+            if not isinstance(data, dict):
+                raise Malformed("JSON body must be an object")
+            return data
+        return request.params()

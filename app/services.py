@@ -1,0 +1,306 @@
+"""Use cases: read, decide through the domain, write, commit, then publish.
+
+Every collaborator (store, bus, clock, keys, policy) comes in through a `Context`; nothing
+here knows Flask, SQL or Redis.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import logging
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.clock import Clock
+from app.crypto import KeyRing, seal, unseal
+from app.domain import challenges as rules
+from app.domain import codes, phone
+from app.domain.challenges import Challenge, InboundMessage, Outcome, Status, Verdict
+from app.events.base import EventBus, StatusChanged
+from app.store.base import Store
+
+log = logging.getLogger(__name__)
+
+CODE_PURPOSE = "code"
+TOKEN_PURPOSE = "token"
+MAX_METADATA_BYTES = 2048
+
+
+class ServiceError(Exception):
+    """A request the service refuses; `code` is a stable word for the API."""
+
+    status = 400
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class NotFound(ServiceError):
+    status = 404
+
+
+class Conflict(ServiceError):
+    status = 409
+
+
+class Unavailable(ServiceError):
+    status = 503
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What the settings say about challenges, read once at start-up."""
+
+    code_format: codes.CodeFormat
+    numbers: dict[str, str]
+    ttl: int = 600
+    min_ttl: int = 60
+    max_ttl: int = 600
+    max_attempts: int = 5
+    default_region: str | None = None
+    allowed_types: tuple[str, ...] = phone.DEFAULT_ALLOWED_TYPES
+    operator_name: str = "reverse-otp"
+    ignore_words: frozenset[str] = field(init=False)
+    regions: dict[str, str | None] = field(init=False)
+
+    def __post_init__(self) -> None:
+        fmt = self.code_format
+        object.__setattr__(self, "ignore_words", codes.template_words(fmt.template, fmt.alphabet))
+        object.__setattr__(self, "regions", {n: phone.region(n) for n in self.numbers})
+
+
+@dataclass
+class Context:
+    """The collaborators of every use case."""
+
+    store: Store
+    bus: EventBus
+    clock: Clock
+    keys: KeyRing
+    policy: Policy
+    _turns: itertools.count[int] = field(default_factory=itertools.count)
+
+    def next_turn(self) -> int:
+        return next(self._turns)
+
+
+@dataclass(frozen=True)
+class Created:
+    """A new challenge with the secrets only its creator sees: the code and the token."""
+
+    challenge: Challenge
+    code: str
+    token: str
+
+
+def sms_text(ctx: Context, code: str) -> str:
+    """Return the text the user sends for a code."""
+    return codes.render(ctx.policy.code_format, code, name=ctx.policy.operator_name)
+
+
+def create_challenge(
+    ctx: Context, phone_input: str | None, ttl: int | None, metadata: dict[str, Any]
+) -> Created:
+    """Create a pending challenge, in expected-phone mode when a phone is given."""
+    policy = ctx.policy
+    expected = _expected_phone(policy, phone_input)
+    try:
+        lifetime = rules.clamp_ttl(ttl, policy.ttl, policy.min_ttl, policy.max_ttl)
+    except ValueError as exc:
+        raise ServiceError("invalid_ttl", str(exc)) from None
+    numbers = list(policy.numbers)
+    region = phone.region(expected) if expected else None
+    number = rules.choose_number(numbers, region, policy.regions, ctx.next_turn())
+    now = ctx.clock.now()
+    token = secrets.token_urlsafe(32)
+    for _ in range(20):
+        code = _new_code(policy)
+        challenge = Challenge(
+            id="ch_" + secrets.token_urlsafe(16),
+            number=number,
+            code_hash=ctx.keys.digest(CODE_PURPOSE, f"{number}:{code}"),
+            token_hash=ctx.keys.digest(TOKEN_PURPOSE, token),
+            code_sealed=seal(token, code),
+            created_at=now,
+            expires_at=now + lifetime,
+            phone=expected,
+            max_attempts=policy.max_attempts,
+            metadata=metadata,
+        )
+        with ctx.store.begin() as tx:
+            if tx.add_challenge(challenge):
+                log.info("challenge created id=%s number=%s", challenge.id, number)
+                return Created(challenge, code, token)
+    raise Unavailable("code_space_exhausted", "no free code on this number; try again later")
+
+
+def _expected_phone(policy: Policy, phone_input: str | None) -> str | None:
+    if phone_input is None:
+        return None
+    try:
+        e164 = phone.parse(phone_input, policy.default_region)
+        phone.check_type(e164, policy.allowed_types)
+    except phone.InvalidPhone as exc:
+        raise ServiceError(exc.reason, str(exc)) from None
+    return e164
+
+
+def _new_code(policy: Policy) -> str:
+    while True:
+        code = codes.generate(policy.code_format, secrets.randbelow)
+        if codes.usable(code, policy.ignore_words):
+            return code
+
+
+def get_challenge(ctx: Context, challenge_id: str) -> Challenge:
+    """Return a challenge by id, expiring it first if its time is up."""
+    challenge = ctx.store.challenge(challenge_id)
+    if challenge is None:
+        raise NotFound("not_found", "no such challenge")
+    return _settle_expiry(ctx, challenge)
+
+
+def challenge_for_token(ctx: Context, token: str) -> Challenge:
+    """Return the challenge a status token grants, expiring it first if its time is up."""
+    if not token or len(token) > 128:
+        raise NotFound("not_found", "no such challenge")
+    challenge = ctx.store.challenge_by_token(ctx.keys.digests(TOKEN_PURPOSE, token))
+    if challenge is None:
+        raise NotFound("not_found", "no such challenge")
+    return _settle_expiry(ctx, challenge)
+
+
+def code_for_token(challenge: Challenge, token: str) -> str | None:
+    """Return a challenge's code to the holder of its token."""
+    return unseal(token, challenge.code_sealed)
+
+
+def cancel_challenge(ctx: Context, challenge_id: str) -> Challenge:
+    """Cancel a pending challenge; a final one is left as it is (409)."""
+    challenge = get_challenge(ctx, challenge_id)
+    now = ctx.clock.now()
+    with ctx.store.begin() as tx:
+        ended = tx.end(challenge.id, Status.CANCELLED, now)
+    if not ended:
+        raise Conflict("already_settled", f"challenge is already {challenge.status.value}")
+    _publish(ctx, challenge.id, Status.CANCELLED)
+    return rules.end(challenge, Status.CANCELLED, now)
+
+
+def record_inbound(ctx: Context, message: InboundMessage) -> Verdict:
+    """Store an inbound SMS and apply it to the challenge its code points at, exactly once.
+
+    One transaction stores the message (unique on provider and message id), decides and
+    changes the challenge; a redelivery finds the message stored and changes nothing.
+    Raises StoreUnavailable when nothing could be stored, so the provider retries.
+    """
+    now = ctx.clock.now()
+    with ctx.store.begin() as tx:
+        inbound_id = tx.add_inbound(message, now)
+        if inbound_id is None:
+            return Verdict(Outcome.DUPLICATE)
+        verdict = _decide(ctx, tx, message, now)
+        tx.set_outcome(inbound_id, verdict.outcome, verdict.challenge_id)
+    log.info(
+        "inbound provider=%s outcome=%s challenge=%s sender=%s",
+        message.provider, verdict.outcome.value, verdict.challenge_id, phone.mask(message.sender_e164),
+    )
+    if verdict.challenge_id and verdict.new_status:
+        _publish(ctx, verdict.challenge_id, verdict.new_status)
+    return verdict
+
+
+def _decide(ctx: Context, tx: Any, message: InboundMessage, now: Any) -> Verdict:
+    policy = ctx.policy
+    owner = policy.numbers.get(message.to)
+    if owner is None:
+        return Verdict(Outcome.UNKNOWN_NUMBER)
+    if owner != message.provider:
+        return Verdict(Outcome.WRONG_PROVIDER)
+    candidates = codes.extract(message.text, policy.code_format, policy.ignore_words)
+    if not candidates:
+        return Verdict(Outcome.NO_CODE)
+    hashes = [h for c in candidates for h in ctx.keys.digests(CODE_PURPOSE, f"{message.to}:{c}")]
+    challenge = tx.find_by_code(message.to, hashes)
+    verdict = rules.match(challenge, message, now)
+    return _apply(tx, verdict, message, now)
+
+
+def _apply(tx: Any, verdict: Verdict, message: InboundMessage, now: Any) -> Verdict:
+    cid = verdict.challenge_id
+    if cid is None:
+        return verdict
+    if verdict.outcome is Outcome.MATCHED:
+        assert message.sender_e164 is not None
+        if tx.verify(cid, message.sender_e164, now):
+            return verdict
+        return Verdict(Outcome.ALREADY_SETTLED, cid)
+    if verdict.outcome is Outcome.EXPIRED:
+        ended = tx.end(cid, Status.EXPIRED, now)
+        return Verdict(Outcome.EXPIRED, cid, Status.EXPIRED if ended else None)
+    if verdict.outcome is Outcome.WRONG_SENDER:
+        after = tx.count_attempt(cid, now)
+        if after is None:
+            return Verdict(Outcome.ALREADY_SETTLED, cid)
+        return Verdict(Outcome.WRONG_SENDER, cid, after.status if after.status.final else None)
+    return verdict
+
+
+def expire_due(ctx: Context, limit: int = 500) -> int:
+    """Expire pending challenges whose time is up; return how many."""
+    now = ctx.clock.now()
+    count = 0
+    for challenge_id in ctx.store.due_expiries(now, limit):
+        with ctx.store.begin() as tx:
+            ended = tx.end(challenge_id, Status.EXPIRED, now)
+        if ended:
+            count += 1
+            _publish(ctx, challenge_id, Status.EXPIRED)
+    return count
+
+
+def _settle_expiry(ctx: Context, challenge: Challenge) -> Challenge:
+    now = ctx.clock.now()
+    if challenge.status is not Status.PENDING or not challenge.expired_at(now):
+        return challenge
+    with ctx.store.begin() as tx:
+        ended = tx.end(challenge.id, Status.EXPIRED, now)
+    if ended:
+        _publish(ctx, challenge.id, Status.EXPIRED)
+        return rules.end(challenge, Status.EXPIRED, now)
+    return ctx.store.challenge(challenge.id) or challenge
+
+
+def _publish(ctx: Context, challenge_id: str, status: Status) -> None:
+    try:
+        ctx.bus.publish(StatusChanged(challenge_id, status.value))
+    except Exception:
+        # The change is committed; listeners fall back to reading the store.
+        log.exception("event publish failed challenge=%s", challenge_id)
+
+
+def api_key_hash(key: str) -> str:
+    """Return the stored form of an API key (keys are long random strings: SHA-256 suffices)."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def create_api_key(ctx: Context, name: str) -> str:
+    """Create an API key, store only its hash, and return it (it is shown once)."""
+    key = "rotp_" + secrets.token_urlsafe(32)
+    ctx.store.add_api_key(api_key_hash(key), name, ctx.clock.now())
+    return key
+
+
+def api_key_valid(ctx: Context, key: str, configured: list[str]) -> bool:
+    """Tell whether a presented key is a configured key or a stored, unrevoked one."""
+    if not key or len(key) > 200:
+        return False
+    digest = api_key_hash(key)
+    from_config = False
+    for candidate in configured:
+        from_config |= secrets.compare_digest(api_key_hash(candidate), digest)
+    return from_config or ctx.store.api_key_valid([digest])

@@ -1,0 +1,61 @@
+"""The storage port: what the services need from a store, whatever the engine."""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Protocol
+
+from app.domain.challenges import Challenge, InboundMessage, Outcome, Status
+
+
+class StoreUnavailable(Exception):
+    """The store could not be reached or could not commit; nothing was written."""
+
+
+class Tx(Protocol):
+    """Operations inside one write transaction; every state change is conditional."""
+
+    def add_challenge(self, challenge: Challenge) -> bool:
+        """Insert; False if its code is already pending on the same number."""
+
+    def add_inbound(self, message: InboundMessage, received_at: datetime) -> int | None:
+        """Insert; None if (provider, message id) was stored before."""
+
+    def set_outcome(self, inbound_id: int, outcome: Outcome, challenge_id: str | None) -> None:
+        """Record what became of an inbound message."""
+
+    def find_by_code(self, number: str, code_hashes: list[str]) -> Challenge | None:
+        """The challenge on `number` holding one of the hashes, pending first, newest first."""
+
+    def verify(self, challenge_id: str, phone: str, now: datetime) -> bool:
+        """Verify a pending, unexpired challenge whose expected phone (if any) is `phone`."""
+
+    def count_attempt(self, challenge_id: str, now: datetime) -> Challenge | None:
+        """Add a failed attempt to a pending challenge, failing it at its limit."""
+
+    def end(self, challenge_id: str, status: Status, now: datetime) -> bool:
+        """Move a pending challenge to a final status."""
+
+    def renew(self, challenge: Challenge, now: datetime) -> bool:
+        """Replace a pending challenge's code; False if the new code is taken."""
+
+
+class Store(Protocol):
+    """Reads outside transactions, and a write transaction."""
+
+    def create_schema(self) -> None: ...
+
+    def begin(self) -> AbstractContextManager[Tx]: ...
+
+    def challenge(self, challenge_id: str) -> Challenge | None: ...
+
+    def challenge_by_token(self, token_hashes: list[str]) -> Challenge | None: ...
+
+    def add_api_key(self, key_hash: str, name: str, now: datetime) -> None: ...
+
+    def api_key_valid(self, key_hashes: list[str]) -> bool: ...
+
+    def due_expiries(self, now: datetime, limit: int) -> list[str]: ...
+
+    def ping(self) -> None: ...

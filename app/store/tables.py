@@ -1,0 +1,107 @@
+"""Table definitions (SQLAlchemy Core), shared by the store and the migrations."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Dialect,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    text,
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every engine (SQLite keeps them naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = MetaData()
+
+challenges = Table(
+    "challenges",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("number", String(20), nullable=False),
+    Column("code_hash", String(64), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("code_sealed", LargeBinary, nullable=False),
+    Column("phone", String(20)),
+    Column("status", String(12), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("max_attempts", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("verified_phone", String(20)),
+    Column("verified_at", UTCDateTime),
+    Column("ended_at", UTCDateTime),
+    Column("failure_reason", String(40)),
+    Column("renewals", Integer, nullable=False, default=0),
+    Column("renewed_at", UTCDateTime),
+    Column("metadata", JSON, nullable=False),
+    Index("ix_challenges_number_code", "number", "code_hash"),
+    # A code is unique among the pending challenges of one virtual number.
+    Index(
+        "ux_challenges_pending_code",
+        "number",
+        "code_hash",
+        unique=True,
+        sqlite_where=text("status = 'pending'"),
+        postgresql_where=text("status = 'pending'"),
+    ),
+    Index("ix_challenges_status_expires", "status", "expires_at"),
+    Index("ix_challenges_created", "created_at"),
+)
+
+inbound_messages = Table(
+    "inbound_messages",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("provider", String(40), nullable=False),
+    Column("message_id", String(200), nullable=False),
+    Column("sender", String(64), nullable=False),
+    Column("recipient", String(64), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("outcome", String(24), nullable=False),
+    Column("challenge_id", String(40)),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("raw", JSON, nullable=False),
+    UniqueConstraint("provider", "message_id", name="ux_inbound_provider_message"),
+    Index("ix_inbound_received", "received_at"),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("name", String(100), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+)

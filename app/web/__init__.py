@@ -1,0 +1,1 @@
+"""HTTP: blueprints for the API, the provider webhooks and the pages."""

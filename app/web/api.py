@@ -1,0 +1,88 @@
+"""The JSON API under /api/v1. Routes translate; the services decide."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Blueprint, Response, abort, jsonify, request
+
+from app import services
+from app.domain import links
+from app.web import qr
+from app.web.errors import error
+from app.web.runtime import runtime
+from app.web.schemas import CreateChallenge, parse_body
+from app.web.views import challenge_view, created_view, status_view
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def require_api_key(view: F) -> F:
+    """Refuse a request without a valid `Authorization: Bearer <key>` (401)."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+        rt = runtime()
+        if scheme.lower() != "bearer" or not services.api_key_valid(
+            rt.ctx, key.strip(), rt.settings.api.keys
+        ):
+            response = error(401, "unauthorized", "a valid API key is required (Bearer token)")
+            response.headers["WWW-Authenticate"] = 'Bearer realm="reverse-otp"'
+            return response
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+@bp.post("/challenges")
+@require_api_key
+def create() -> tuple[Response, int]:
+    data = request.get_json(silent=True) if request.is_json else None
+    if data is None:
+        return error(400, "invalid_json", "the body must be JSON (Content-Type: application/json)"), 400
+    body = parse_body(CreateChallenge, data)
+    rt = runtime()
+    created = services.create_challenge(rt.ctx, body.phone, body.ttl, body.metadata or {})
+    text = services.sms_text(rt.ctx, created.code)
+    return jsonify(created_view(created, text, rt.settings.server.public_url)), 201
+
+
+@bp.get("/challenges/<challenge_id>")
+@require_api_key
+def show(challenge_id: str) -> Response:
+    return jsonify(challenge_view(services.get_challenge(runtime().ctx, challenge_id)))
+
+
+@bp.post("/challenges/<challenge_id>/cancel")
+@require_api_key
+def cancel(challenge_id: str) -> Response:
+    return jsonify(challenge_view(services.cancel_challenge(runtime().ctx, challenge_id)))
+
+
+@bp.get("/status/<token>")
+def status(token: str) -> Response:
+    response = jsonify(status_view(services.challenge_for_token(runtime().ctx, token)))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/status/<token>/qr.<fmt>", endpoint="qr")
+def qr_code(token: str, fmt: str) -> Response:
+    if fmt not in ("svg", "png"):
+        abort(404)
+    ctx = runtime().ctx
+    challenge = services.challenge_for_token(ctx, token)
+    code = services.code_for_token(challenge, token)
+    if code is None:
+        abort(404)
+    payload = links.smsto_payload(challenge.number, services.sms_text(ctx, code))
+    mimetype = "image/svg+xml" if fmt == "svg" else "image/png"
+    response = Response(qr.render(payload, fmt), mimetype=mimetype)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+

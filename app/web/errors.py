@@ -1,0 +1,45 @@
+"""One JSON error shape for every answer that is not a success."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, jsonify
+from werkzeug.exceptions import HTTPException
+
+from app.services import ServiceError
+from app.store.base import StoreUnavailable
+
+
+def error(status: int, code: str, message: str) -> Response:
+    """Return `{"error": {"code": ..., "message": ...}}` with an HTTP status."""
+    response = jsonify({"error": {"code": code, "message": message}})
+    response.status_code = status
+    return response
+
+
+def register(app: Flask) -> None:
+    """Answer every HTTP error, refusal and store failure in the error shape; never a trace."""
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Response:
+        code = (exc.name or "error").lower().replace(" ", "_")
+        response = error(exc.code or 500, code, exc.description or code)
+        for name in ("Allow", "Retry-After", "WWW-Authenticate"):
+            if exc.get_response().headers.get(name):
+                response.headers[name] = exc.get_response().headers[name]
+        return response
+
+    @app.errorhandler(ServiceError)
+    def service_error(exc: ServiceError) -> Response:
+        return error(exc.status, exc.code, exc.message)
+
+    @app.errorhandler(StoreUnavailable)
+    def store_down(exc: StoreUnavailable) -> Response:
+        app.logger.error("store unavailable: %s", exc)
+        response = error(503, "store_unavailable", "storage is unavailable; try again shortly")
+        response.headers["Retry-After"] = "5"
+        return response
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> Response:
+        app.logger.exception("unhandled error")
+        return error(500, "internal_error", "internal error")

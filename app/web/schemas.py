@@ -1,0 +1,37 @@
+"""Request bodies of the public API, validated strictly (unknown fields are refused)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from app.services import MAX_METADATA_BYTES, ServiceError
+
+
+class CreateChallenge(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    phone: str | None = Field(None, max_length=32, description="expected phone; omit for discovery")
+    ttl: int | None = Field(None, description="lifetime in seconds")
+    metadata: dict[str, Any] | None = Field(None, description="your own data, at most 2 KiB")
+
+    @field_validator("metadata")
+    @classmethod
+    def _small(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None and len(json.dumps(value).encode()) > MAX_METADATA_BYTES:
+            raise ValueError(f"metadata must serialise to at most {MAX_METADATA_BYTES} bytes")
+        return value
+
+
+def parse_body(model: type[CreateChallenge], data: Any) -> CreateChallenge:
+    """Validate a decoded JSON body, raising a ServiceError that names the first problem."""
+    if not isinstance(data, dict):
+        raise ServiceError("invalid_request", "the body must be a JSON object")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "body"
+        raise ServiceError("invalid_request", f"{where}: {first['msg']}") from None

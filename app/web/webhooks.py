@@ -1,0 +1,63 @@
+"""Provider webhooks: one generic route for every adapter in the registry.
+
+HTTP semantics: unknown or disabled provider 404; failed authenticity 403 with a terse body;
+unreadable request 400; our own failure before the message is stored 503, so the provider
+retries; handled, unmatched or already-stored messages get the adapter's 2xx answer.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, abort, request
+
+from app import services
+from app.providers.base import Malformed, Rejected, WebhookRequest
+from app.store.base import StoreUnavailable
+from app.web.errors import error
+from app.web.runtime import runtime
+
+bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
+log = logging.getLogger(__name__)
+
+
+@bp.route("/<provider>", methods=["GET", "POST"])
+def receive(provider: str) -> Response:
+    rt = runtime()
+    adapter = rt.providers.get(provider)
+    if adapter is None:
+        abort(404)
+    incoming = _webhook_request(rt.settings.server.public_url)
+    try:
+        adapter.verify(incoming, rt.ctx.clock.now())
+    except Rejected as exc:
+        log.warning("webhook rejected provider=%s reason=%s", provider, exc.reason)
+        return Response("forbidden\n", 403, mimetype="text/plain")
+    try:
+        messages = adapter.parse(incoming)
+    except Malformed as exc:
+        return error(400, "malformed_webhook", str(exc))
+    try:
+        verdicts = [services.record_inbound(rt.ctx, m) for m in messages]
+    except StoreUnavailable as exc:
+        log.error("webhook not stored provider=%s: %s", provider, exc)
+        return error(503, "store_unavailable", "not stored; retry later")
+    reply = adapter.acknowledge(verdicts)
+    return Response(reply.body, reply.status, content_type=reply.content_type)
+
+
+def _webhook_request(public_url: str) -> WebhookRequest:
+    """Build the framework-free request, with the URL as the provider called it publicly."""
+    raw_uri = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
+    if not raw_uri:
+        query = request.query_string.decode("latin-1")
+        raw_uri = request.path + (f"?{query}" if query else "")
+    path = raw_uri[len(request.script_root) :] if raw_uri.startswith(request.script_root) else raw_uri
+    return WebhookRequest(
+        method=request.method,
+        url=public_url + path,
+        headers={k.lower(): v for k, v in request.headers.items()},
+        body=request.get_data(cache=True),
+        query=list(request.args.items(multi=True)),
+        remote_addr=request.remote_addr or "",
+    )
