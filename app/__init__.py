@@ -80,7 +80,9 @@ def build_providers(settings: config.Settings) -> dict[str, Provider]:
             continue
         factory = REGISTRY.get(name)
         if factory is None:
-            raise config.ConfigError(f"providers.{name}: unknown provider; known: {sorted(REGISTRY)}")
+            raise config.ConfigError(
+                f"providers.{name}: unknown provider; known: {sorted(REGISTRY)}"
+            )
         try:
             built[name] = factory(section, defaults)
         except SettingsError as exc:
@@ -124,6 +126,4 @@ def _development_banner(settings: config.Settings, ctx: services.Context) -> Non
     key = services.create_api_key(ctx, "development")
     with os.fdopen(fd, "w") as out:
         out.write(key + "\n")
-    print(  # noqa: T201 - shown once, on purpose
-        f"\n  Development API key (saved in {key_file}):\n\n    {key}\n", file=sys.stderr
-    )
+    print(f"\n  Development API key (saved in {key_file}):\n\n    {key}\n", file=sys.stderr)

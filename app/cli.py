@@ -79,7 +79,9 @@ def create_api_key(name: str) -> None:
 @main.command("simulate-sms")
 @click.option("--from", "sender", required=True, help="Sender number (E.164).")
 @click.option("--text", required=True, help="SMS text.")
-@click.option("--to", "to", default=None, help="Virtual number; default the first simulator number.")
+@click.option(
+    "--to", "to", default=None, help="Virtual number; default the first simulator number."
+)
 @click.option("--url", default=None, help="Server base URL; default server.public_url.")
 def simulate_sms(sender: str, text: str, to: str | None, url: str | None) -> None:
     """Sign an SMS and post it to the running server's simulator webhook."""

@@ -11,6 +11,8 @@ secret kept in instance/, the SMS simulator and one demo number.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import secrets
 import tomllib
@@ -20,6 +22,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from app.domain import codes, phone
+from app.domain.codes import CodeFormat
 
 ENV_PREFIX = "REVERSE_OTP_"
 DEMO_NUMBER = "+15017122661"
@@ -41,7 +44,9 @@ class Server(Section):
         "http://127.0.0.1:8000",
         description="URL the outside world uses to reach this server (links, webhook signatures)",
     )
-    secret_key: str = Field("", description="server secret (>= 32 chars): hashes codes, signs tokens")
+    secret_key: str = Field(
+        "", description="server secret (>= 32 chars): hashes codes, signs tokens"
+    )
     old_secret_keys: list[str] = Field(
         default_factory=list, description="retired secrets still accepted for pending challenges"
     )
@@ -73,7 +78,9 @@ class Codes(Section):
     ttl: int = Field(600, ge=30, description="default challenge lifetime, seconds")
     min_ttl: int = Field(60, ge=10, description="shortest lifetime a request may ask for")
     max_ttl: int = Field(600, ge=30, le=3600, description="longest lifetime a request may ask for")
-    max_attempts: int = Field(5, ge=1, le=100, description="failed attempts before a challenge fails")
+    max_attempts: int = Field(
+        5, ge=1, le=100, description="failed attempts before a challenge fails"
+    )
 
     @field_validator("alphabet")
     @classmethod
@@ -128,15 +135,17 @@ class Settings(Section):
         return self.server.mode == "development"
 
     @property
-    def code_format(self) -> codes.CodeFormat:
-        return codes.CodeFormat(self.codes.length, self.codes.alphabet, self.codes.template)
+    def code_format(self) -> CodeFormat:
+        return CodeFormat(self.codes.length, self.codes.alphabet, self.codes.template)
 
     @property
     def secret_keys(self) -> list[bytes]:
         return [k.encode() for k in [self.server.secret_key, *self.server.old_secret_keys]]
 
 
-def load(overrides: dict[str, Any] | None = None, environ: dict[str, str] | None = None) -> Settings:
+def load(
+    overrides: dict[str, Any] | None = None, environ: dict[str, str] | None = None
+) -> Settings:
     """Read settings from the file, the environment and `overrides`, in rising priority."""
     env = dict(os.environ if environ is None else environ)
     raw, from_file = _read_file(env)
@@ -224,7 +233,9 @@ def _checked(settings: Settings) -> Settings:
     if len(settings.server.secret_key) < 32:
         raise ConfigError("server.secret_key: set a random secret of at least 32 characters")
     if not settings.database.url:
-        raise ConfigError("database.url: set the database URL (sqlite:///... or postgresql+psycopg://...)")
+        raise ConfigError(
+            "database.url: set the database URL (sqlite:///... or postgresql+psycopg://...)"
+        )
     if not settings.numbers:
         raise ConfigError("numbers: list at least one [[numbers]] entry with number and provider")
     return settings
@@ -240,7 +251,4 @@ def _instance_secret(path: Path) -> str:
 
 
 def _derived(secret: str, purpose: str) -> str:
-    import hashlib
-    import hmac
-
     return hmac.new(secret.encode(), purpose.encode(), hashlib.sha256).hexdigest()

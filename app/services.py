@@ -24,7 +24,7 @@ from app.store.base import Store
 log = logging.getLogger(__name__)
 
 CODE_PURPOSE = "code"
-TOKEN_PURPOSE = "token"
+TOKEN_PURPOSE = "token"  # noqa: S105 - a purpose label, not a secret
 MAX_METADATA_BYTES = 2048
 
 
@@ -207,7 +207,10 @@ def record_inbound(ctx: Context, message: InboundMessage) -> Verdict:
         tx.set_outcome(inbound_id, verdict.outcome, verdict.challenge_id)
     log.info(
         "inbound provider=%s outcome=%s challenge=%s sender=%s",
-        message.provider, verdict.outcome.value, verdict.challenge_id, phone.mask(message.sender_e164),
+        message.provider,
+        verdict.outcome.value,
+        verdict.challenge_id,
+        phone.mask(message.sender_e164),
     )
     if verdict.challenge_id and verdict.new_status:
         _publish(ctx, verdict.challenge_id, verdict.new_status)

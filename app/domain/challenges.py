@@ -168,8 +168,9 @@ def clamp_ttl(requested: int | None, default: int, minimum: int, maximum: int) -
     return timedelta(seconds=seconds)
 
 
-def choose_number(numbers: list[str], phone_region: str | None, regions: dict[str, str | None],
-                  counter: int) -> str:
+def choose_number(
+    numbers: list[str], phone_region: str | None, regions: dict[str, str | None], counter: int
+) -> str:
     """Pick the virtual number for a challenge.
 
     A number in the expected phone's country wins, so the user's SMS stays domestic;

@@ -58,7 +58,7 @@ class CodeFormat:
     @property
     def space(self) -> int:
         """How many distinct codes exist."""
-        return len(self.alphabet) ** self.length
+        return int(len(self.alphabet) ** self.length)
 
 
 def check_alphabet(alphabet: str) -> None:
@@ -109,7 +109,9 @@ def extract(text: str, fmt: CodeFormat, ignore: frozenset[str] = frozenset()) ->
     A candidate is one word, or several consecutive words, whose characters are all in the
     alphabet and add up to the code length; the keyword is also stripped when glued in front.
     """
-    words = [_strip_keyword(w, ignore) for w in _tokens(normalise(text, fmt.alphabet), fmt.alphabet)]
+    words = [
+        _strip_keyword(w, ignore) for w in _tokens(normalise(text, fmt.alphabet), fmt.alphabet)
+    ]
     words = [w for w in words if w and w not in ignore]
     found: list[str] = []
     for span in range(1, fmt.length + 1):

@@ -19,7 +19,6 @@ from sqlalchemy import (
     case,
     create_engine,
     event,
-
     insert,
     select,
     update,
@@ -200,7 +199,9 @@ class SqlTx:
                 challenges.c.expires_at > now,
                 (challenges.c.phone.is_(None)) | (challenges.c.phone == phone),
             )
-            .values(status=Status.VERIFIED.value, verified_phone=phone, verified_at=now, ended_at=now)
+            .values(
+                status=Status.VERIFIED.value, verified_phone=phone, verified_at=now, ended_at=now
+            )
         )
         return self.conn.execute(query).rowcount == 1
 

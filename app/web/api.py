@@ -44,7 +44,9 @@ def require_api_key(view: F) -> F:
 def create() -> tuple[Response, int]:
     data = request.get_json(silent=True) if request.is_json else None
     if data is None:
-        return error(400, "invalid_json", "the body must be JSON (Content-Type: application/json)"), 400
+        return error(
+            400, "invalid_json", "the body must be JSON (Content-Type: application/json)"
+        ), 400
     body = parse_body(CreateChallenge, data)
     rt = runtime()
     created = services.create_challenge(rt.ctx, body.phone, body.ttl, body.metadata or {})
@@ -85,4 +87,3 @@ def qr_code(token: str, fmt: str) -> Response:
     response = Response(qr.render(payload, fmt), mimetype=mimetype)
     response.headers["Cache-Control"] = "private, no-store"
     return response
-

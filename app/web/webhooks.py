@@ -52,7 +52,9 @@ def _webhook_request(public_url: str) -> WebhookRequest:
     if not raw_uri:
         query = request.query_string.decode("latin-1")
         raw_uri = request.path + (f"?{query}" if query else "")
-    path = raw_uri[len(request.script_root) :] if raw_uri.startswith(request.script_root) else raw_uri
+    path = (
+        raw_uri[len(request.script_root) :] if raw_uri.startswith(request.script_root) else raw_uri
+    )
     return WebhookRequest(
         method=request.method,
         url=public_url + path,

@@ -1,0 +1,114 @@
+"""Shared fixtures: settings on a fresh database, a fake clock, the app and its client.
+
+The database is a temporary SQLite file, or PostgreSQL when REVERSE_OTP_TEST_DATABASE_URL
+names one (its tables are emptied before each test). Tests never sleep: time moves by
+advancing the FakeClock.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+
+from app import create_app, services
+from app.clock import FakeClock
+from app.config import Settings, load
+from app.store.tables import metadata
+from app.web.runtime import EXTENSION, Runtime
+
+TEST_DB = os.environ.get("REVERSE_OTP_TEST_DATABASE_URL", "")
+SECRET = "test-secret-key-that-is-long-enough-for-production-0123"
+SIM_SECRET = "simulator-test-secret"
+TWILIO_TOKEN = "12345"
+NUMBER = "+15017122661"
+TWILIO_NUMBER = "+14155550100"
+PUBLIC_URL = "https://verify.example.com"
+
+
+def database_url(tmp_path: Path) -> str:
+    """Return the test database URL, emptied: PostgreSQL if configured, else a new SQLite file."""
+    if not TEST_DB:
+        return f"sqlite:///{tmp_path / 'test.db'}"
+    engine = create_engine(TEST_DB)
+    metadata.create_all(engine)
+    with engine.begin() as conn:
+        names = ", ".join(t.name for t in metadata.sorted_tables)
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return TEST_DB
+
+
+def base_settings(tmp_path: Path, **sections: Any) -> dict[str, Any]:
+    """Production-mode settings with the simulator and Twilio on two numbers."""
+    raw: dict[str, Any] = {
+        "server": {
+            "mode": "production",
+            "public_url": PUBLIC_URL,
+            "secret_key": SECRET,
+            "instance_path": str(tmp_path / "instance"),
+        },
+        "database": {"url": database_url(tmp_path)},
+        "api": {"keys": ["test-api-key"]},
+        "numbers": [
+            {"number": NUMBER, "provider": "simulator"},
+            {"number": TWILIO_NUMBER, "provider": "twilio"},
+        ],
+        "providers": {
+            "simulator": {"secret": SIM_SECRET},
+            "twilio": {"auth_token": TWILIO_TOKEN},
+        },
+    }
+    for name, values in sections.items():
+        if isinstance(values, dict) and isinstance(raw.get(name), dict):
+            raw[name] = raw[name] | values
+        else:
+            raw[name] = values
+    return raw
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    """Override in a test module to change settings sections for `app`."""
+    return {}
+
+
+@pytest.fixture
+def settings(tmp_path: Path, settings_overrides: dict[str, Any]) -> Settings:
+    return load(overrides=base_settings(tmp_path, **settings_overrides), environ={})
+
+
+@pytest.fixture
+def app(settings: Settings, clock: FakeClock) -> Iterator[Flask]:
+    application = create_app(settings, clock=clock)
+    yield application
+    runtime(application).ctx.store.dispose()  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def ctx(app: Flask) -> services.Context:
+    return runtime(app).ctx
+
+
+def runtime(app: Flask) -> Runtime:
+    found: Runtime = app.extensions[EXTENSION]
+    return found
+
+
+AUTH = {"Authorization": "Bearer test-api-key"}
