@@ -298,12 +298,19 @@ def create_api_key(ctx: Context, name: str) -> str:
     return key
 
 
-def api_key_valid(ctx: Context, key: str, configured: list[str]) -> bool:
-    """Tell whether a presented key is a configured key or a stored, unrevoked one."""
+def authenticate(ctx: Context, key: str, configured: list[str]) -> str | None:
+    """Return the identity of a presented API key ("config:<n>" or "key:<hash prefix>"), or None.
+
+    Configured keys are compared as SHA-256 digests in constant time; stored keys are looked
+    up by digest, so no key is ever compared or kept in plaintext.
+    """
     if not key or len(key) > 200:
-        return False
+        return None
     digest = api_key_hash(key)
-    from_config = False
-    for candidate in configured:
-        from_config |= secrets.compare_digest(api_key_hash(candidate), digest)
-    return from_config or ctx.store.api_key_valid([digest])
+    found: str | None = None
+    for index, candidate in enumerate(configured):
+        if secrets.compare_digest(api_key_hash(candidate), digest):
+            found = f"config:{index}"
+    if found is None and ctx.store.api_key_valid([digest]):
+        found = f"key:{digest[:16]}"
+    return found

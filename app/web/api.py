@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Blueprint, Response, abort, jsonify, request
+from flask import Blueprint, Response, abort, g, jsonify, request
 
 from app import services
 from app.domain import links
@@ -28,12 +28,14 @@ def require_api_key(view: F) -> F:
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         scheme, _, key = request.headers.get("Authorization", "").partition(" ")
         rt = runtime()
-        if scheme.lower() != "bearer" or not services.api_key_valid(
-            rt.ctx, key.strip(), rt.settings.api.keys
-        ):
+        caller = None
+        if scheme.lower() == "bearer":
+            caller = services.authenticate(rt.ctx, key.strip(), rt.settings.api.keys)
+        if caller is None:
             response = error(401, "unauthorized", "a valid API key is required (Bearer token)")
             response.headers["WWW-Authenticate"] = 'Bearer realm="reverse-otp"'
             return response
+        g.api_caller = caller
         return view(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]
