@@ -94,5 +94,7 @@ def mask(e164: str | None) -> str | None:
         hidden = "*" * len(national)
     else:
         hidden = national[0] + "*" * (len(national) - 3) + national[-2:]
-    groups = " ".join(hidden[i : i + 3] for i in range(0, len(hidden), 3))
-    return f"+{number.country_code} {groups}"
+    groups = [hidden[i : i + 3] for i in range(0, len(hidden), 3)]
+    if len(groups) > 1 and len(groups[-1]) == 1:
+        groups[-2:] = [groups[-2] + groups[-1]]
+    return f"+{number.country_code} {' '.join(groups)}"
