@@ -11,6 +11,7 @@ import itertools
 import logging
 import secrets
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from app.clock import Clock
@@ -19,7 +20,7 @@ from app.domain import challenges as rules
 from app.domain import codes, phone
 from app.domain.challenges import Challenge, InboundMessage, Outcome, Status, Verdict
 from app.events.base import EventBus, StatusChanged
-from app.store.base import Store
+from app.store.base import Store, Tx
 
 log = logging.getLogger(__name__)
 
@@ -217,7 +218,7 @@ def record_inbound(ctx: Context, message: InboundMessage) -> Verdict:
     return verdict
 
 
-def _decide(ctx: Context, tx: Any, message: InboundMessage, now: Any) -> Verdict:
+def _decide(ctx: Context, tx: Tx, message: InboundMessage, now: datetime) -> Verdict:
     policy = ctx.policy
     owner = policy.numbers.get(message.to)
     if owner is None:
@@ -233,7 +234,7 @@ def _decide(ctx: Context, tx: Any, message: InboundMessage, now: Any) -> Verdict
     return _apply(tx, verdict, message, now)
 
 
-def _apply(tx: Any, verdict: Verdict, message: InboundMessage, now: Any) -> Verdict:
+def _apply(tx: Tx, verdict: Verdict, message: InboundMessage, now: datetime) -> Verdict:
     cid = verdict.challenge_id
     if cid is None:
         return verdict
