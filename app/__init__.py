@@ -14,6 +14,8 @@ from app import config, services
 from app.clock import Clock, SystemClock
 from app.crypto import KeyRing
 from app.events.memory import MemoryBus
+from app.limits import Limits, Rules
+from app.logfilter import install as install_log_filter
 from app.providers import REGISTRY
 from app.providers.base import Defaults, Provider, SettingsError
 from app.store.sql import SqlStore
@@ -32,22 +34,29 @@ def create_app(
     app = Flask(__name__, template_folder="../templates", static_folder="../static")
     app.config["MAX_CONTENT_LENGTH"] = settings.server.max_body_bytes
     app.config["SECRET_KEY"] = settings.server.secret_key
+    app.config["SECRET_KEY_FALLBACKS"] = list(settings.server.old_secret_keys)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.compact = False  # type: ignore[attr-defined]
     store = SqlStore(settings.database.url)
     if settings.database.auto_create:
         store.create_schema()
+    keys = KeyRing(settings.secret_keys)
     ctx = services.Context(
         store=store,
         bus=MemoryBus(),
         clock=clock or SystemClock(),
-        keys=KeyRing(settings.secret_keys),
+        keys=keys,
         policy=policy(settings),
+        limits=limits(settings, store, keys),
     )
     app.extensions[EXTENSION] = Runtime(settings, ctx, build_providers(settings))
     _register(app)
     if settings.development:
         _development_banner(settings, ctx)
+    elif not settings.server.public_url.startswith("https://"):
+        log.warning(
+            "server.public_url is not https: status tokens and webhooks travel in clear text"
+        )
     return app
 
 
@@ -64,7 +73,34 @@ def policy(settings: config.Settings) -> services.Policy:
         default_region=settings.phones.default_region,
         allowed_types=tuple(settings.phones.allowed_types),
         operator_name=settings.server.name,
+        discovery_format=settings.discovery_format,
+        status_grace=c.status_grace,
     )
+
+
+def limits(settings: config.Settings, store: SqlStore, keys: KeyRing) -> Limits:
+    """Return the abuse limits, counting in the database or in Redis as configured."""
+    from app.domain.rates import parse
+
+    s = settings.limits
+    counters: Any
+    if s.storage == "redis":
+        from app.redis_counters import RedisCounters
+
+        counters = RedisCounters.from_url(s.redis_url, s.key_prefix)
+    else:
+        from app.store.counters import SqlCounters
+
+        counters = SqlCounters(store)
+    rules = Rules(
+        per_api_key=parse(s.per_api_key),
+        per_ip=parse(s.per_ip),
+        per_phone=parse(s.per_phone),
+        max_pending=s.max_pending,
+        sender_failures=parse(s.sender_failures),
+        sender_cooloff=s.sender_cooloff,
+    )
+    return Limits(counters, rules, lambda value: keys.digest("limit", value))
 
 
 def build_providers(settings: config.Settings) -> dict[str, Provider]:
@@ -97,9 +133,10 @@ def build_providers(settings: config.Settings) -> dict[str, Provider]:
 
 
 def _register(app: Flask) -> None:
-    from app.web import api, errors, webhooks
+    from app.web import api, errors, headers, webhooks
 
     errors.register(app)
+    headers.register(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(webhooks.bp)
 
@@ -111,6 +148,7 @@ def _configure_logging() -> None:
         logging.basicConfig(
             level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s %(message)s"
         )
+    install_log_filter()
 
 
 def _development_banner(settings: config.Settings, ctx: services.Context) -> None:

@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from app.domain import codes, phone
+from app.domain import codes, phone, rates
 from app.domain.codes import CodeFormat
 
 ENV_PREFIX = "REVERSE_OTP_"
@@ -52,6 +52,9 @@ class Server(Section):
     )
     name: str = Field("reverse-otp", description="operator name shown on pages and in the SMS")
     instance_path: str = Field("instance", description="folder for development files")
+    unsafe_allow_simulator: bool = Field(
+        False, description="let production mode run the SMS simulator (tests only; never live)"
+    )
     max_body_bytes: int = Field(64 * 1024, ge=1024, description="largest request body accepted")
 
     @field_validator("public_url")
@@ -69,17 +72,33 @@ class Database(Section):
 
 class Api(Section):
     keys: list[str] = Field(default_factory=list, description="API keys accepted as Bearer tokens")
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description="browser origins allowed to call the API cross-site (default: none)",
+    )
 
 
 class Codes(Section):
-    length: int = Field(6, ge=4, le=32, description="characters in a code")
+    length: int = Field(6, ge=4, le=32, description="characters in an expected-phone code")
+    discovery_length: int = Field(
+        13, ge=4, le=32, description="characters in a discovery code (any sender may verify)"
+    )
+    allow_weak_discovery: bool = Field(
+        False, description="start even when discovery codes are guessable (see docs/security.md)"
+    )
     alphabet: str = Field(codes.CROCKFORD, description="characters codes are drawn from")
-    template: str = Field("VERIFY {code}", description="SMS text; {code} and {name} are filled in")
+    template: str = Field(
+        codes.DEFAULT_TEMPLATE,
+        description="SMS text; {code} and {name} are filled in; keep the keyword first",
+    )
     ttl: int = Field(600, ge=30, description="default challenge lifetime, seconds")
     min_ttl: int = Field(60, ge=10, description="shortest lifetime a request may ask for")
     max_ttl: int = Field(600, ge=30, le=3600, description="longest lifetime a request may ask for")
     max_attempts: int = Field(
         5, ge=1, le=100, description="failed attempts before a challenge fails"
+    )
+    status_grace: int = Field(
+        300, ge=0, le=3600, description="seconds a status token still reads a final status"
     )
 
     @field_validator("alphabet")
@@ -120,6 +139,35 @@ class Events(Section):
     redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis URL for backend=redis")
 
 
+class Limits(Section):
+    storage: Literal["database", "redis"] = Field(
+        "database", description="where limit counters live, shared by every worker and host"
+    )
+    redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis URL for storage=redis")
+    key_prefix: str = Field("rotp:limits:", description="prefix of the Redis keys")
+    per_api_key: str = Field("600/hour", description="challenges one API key may create")
+    per_ip: str = Field("60/hour", description="challenges one client IP may create")
+    per_phone: str = Field("5/hour", description="challenges naming one expected phone")
+    max_pending: int = Field(
+        10_000, ge=1, description="pending challenges at most, all numbers together"
+    )
+    sender_failures: str = Field(
+        "10/hour", description="wrong or unknown codes one sender may send before a cool-off"
+    )
+    sender_cooloff: int = Field(
+        3600, ge=1, description="seconds a sender's messages match nothing once over the limit"
+    )
+    trusted_proxies: int = Field(
+        0, ge=0, le=5, description="reverse proxies whose X-Forwarded-For is trusted (0: none)"
+    )
+
+    @field_validator("per_api_key", "per_ip", "per_phone", "sender_failures")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        rates.parse(value)
+        return value
+
+
 class Settings(Section):
     server: Server = Field(default_factory=Server)
     database: Database = Field(default_factory=Database)
@@ -129,6 +177,7 @@ class Settings(Section):
     numbers: list[Number] = Field(default_factory=list)
     providers: dict[str, dict[str, Any]] = Field(default_factory=dict)
     events: Events = Field(default_factory=Events)
+    limits: Limits = Field(default_factory=Limits)
 
     @property
     def development(self) -> bool:
@@ -137,6 +186,19 @@ class Settings(Section):
     @property
     def code_format(self) -> CodeFormat:
         return CodeFormat(self.codes.length, self.codes.alphabet, self.codes.template)
+
+    @property
+    def discovery_format(self) -> CodeFormat:
+        return CodeFormat(self.codes.discovery_length, self.codes.alphabet, self.codes.template)
+
+    @property
+    def guess_bound(self) -> float:
+        """Upper bound on a discovery guesser's success (see codes.guess_bound)."""
+        ignore = codes.template_words(
+            codes.render(self.discovery_format, "{code}", name=self.server.name),
+            self.codes.alphabet,
+        )
+        return codes.guess_bound(self.discovery_format, self.limits.max_pending, ignore)
 
     @property
     def secret_keys(self) -> list[bytes]:
@@ -157,7 +219,21 @@ def load(
         settings = Settings.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(_explain(exc)) from None
+    _check_code_strength(settings)
     return _with_defaults(settings) if settings.development else _checked(settings)
+
+
+def _check_code_strength(settings: Settings) -> None:
+    bound = settings.guess_bound
+    if bound < codes.GUESS_TARGET or settings.codes.allow_weak_discovery:
+        return
+    raise ConfigError(
+        f"codes.discovery_length: {settings.codes.discovery_length} characters let "
+        f"{codes.GUESS_MESSAGES:,} guessed SMS against limits.max_pending="
+        f"{settings.limits.max_pending} succeed with probability up to {bound:.2g} "
+        f"(must be below {codes.GUESS_TARGET:g}); lengthen the code, lower max_pending, "
+        "or set codes.allow_weak_discovery = true"
+    )
 
 
 def _read_file(env: dict[str, str]) -> tuple[dict[str, Any], bool]:
@@ -230,8 +306,21 @@ def _with_defaults(settings: Settings) -> Settings:
 
 
 def _checked(settings: Settings) -> Settings:
-    if len(settings.server.secret_key) < 32:
-        raise ConfigError("server.secret_key: set a random secret of at least 32 characters")
+    """Refuse production settings that would run insecurely."""
+    server = settings.server
+    for name, key in [("secret_key", server.secret_key)] + [
+        (f"old_secret_keys[{i}]", k) for i, k in enumerate(server.old_secret_keys)
+    ]:
+        problem = weak_secret(key)
+        if problem:
+            raise ConfigError(f"server.{name}: {problem}")
+    if "simulator" in settings.providers and not server.unsafe_allow_simulator:
+        enabled = settings.providers["simulator"].get("enabled", True) is not False
+        if enabled:
+            raise ConfigError(
+                "providers.simulator: the development SMS simulator lets anyone verify any "
+                "number; remove it in production (or set server.unsafe_allow_simulator = true)"
+            )
     if not settings.database.url:
         raise ConfigError(
             "database.url: set the database URL (sqlite:///... or postgresql+psycopg://...)"
@@ -239,6 +328,28 @@ def _checked(settings: Settings) -> Settings:
     if not settings.numbers:
         raise ConfigError("numbers: list at least one [[numbers]] entry with number and provider")
     return settings
+
+
+# Values shipped in examples and docs; a server using one has no secret at all.
+KNOWN_SECRETS = frozenset(
+    {
+        "change-me-to-a-long-random-string-of-48-characters",
+        "change-me",
+        "changeme",
+        "secret",
+    }
+)
+
+
+def weak_secret(secret: str) -> str | None:
+    """Say why a production secret is unfit, or None when it will do."""
+    if secret.strip().lower() in KNOWN_SECRETS or "change-me" in secret.lower():
+        return "this is the example secret; generate your own (see config.example.toml)"
+    if len(secret) < 32:
+        return "set a random secret of at least 32 characters"
+    if len(set(secret)) < 10:
+        return "the secret repeats too few characters to be random; generate one"
+    return None
 
 
 def _instance_secret(path: Path) -> str:

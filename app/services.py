@@ -11,7 +11,7 @@ import itertools
 import logging
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from app.clock import Clock
@@ -20,6 +20,7 @@ from app.domain import challenges as rules
 from app.domain import codes, phone
 from app.domain.challenges import Challenge, InboundMessage, Outcome, Status, Verdict
 from app.events.base import EventBus, StatusChanged
+from app.limits import Limits, Refusal
 from app.store.base import Store, Tx
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,21 @@ class Unavailable(ServiceError):
     status = 503
 
 
+class RateLimited(ServiceError):
+    """A limit refused the request; `retry_after` seconds until it may succeed."""
+
+    status = 429
+
+    def __init__(self, refusal: Refusal) -> None:
+        super().__init__(refusal.limit, refusal.message)
+        self.retry_after = refusal.retry_after
+
+
+# Outcomes that spend a sender's failure budget: a guess that hit nothing, or a code sent
+# from another phone than the expected one.
+FAILURES = frozenset({Outcome.UNKNOWN_CODE, Outcome.WRONG_SENDER})
+
+
 @dataclass(frozen=True)
 class Policy:
     """What the settings say about challenges, read once at start-up."""
@@ -65,13 +81,27 @@ class Policy:
     default_region: str | None = None
     allowed_types: tuple[str, ...] = phone.DEFAULT_ALLOWED_TYPES
     operator_name: str = "reverse-otp"
+    discovery_format: codes.CodeFormat | None = None
+    status_grace: int = 300
     ignore_words: frozenset[str] = field(init=False)
     regions: dict[str, str | None] = field(init=False)
 
     def __post_init__(self) -> None:
         fmt = self.code_format
-        object.__setattr__(self, "ignore_words", codes.template_words(fmt.template, fmt.alphabet))
+        # The operator's name is part of the text too: its words must never read as a code.
+        fixed = codes.render(fmt, "{code}", name=self.operator_name)
+        object.__setattr__(self, "ignore_words", codes.template_words(fixed, fmt.alphabet))
         object.__setattr__(self, "regions", {n: phone.region(n) for n in self.numbers})
+
+    def format_for(self, discovery: bool) -> codes.CodeFormat:
+        """Return the code format of a mode: long codes when any sender may verify."""
+        return (self.discovery_format or self.code_format) if discovery else self.code_format
+
+    @property
+    def formats(self) -> list[codes.CodeFormat]:
+        """Every code format in use, for extraction."""
+        found = [self.code_format, self.format_for(True)]
+        return [f for i, f in enumerate(found) if f.length not in {g.length for g in found[:i]}]
 
 
 @dataclass
@@ -84,6 +114,7 @@ class Context:
     keys: KeyRing
     policy: Policy
     _turns: itertools.count[int] = field(default_factory=itertools.count)
+    limits: Limits | None = None
 
     def next_turn(self) -> int:
         return next(self._turns)
@@ -104,22 +135,35 @@ def sms_text(ctx: Context, code: str) -> str:
 
 
 def create_challenge(
-    ctx: Context, phone_input: str | None, ttl: int | None, metadata: dict[str, Any]
+    ctx: Context,
+    phone_input: str | None,
+    ttl: int | None,
+    metadata: dict[str, Any],
+    *,
+    caller: str | None = None,
+    client_ip: str | None = None,
 ) -> Created:
-    """Create a pending challenge, in expected-phone mode when a phone is given."""
+    """Create a pending challenge, in expected-phone mode when a phone is given.
+
+    Raises RateLimited when the caller, the client address, the phone or the global cap on
+    pending challenges says no.
+    """
     policy = ctx.policy
     expected = _expected_phone(policy, phone_input)
     try:
         lifetime = rules.clamp_ttl(ttl, policy.ttl, policy.min_ttl, policy.max_ttl)
     except ValueError as exc:
         raise ServiceError("invalid_ttl", str(exc)) from None
+    if ctx.limits is not None:
+        _refuse(ctx.limits.check_create(caller, client_ip, expected, ctx.clock.now()))
     numbers = list(policy.numbers)
     region = phone.region(expected) if expected else None
     number = rules.choose_number(numbers, region, policy.regions, ctx.next_turn())
     now = ctx.clock.now()
     token = secrets.token_urlsafe(32)
+    fmt = policy.format_for(expected is None)
     for _ in range(20):
-        code = _new_code(policy)
+        code = _new_code(policy, fmt)
         challenge = Challenge(
             id="ch_" + secrets.token_urlsafe(16),
             number=number,
@@ -133,6 +177,8 @@ def create_challenge(
             metadata=metadata,
         )
         with ctx.store.begin() as tx:
+            if ctx.limits is not None:
+                _refuse(ctx.limits.pending_full(tx.count_pending(now)))
             if tx.add_challenge(challenge):
                 log.info("challenge created id=%s number=%s", challenge.id, number)
                 return Created(challenge, code, token)
@@ -150,9 +196,15 @@ def _expected_phone(policy: Policy, phone_input: str | None) -> str | None:
     return e164
 
 
-def _new_code(policy: Policy) -> str:
+def _refuse(refusal: Refusal | None) -> None:
+    if refusal is not None:
+        log.info("limit refused limit=%s retry_after=%s", refusal.limit, refusal.retry_after)
+        raise RateLimited(refusal)
+
+
+def _new_code(policy: Policy, fmt: codes.CodeFormat | None = None) -> str:
     while True:
-        code = codes.generate(policy.code_format, secrets.randbelow)
+        code = codes.generate(fmt or policy.code_format, secrets.randbelow)
         if codes.usable(code, policy.ignore_words):
             return code
 
@@ -170,13 +222,21 @@ def challenge_for_token(ctx: Context, token: str) -> Challenge:
     if not token or len(token) > 128:
         raise NotFound("not_found", "no such challenge")
     challenge = ctx.store.challenge_by_token(ctx.keys.digests(TOKEN_PURPOSE, token))
-    if challenge is None:
+    if challenge is None or _token_expired(ctx, challenge):
         raise NotFound("not_found", "no such challenge")
     return _settle_expiry(ctx, challenge)
 
 
+def _token_expired(ctx: Context, challenge: Challenge) -> bool:
+    """A token reads its challenge until it expires, then its final status for a grace time."""
+    ended = min(challenge.ended_at or challenge.expires_at, challenge.expires_at)
+    return ctx.clock.now() >= ended + timedelta(seconds=ctx.policy.status_grace)
+
+
 def code_for_token(challenge: Challenge, token: str) -> str | None:
-    """Return a challenge's code to the holder of its token."""
+    """Return a pending challenge's code to the holder of its token (None once final)."""
+    if challenge.status is not Status.PENDING:
+        return None
     return unseal(token, challenge.code_sealed)
 
 
@@ -225,13 +285,27 @@ def _decide(ctx: Context, tx: Tx, message: InboundMessage, now: datetime) -> Ver
         return Verdict(Outcome.UNKNOWN_NUMBER)
     if owner != message.provider:
         return Verdict(Outcome.WRONG_PROVIDER)
-    candidates = codes.extract(message.text, policy.code_format, policy.ignore_words)
+    candidates = candidates_in(policy, message.text)
     if not candidates:
         return Verdict(Outcome.NO_CODE)
+    sender = message.sender_e164 or message.sender
+    if ctx.limits is not None and ctx.limits.sender_attempt(sender, now, tx) is not None:
+        return Verdict(Outcome.SENDER_BLOCKED)
     hashes = [h for c in candidates for h in ctx.keys.digests(CODE_PURPOSE, f"{message.to}:{c}")]
     challenge = tx.find_by_code(message.to, hashes)
-    verdict = rules.match(challenge, message, now)
-    return _apply(tx, verdict, message, now)
+    verdict = _apply(tx, rules.match(challenge, message, now), message, now)
+    if ctx.limits is not None and verdict.outcome not in FAILURES:
+        ctx.limits.sender_success(sender, now, tx)
+    return verdict
+
+
+def candidates_in(policy: Policy, text: str) -> list[str]:
+    """Return the codes a text offers, of every length in use (each format's own cap)."""
+    words = codes.words(text, policy.code_format.alphabet, policy.ignore_words)
+    found: list[str] = []
+    for fmt in policy.formats:
+        found += codes.candidates(words, fmt)
+    return found
 
 
 def _apply(tx: Tx, verdict: Verdict, message: InboundMessage, now: datetime) -> Verdict:

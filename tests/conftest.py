@@ -53,6 +53,8 @@ def base_settings(tmp_path: Path, **sections: Any) -> dict[str, Any]:
             "public_url": PUBLIC_URL,
             "secret_key": SECRET,
             "instance_path": str(tmp_path / "instance"),
+            # The simulator stands in for real providers in tests; production refuses it.
+            "unsafe_allow_simulator": True,
         },
         "database": {"url": database_url(tmp_path)},
         "api": {"keys": ["test-api-key"]},

@@ -10,6 +10,8 @@ O, I and L read as 0, 1 and 1 when the alphabet has no such letters.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import math
 import re
 import unicodedata
@@ -28,6 +30,18 @@ MAX_TEXT_LENGTH = 1600
 # Most candidates one message may offer; each counts as a guess against the code space.
 MAX_CANDIDATES = 8
 
+# The default SMS names the site and the purpose, so a person lured into texting a code sees
+# what they authorise; the keyword stays first so extraction finds the code after it.
+DEFAULT_TEMPLATE = "VERIFY {code} to sign in to {name}"
+# The attack the discovery code length is sized for: this many guessed SMS, each offering
+# MAX_CANDIDATES codes, must succeed with probability below GUESS_TARGET.
+GUESS_MESSAGES = 1_000_000
+GUESS_TARGET = 1e-6
+
+# A word: letters and digits ([^\W_] is str.isalnum), separators allowed between them.
+_WORD = re.compile(rf"[^\W_]+(?:[{re.escape(_INNER_SEPARATORS)}]+[^\W_]+)*")
+_DROP_SEPARATORS = str.maketrans("", "", _INNER_SEPARATORS)
+
 _PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
 
 
@@ -41,7 +55,7 @@ class CodeFormat:
 
     length: int = 6
     alphabet: str = CROCKFORD
-    template: str = "VERIFY {code}"
+    template: str = DEFAULT_TEMPLATE
 
     def __post_init__(self) -> None:
         check_alphabet(self.alphabet)
@@ -85,15 +99,18 @@ def render(fmt: CodeFormat, code: str, **values: str) -> str:
 def normalise(text: str, alphabet: str) -> str:
     """Fold a text to the alphabet's form: NFKC, upper case, look-alikes mapped."""
     folded = unicodedata.normalize("NFKC", text[:MAX_TEXT_LENGTH]).upper()
-    out = []
-    for char in folded:
-        if char.isdigit() and not char.isascii():
-            char = str(unicodedata.digit(char, 0))
-        mapped = _LOOKALIKES.get(char)
-        if char not in alphabet and mapped is not None and mapped in alphabet:
-            char = mapped
-        out.append(char)
-    return "".join(out)
+    if not folded.isascii():
+        folded = "".join(
+            str(unicodedata.digit(c, 0)) if c.isdigit() and not c.isascii() else c for c in folded
+        )
+    return folded.translate(_lookalike_table(alphabet))
+
+
+@functools.lru_cache(maxsize=16)
+def _lookalike_table(alphabet: str) -> dict[int, str]:
+    return str.maketrans(
+        {k: v for k, v in _LOOKALIKES.items() if k not in alphabet and v in alphabet}
+    )
 
 
 def template_words(template: str, alphabet: str) -> frozenset[str]:
@@ -109,15 +126,29 @@ def extract(text: str, fmt: CodeFormat, ignore: frozenset[str] = frozenset()) ->
     A candidate is one word, or several consecutive words, whose characters are all in the
     alphabet and add up to the code length; the keyword is also stripped when glued in front.
     """
-    words = [
-        _strip_keyword(w, ignore) for w in _tokens(normalise(text, fmt.alphabet), fmt.alphabet)
+    return candidates(words(text, fmt.alphabet, ignore), fmt)
+
+
+def words(text: str, alphabet: str, ignore: frozenset[str] = frozenset()) -> list[str]:
+    """Return a text's folded words, without the ignored ones (the first step of extract)."""
+    prefixes = tuple(ignore)
+    found = [
+        _strip_keyword(w, ignore) if w.startswith(prefixes) else w
+        for w in _tokens(normalise(text, alphabet), alphabet)
     ]
-    words = [w for w in words if w and w not in ignore]
+    return [w for w in found if w and w not in ignore]
+
+
+def candidates(words: list[str], fmt: CodeFormat) -> list[str]:
+    """Return the codes of the format's length that words offer (the second step of extract)."""
     found: list[str] = []
-    for span in range(1, fmt.length + 1):
+    ends = list(itertools.accumulate((len(w) for w in words), initial=0))
+    for span in range(1, min(fmt.length, len(words)) + 1):
         for start in range(len(words) - span + 1):
+            if ends[start + span] - ends[start] != fmt.length:
+                continue
             joined = "".join(words[start : start + span])
-            if len(joined) == fmt.length and _in_alphabet(joined, fmt.alphabet):
+            if _in_alphabet(joined, fmt.alphabet):
                 if joined not in found:
                     found.append(joined)
                 if len(found) == MAX_CANDIDATES:
@@ -127,21 +158,12 @@ def extract(text: str, fmt: CodeFormat, ignore: frozenset[str] = frozenset()) ->
 
 def _tokens(folded: str, alphabet: str) -> list[str]:
     """Split folded text into words, dropping separators found inside words."""
-    words: list[str] = []
-    current: list[str] = []
-    for char in folded:
-        if char.isalnum():
-            current.append(char)
-        elif char in _INNER_SEPARATORS and current:
-            continue
-        else:
-            words.append("".join(current))
-            current = []
-    words.append("".join(current))
-    return [w for w in words if w]
+    return [m.group().translate(_DROP_SEPARATORS) for m in _WORD.finditer(folded)]
 
 
 def _strip_keyword(word: str, ignore: frozenset[str]) -> str:
+    if not ignore or not word.startswith(tuple(ignore)):
+        return word
     for keyword in ignore:
         if len(word) > len(keyword) and word.startswith(keyword):
             return word[len(keyword) :]
@@ -149,9 +171,43 @@ def _strip_keyword(word: str, ignore: frozenset[str]) -> str:
 
 
 def _in_alphabet(word: str, alphabet: str) -> bool:
-    return all(c in alphabet for c in word)
+    return not word.translate(_alphabet_eraser(alphabet))
+
+
+@functools.lru_cache(maxsize=16)
+def _alphabet_eraser(alphabet: str) -> dict[int, None]:
+    return dict.fromkeys(map(ord, alphabet))
 
 
 def usable(code: str, ignore: frozenset[str]) -> bool:
     """Tell whether extraction can find this code next to the template's words."""
     return not any(code.startswith(word) for word in ignore)
+
+
+def usable_space(fmt: CodeFormat, ignore: frozenset[str] = frozenset()) -> float:
+    """Return how many codes generation can produce: all but those starting with a word."""
+    size = len(fmt.alphabet)
+    lost = sum(
+        float(size) ** -len(w)
+        for w in ignore
+        if len(w) <= fmt.length and _in_alphabet(w, fmt.alphabet)
+    )
+    return fmt.space * max(0.0, 1.0 - lost)
+
+
+def guess_bound(
+    fmt: CodeFormat,
+    pending: int,
+    ignore: frozenset[str] = frozenset(),
+    messages: int = GUESS_MESSAGES,
+    candidates: int = MAX_CANDIDATES,
+) -> float:
+    """Return an upper bound on the chance that guessed SMS hit any pending code.
+
+    Each message offers at most `candidates` codes; each candidate hits one of `pending`
+    uniformly drawn codes with probability pending / space. By the union bound the chance
+    of any hit is at most messages * candidates * pending / space (RFC 4226 section 6,
+    with the look-ahead window replaced by the number of pending codes).
+    """
+    bound: float = messages * candidates * pending / usable_space(fmt, ignore)
+    return min(1.0, bound)

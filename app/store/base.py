@@ -40,6 +40,17 @@ class Tx(Protocol):
     def renew(self, challenge: Challenge, now: datetime) -> bool:
         """Replace a pending challenge's code; False if the new code is taken."""
 
+    def count_pending(self, now: datetime) -> int:
+        """Count pending, unexpired challenges on every number."""
+
+    def hit_counter(
+        self, key: str, window: int, now: datetime, amount: int
+    ) -> tuple[int, datetime]:
+        """Add to a limit counter atomically (a new window if it ended); return (count, reset)."""
+
+    def peek_counter(self, key: str, now: datetime) -> tuple[int, datetime] | None:
+        """Return a limit counter's (count, reset) in its current window, or None."""
+
 
 class Store(Protocol):
     """Reads outside transactions, and a write transaction."""

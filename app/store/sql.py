@@ -19,6 +19,7 @@ from sqlalchemy import (
     case,
     create_engine,
     event,
+    func,
     insert,
     select,
     update,
@@ -29,6 +30,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from app.domain.challenges import Challenge, InboundMessage, Outcome, Status
+from app.store import counters
 from app.store.base import StoreUnavailable
 from app.store.tables import api_keys, challenges, inbound_messages, metadata
 
@@ -38,10 +40,17 @@ PENDING = Status.PENDING.value
 def make_engines(url: str, pool_size: int = 10) -> tuple[Engine, Engine]:
     """Return (writer, reader) engines for a URL; they are one engine except on SQLite."""
     if not url.startswith("sqlite"):
-        engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+        engine = create_engine(
+            url,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_pre_ping=True,
+            hide_parameters=True,  # SQL logs and errors never show codes' texts or numbers
+        )
         return engine, engine
-    writer = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
-    reader = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+    args = {"check_same_thread": False, "timeout": 10}
+    writer = create_engine(url, connect_args=args, hide_parameters=True)
+    reader = create_engine(url, connect_args=args, hide_parameters=True)
     for engine in (writer, reader):
         event.listen(engine, "connect", _sqlite_pragmas)
     event.listen(writer, "connect", _sqlite_manual_transactions)
@@ -228,6 +237,20 @@ class SqlTx:
             .values(status=status.value, ended_at=now)
         )
         return self.conn.execute(query).rowcount == 1
+
+    def count_pending(self, now: datetime) -> int:
+        query = select(func.count()).where(
+            challenges.c.status == PENDING, challenges.c.expires_at > now
+        )
+        return int(self.conn.execute(query).scalar_one())
+
+    def hit_counter(
+        self, key: str, window: int, now: datetime, amount: int
+    ) -> tuple[int, datetime]:
+        return counters.hit(self.conn, self._insert, key, window, now, amount)
+
+    def peek_counter(self, key: str, now: datetime) -> tuple[int, datetime] | None:
+        return counters.peek(self.conn, key, now)
 
     def renew(self, challenge: Challenge, now: datetime) -> bool:
         query = (

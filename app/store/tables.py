@@ -105,3 +105,14 @@ api_keys = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime),
 )
+
+# Abuse-limit counters (app/limits.py): one row per key, a window ending at reset_at.
+# Keys are keyed hashes, never a phone number or address in clear.
+limit_counters = Table(
+    "limit_counters",
+    metadata,
+    Column("key", String(80), primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("reset_at", UTCDateTime, nullable=False),
+    Index("ix_limit_counters_reset", "reset_at"),
+)

@@ -11,6 +11,7 @@ from flask import Blueprint, Response, abort, g, jsonify, request
 from app import services
 from app.domain import links
 from app.web import qr
+from app.web.client import client_ip
 from app.web.errors import error
 from app.web.runtime import runtime
 from app.web.schemas import CreateChallenge, parse_body
@@ -51,7 +52,14 @@ def create() -> tuple[Response, int]:
         ), 400
     body = parse_body(CreateChallenge, data)
     rt = runtime()
-    created = services.create_challenge(rt.ctx, body.phone, body.ttl, body.metadata or {})
+    created = services.create_challenge(
+        rt.ctx,
+        body.phone,
+        body.ttl,
+        body.metadata or {},
+        caller=g.api_caller,
+        client_ip=client_ip(rt.settings.limits.trusted_proxies),
+    )
     text = services.sms_text(rt.ctx, created.code)
     return jsonify(created_view(created, text, rt.settings.server.public_url)), 201
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
+from app.limits import LimitsUnavailable
 from app.services import ServiceError
 from app.store.base import StoreUnavailable
 
@@ -30,7 +31,18 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(ServiceError)
     def service_error(exc: ServiceError) -> Response:
-        return error(exc.status, exc.code, exc.message)
+        response = error(exc.status, exc.code, exc.message)
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:
+            response.headers["Retry-After"] = str(retry_after)
+        return response
+
+    @app.errorhandler(LimitsUnavailable)
+    def limits_down(exc: LimitsUnavailable) -> Response:
+        app.logger.error("limit counters unavailable: %s", exc)
+        response = error(503, "limits_unavailable", "limits cannot be checked; try again shortly")
+        response.headers["Retry-After"] = "5"
+        return response
 
     @app.errorhandler(StoreUnavailable)
     def store_down(exc: StoreUnavailable) -> Response:

@@ -1,0 +1,154 @@
+"""Abuse limits shared by every worker and host: counters behind a small port.
+
+Counters live in the database (a `limit_counters` table with atomic upserts, the default) or
+in Redis; either way every worker and instance sees the same counts. A counter's window
+starts at its first hit and lasts the rate's period (a fixed window per key).
+
+Limits fail closed: when the counters cannot be reached, `LimitsUnavailable` is raised and
+the request is refused with 503 (a webhook is not stored, so the provider retries).
+
+Keys never hold a phone number, address or API key in clear: each is keyed-hashed first.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from app.domain.rates import Rate
+from app.store.base import StoreUnavailable, Tx
+
+
+class LimitsUnavailable(StoreUnavailable):
+    """The limit counters could not be read or written; refuse rather than guess."""
+
+
+@dataclass(frozen=True)
+class Count:
+    """A counter's value in its current window, and when that window ends."""
+
+    value: int
+    reset_at: datetime
+
+
+class Counters(Protocol):
+    """Atomic counters with a window per key."""
+
+    def hit(
+        self, key: str, window: int, now: datetime, amount: int = 1, tx: Tx | None = None
+    ) -> Count:
+        """Add `amount` to the key's count (a new window if the last one ended); return it."""
+
+    def peek(self, key: str, now: datetime, tx: Tx | None = None) -> Count | None:
+        """Return the key's count in its current window, or None when there is none."""
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Which limits apply, read once from the settings."""
+
+    per_api_key: Rate
+    per_ip: Rate
+    per_phone: Rate
+    max_pending: int
+    sender_failures: Rate
+    sender_cooloff: int
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A limit that said no: its name (an API error code) and when to try again, seconds."""
+
+    limit: str
+    retry_after: int
+    message: str
+
+
+class Limits:
+    """The abuse limits the services consult."""
+
+    def __init__(self, counters: Counters, rules: Rules, hasher: Callable[[str], str]) -> None:
+        self.counters = counters
+        self.rules = rules
+        self._hash = hasher
+
+    def check_create(
+        self, caller: str | None, client_ip: str | None, phone: str | None, now: datetime
+    ) -> Refusal | None:
+        """Count a challenge creation against its caller, address and phone; refuse over any."""
+        checks = [
+            ("api_key", caller, self.rules.per_api_key),
+            ("ip", client_ip, self.rules.per_ip),
+            ("phone", phone, self.rules.per_phone),
+        ]
+        for name, value, rate in checks:
+            if value is None or rate.off:
+                continue
+            count = self.counters.hit(self._key(name, value), rate.seconds, now)
+            if count.value > rate.count:
+                return Refusal(
+                    f"rate_limited_{name}",
+                    _seconds(count.reset_at, now),
+                    f"too many challenges for this {name.replace('_', ' ')} "
+                    f"({rate.count} per {rate.seconds} s)",
+                )
+        return None
+
+    def pending_full(self, pending: int) -> Refusal | None:
+        """Refuse a new challenge when `pending` already reach the global cap."""
+        if pending < self.rules.max_pending:
+            return None
+        return Refusal("too_many_pending", 30, "too many pending challenges; try again shortly")
+
+    def sender_attempt(self, sender: str, now: datetime, tx: Tx | None = None) -> Refusal | None:
+        """Reserve one failed attempt for a sender before matching; refuse in cool-off.
+
+        The first message over the budget starts a cool-off of `sender_cooloff` seconds, or
+        until the failure window ends if that is later; messages in it are refused.
+
+        Reserving before matching keeps the budget exact under concurrency: of any number of
+        simultaneous messages, at most the rate's count are matched. A message that turns out
+        not to be a failure gives its reservation back with `sender_success`.
+        """
+        rate = self.rules.sender_failures
+        if rate.off:
+            return None
+        block_key = self._key("sender_block", sender)
+        block = self.counters.peek(block_key, now, tx)
+        if block is not None and block.value > 0:
+            return self._cooloff(block, now)
+        count = self.counters.hit(self._key("sender", sender), rate.seconds, now, tx=tx)
+        if count.value <= rate.count:
+            return None
+        # The cool-off outlasts the failure window, so the sender comes back to a fresh budget.
+        cooloff = max(self.rules.sender_cooloff, _seconds(count.reset_at, now))
+        block = self.counters.hit(block_key, cooloff, now, tx=tx)
+        return self._cooloff(block, now)
+
+    def sender_success(self, sender: str, now: datetime, tx: Tx | None = None) -> None:
+        """Give back the attempt reserved for a message that was not a failure."""
+        if not self.rules.sender_failures.off:
+            key = self._key("sender", sender)
+            self.counters.hit(key, self.rules.sender_failures.seconds, now, -1, tx)
+
+    def sender_blocked(self, sender: str, now: datetime) -> bool:
+        """Tell whether a sender is cooling off (for tests and tools)."""
+        block = self.counters.peek(self._key("sender_block", sender), now)
+        return block is not None and block.value > 0
+
+    def _cooloff(self, block: Count, now: datetime) -> Refusal:
+        return Refusal(
+            "sender_blocked",
+            _seconds(block.reset_at, now),
+            "too many wrong codes from this sender; cooling off",
+        )
+
+    def _key(self, kind: str, value: str) -> str:
+        return f"{kind}:{self._hash(value)[:32]}"
+
+
+def _seconds(until: datetime, now: datetime) -> int:
+    return max(1, math.ceil((until - now).total_seconds()))

@@ -1,0 +1,82 @@
+"""Limit counters in the database: one atomic upsert per hit, on SQLite and PostgreSQL.
+
+`INSERT ... ON CONFLICT (key) DO UPDATE ... RETURNING` adds to the count, or starts a new
+window when the stored one has ended, in one statement: concurrent hits never lose a count.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, case, delete, literal, select
+from sqlalchemy.exc import OperationalError
+
+from app.limits import Count, LimitsUnavailable
+from app.store.base import StoreUnavailable, Tx
+from app.store.tables import UTCDateTime, limit_counters
+
+c = limit_counters.c
+
+
+def hit(
+    conn: Connection, insert_fn: Any, key: str, window: int, now: datetime, amount: int
+) -> tuple[int, datetime]:
+    """Add `amount` to a counter in one statement; return (count, reset_at)."""
+    reset = literal(now + timedelta(seconds=window), UTCDateTime)
+    ended = c.reset_at <= literal(now, UTCDateTime)
+    query = (
+        insert_fn(limit_counters)
+        .values(key=key, count=amount, reset_at=now + timedelta(seconds=window))
+        .on_conflict_do_update(
+            index_elements=["key"],
+            set_={
+                "count": case((ended, amount), else_=c.count + amount),
+                "reset_at": case((ended, reset), else_=c.reset_at),
+            },
+        )
+        .returning(c.count, c.reset_at)
+    )
+    row = conn.execute(query).one()
+    return int(row[0]), row[1]
+
+
+def peek(conn: Connection, key: str, now: datetime) -> tuple[int, datetime] | None:
+    """Return (count, reset_at) of a counter whose window is still open."""
+    query = select(c.count, c.reset_at).where(c.key == key, c.reset_at > now)
+    row = conn.execute(query).first()
+    return None if row is None else (int(row[0]), row[1])
+
+
+class SqlCounters:
+    """Counters in the store's database; inside a transaction when one is given."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+
+    def hit(
+        self, key: str, window: int, now: datetime, amount: int = 1, tx: Tx | None = None
+    ) -> Count:
+        if tx is not None:
+            return Count(*tx.hit_counter(key, window, now, amount))
+        try:
+            with self.store.begin() as own:
+                return Count(*own.hit_counter(key, window, now, amount))
+        except StoreUnavailable as exc:
+            raise LimitsUnavailable(f"limit counters unavailable: {exc}") from exc
+
+    def peek(self, key: str, now: datetime, tx: Tx | None = None) -> Count | None:
+        if tx is not None:
+            found = tx.peek_counter(key, now)
+        else:
+            try:
+                with self.store.reader.connect() as conn:
+                    found = peek(conn, key, now)
+            except OperationalError as exc:
+                raise LimitsUnavailable(f"limit counters unavailable: {exc.orig}") from exc
+        return None if found is None else Count(*found)
+
+    def purge(self, now: datetime) -> int:
+        """Delete counters whose window has ended; return how many."""
+        with self.store.writer.begin() as conn:
+            return int(conn.execute(delete(limit_counters).where(c.reset_at <= now)).rowcount)

@@ -1,0 +1,80 @@
+"""Guessing discovery codes: a million guesses through the real matching code find nothing,
+and the sender limits stop one guessing sender long before."""
+
+from __future__ import annotations
+
+import random
+import secrets
+from typing import Any
+
+import pytest
+
+from app import services
+from app.config import Settings
+from app.crypto import KeyRing
+from app.domain import codes
+from tests.conftest import NUMBER, SECRET
+from tests.security.helpers import create, outcome, send_sms
+
+GUESSES = 1_000_000
+
+
+def test_a_million_guesses_against_the_pending_cap_find_no_code():
+    settings = Settings()  # the shipped defaults
+    policy = services.Policy(
+        code_format=settings.code_format,
+        discovery_format=settings.discovery_format,
+        numbers={NUMBER: "simulator"},
+        operator_name=settings.server.name,
+    )
+    keys = KeyRing([SECRET.encode()])
+    fmt = policy.format_for(discovery=True)
+    pending = settings.limits.max_pending
+    live = {
+        keys.digest(services.CODE_PURPOSE, f"{NUMBER}:{codes.generate(fmt, secrets.randbelow)}")
+        for _ in range(pending)
+    }
+    assert len(live) == pending
+
+    attacker = random.Random(20261122)
+    guesses = hits = 0
+    while guesses < GUESSES:
+        words = ["".join(attacker.choices(fmt.alphabet, k=fmt.length)) for _ in range(8)]
+        # Real extraction, real keyed hashing under every key, then the lookup the store does.
+        for candidate in services.candidates_in(policy, "VERIFY " + " ".join(words)):
+            guesses += 1
+            for digest in keys.digests(services.CODE_PURPOSE, f"{NUMBER}:{candidate}"):
+                hits += digest in live
+
+    bound = codes.guess_bound(fmt, pending, policy.ignore_words, messages=GUESSES // 8)
+    print(f"\n{guesses:,} guesses vs {pending:,} codes: {hits} hits; bound {bound:.2e}")
+    assert guesses >= GUESSES
+    assert hits == 0
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    return {"numbers": [{"number": NUMBER, "provider": "simulator"}]}
+
+
+def test_sender_limits_stop_a_guessing_sender_long_before(client, clock, ctx):
+    made = create(client)
+    attacker = "+14155550199"
+    matched_guesses = 0
+    for hour in range(24):
+        for _ in range(50):  # 50 guessed SMS an hour, 8 candidates each
+            text = "VERIFY " + " ".join(
+                "".join(secrets.choice(codes.CROCKFORD) for _ in range(13)) for _ in range(8)
+            )
+            result = outcome(send_sms(client, attacker, text))
+            assert result in ("unknown_code", "sender_blocked")
+            matched_guesses += 8 * (result == "unknown_code")
+        clock.advance(3600)
+        if hour == 0:
+            assert matched_guesses == 8 * 10  # the default budget: 10 failures an hour
+    # The cool-off starts at the 11th failure, so the sender gets 10 messages per hour.
+    assert matched_guesses <= 24 * 10 * 8
+    days_for_a_million = GUESSES / matched_guesses
+    print(f"\none sender: {matched_guesses} guesses a day; 1e6 take {days_for_a_million:,.0f} days")
+    assert days_for_a_million > 500
+    assert services.get_challenge(ctx, made["id"]).verified_phone is None
