@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from app import create_app, services
+from app import services
 from app.domain import rates
 from app.limits import Count, LimitsUnavailable
 from app.store.tables import inbound_messages
@@ -192,10 +192,10 @@ def test_fails_closed_when_counters_are_unreachable(client, ctx):
     assert services.get_challenge(ctx, target["id"]).status.value == "pending"
 
 
-def test_database_counters_fail_closed_when_the_database_is_down(tmp_path):
+def test_database_counters_fail_closed_when_the_database_is_down(tmp_path, make_app):
     raw = base_settings(tmp_path, numbers=SIM_ONLY)
     raw["database"] = {"url": f"sqlite:///{tmp_path}/missing/dir/db.sqlite", "auto_create": False}
-    app = create_app(raw)
+    app = make_app(raw)
     response = app.test_client().post("/api/v1/challenges", json={}, headers=AUTH)
     assert response.status_code == 503
     assert response.headers["Retry-After"]
@@ -231,11 +231,11 @@ def redis_prefix() -> str:
     return f"test:{secrets.token_hex(6)}:"
 
 
-def test_redis_counters_are_shared_by_every_instance(tmp_path, redis_prefix):
+def test_redis_counters_are_shared_by_every_instance(tmp_path, redis_prefix, make_app):
     limits = {"storage": "redis", "redis_url": REDIS_URL, "key_prefix": redis_prefix}
     limits |= {"per_ip": "3/hour"}
     raw = base_settings(tmp_path, numbers=SIM_ONLY, limits=limits)
-    first, second = create_app(raw).test_client(), create_app(raw).test_client()
+    first, second = make_app(raw).test_client(), make_app(raw).test_client()
     statuses = [
         c.post("/api/v1/challenges", json={}, headers=AUTH).status_code
         for c in (first, second, first, second)
@@ -243,9 +243,9 @@ def test_redis_counters_are_shared_by_every_instance(tmp_path, redis_prefix):
     assert statuses == [201, 201, 201, 429]
 
 
-def test_redis_counters_fail_closed(tmp_path):
+def test_redis_counters_fail_closed(tmp_path, make_app):
     limits = {"storage": "redis", "redis_url": "redis://127.0.0.1:1/0"}
-    app = create_app(base_settings(tmp_path, numbers=SIM_ONLY, limits=limits))
+    app = make_app(base_settings(tmp_path, numbers=SIM_ONLY, limits=limits))
     response = app.test_client().post("/api/v1/challenges", json={}, headers=AUTH)
     assert response.status_code == 503
     assert response.json["error"]["code"] == "limits_unavailable"
