@@ -180,7 +180,7 @@ def create_challenge(
             if ctx.limits is not None:
                 _refuse(ctx.limits.pending_full(tx.count_pending(now)))
             if tx.add_challenge(challenge):
-                log.info("challenge created id=%s number=%s", challenge.id, number)
+                log.info("challenge created id=%s number=%s", challenge.id, phone.mask(number))
                 return Created(challenge, code, token)
     raise Unavailable("code_space_exhausted", "no free code on this number; try again later")
 
