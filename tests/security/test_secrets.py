@@ -105,3 +105,12 @@ def test_the_integrators_view_needs_the_api_key(client):
     made = create(client)
     assert client.get(f"/api/v1/challenges/{made['id']}").status_code == 401
     assert client.get(f"/api/v1/challenges/{made['id']}", headers=AUTH).status_code == 200
+
+
+def test_unknown_and_stale_tokens_answer_alike(client, clock):
+    made = create(client)
+    clock.advance(900)
+    stale = client.get(f"/api/v1/status/{made['token']}")
+    unknown = client.get("/api/v1/status/" + "A" * 43)
+    assert stale.status_code == unknown.status_code == 404
+    assert stale.get_data() == unknown.get_data()
