@@ -23,23 +23,19 @@ class KeyRing:
         if not keys or any(len(k) < 16 for k in keys):
             raise ValueError("the key ring needs at least one key of 16 bytes or more")
         self.keys = keys
-        # Keyed once; each digest copies the keyed state (hashing the key again costs more
-        # than the message on every lookup).
-        self._keyed = [hmac.new(key, digestmod=hashlib.sha256) for key in keys]
 
     def digest(self, purpose: str, value: str) -> str:
         """Return the HMAC-SHA256 of a value under the newest key, as hex."""
-        return _mac(self._keyed[0], purpose, value)
+        return _mac(self.keys[0], purpose, value)
 
     def digests(self, purpose: str, value: str) -> list[str]:
         """Return the value's HMAC under every key, newest first, for lookups."""
-        return [_mac(keyed, purpose, value) for keyed in self._keyed]
+        return [_mac(key, purpose, value) for key in self.keys]
 
 
-def _mac(keyed: hmac.HMAC, purpose: str, value: str) -> str:
-    mac = keyed.copy()
-    mac.update(purpose.encode() + b"\x00" + value.encode())
-    return mac.hexdigest()
+def _mac(key: bytes, purpose: str, value: str) -> str:
+    # hmac.digest is OpenSSL's one-shot HMAC: the same value as hmac.new, a fraction of the cost.
+    return hmac.digest(key, purpose.encode() + b"\x00" + value.encode(), "sha256").hex()
 
 
 def same(a: str | bytes, b: str | bytes) -> bool:

@@ -11,7 +11,6 @@ O, I and L read as 0, 1 and 1 when the alphabet has no such letters.
 from __future__ import annotations
 
 import functools
-import itertools
 import math
 import re
 import unicodedata
@@ -140,25 +139,33 @@ def words(text: str, alphabet: str, ignore: frozenset[str] = frozenset()) -> lis
 
 
 def candidates(words: list[str], fmt: CodeFormat) -> list[str]:
-    """Return the codes of the format's length that words offer (the second step of extract)."""
+    """Return the codes of the format's length that words offer (the second step of extract).
+
+    Runs of consecutive words whose lengths add up to the code length are tried shortest
+    run first, then from the left; the first MAX_CANDIDATES in the alphabet are kept.
+    """
+    runs: list[tuple[int, int]] = []
+    for start in range(len(words)):
+        total = 0
+        for end in range(start, len(words)):
+            total += len(words[end])
+            if total >= fmt.length:
+                if total == fmt.length:
+                    runs.append((end - start + 1, start))
+                break
     found: list[str] = []
-    ends = list(itertools.accumulate((len(w) for w in words), initial=0))
-    for span in range(1, min(fmt.length, len(words)) + 1):
-        for start in range(len(words) - span + 1):
-            if ends[start + span] - ends[start] != fmt.length:
-                continue
-            joined = "".join(words[start : start + span])
-            if _in_alphabet(joined, fmt.alphabet):
-                if joined not in found:
-                    found.append(joined)
-                if len(found) == MAX_CANDIDATES:
-                    return found
+    for span, start in sorted(runs):
+        joined = "".join(words[start : start + span])
+        if _in_alphabet(joined, fmt.alphabet) and joined not in found:
+            found.append(joined)
+            if len(found) == MAX_CANDIDATES:
+                break
     return found
 
 
 def _tokens(folded: str, alphabet: str) -> list[str]:
     """Split folded text into words, dropping separators found inside words."""
-    return [m.group().translate(_DROP_SEPARATORS) for m in _WORD.finditer(folded)]
+    return [w.translate(_DROP_SEPARATORS) for w in _WORD.findall(folded)]
 
 
 def _strip_keyword(word: str, ignore: frozenset[str]) -> str:
