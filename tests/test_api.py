@@ -33,8 +33,10 @@ def test_create_answers_every_documented_field(client):
     assert body["id"].startswith("ch_")
     assert body["to"] in (NUMBER, "+14155550100")
     assert body["phone"] == "+33612345678"
-    assert body["body"] == f"VERIFY {body['code']}"
-    assert body["sms_uri"] == f"sms:{body['to']}?&body=VERIFY%20{body['code']}"
+    assert body["body"] == f"VERIFY {body['code']} to sign in to reverse-otp"
+    assert body["sms_uri"] == (
+        f"sms:{body['to']}?&body=VERIFY%20{body['code']}%20to%20sign%20in%20to%20reverse-otp"
+    )
     assert body["qr_svg_url"] == f"{PUBLIC_URL}/api/v1/status/{body['token']}/qr.svg"
     assert body["qr_png_url"] == f"{PUBLIC_URL}/api/v1/status/{body['token']}/qr.png"
     assert body["status_url"] == f"{PUBLIC_URL}/api/v1/status/{body['token']}"

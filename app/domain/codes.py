@@ -54,7 +54,7 @@ class CodeFormat:
 
     length: int = 6
     alphabet: str = CROCKFORD
-    template: str = DEFAULT_TEMPLATE
+    template: str = "VERIFY {code}"
 
     def __post_init__(self) -> None:
         check_alphabet(self.alphabet)

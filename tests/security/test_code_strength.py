@@ -101,7 +101,9 @@ def test_the_templates_words_and_the_site_name_never_read_as_codes(ctx):
 
 def test_site_names_that_look_like_codes_are_ignored():
     policy = services.Policy(
-        code_format=codes.CodeFormat(6), numbers={NUMBER: "simulator"}, operator_name="ACME42"
+        code_format=codes.CodeFormat(6, template=codes.DEFAULT_TEMPLATE),
+        numbers={NUMBER: "simulator"},
+        operator_name="ACME42",
     )
     text = codes.render(policy.code_format, "7KQ2ZD", name="ACME42")
     assert services.candidates_in(policy, text) == ["7KQ2ZD"]
