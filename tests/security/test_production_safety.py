@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from app import create_app
+from app import build_providers, create_app
 from app.config import ConfigError, load
 from tests.conftest import base_settings
 
@@ -62,7 +62,7 @@ def test_refuses_a_provider_without_its_authenticity_secret(tmp_path):
     raw = production(tmp_path, numbers=[{"number": "+14155550100", "provider": "twilio"}])
     raw["providers"] = {"twilio": {}}
     with pytest.raises(ConfigError, match=r"providers\.twilio\.auth_token"):
-        create_app(load(overrides=raw, environ={}))
+        build_providers(load(overrides=raw, environ={}))
 
 
 def test_development_mode_generates_its_secret_and_production_never_does(tmp_path):
