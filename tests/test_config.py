@@ -26,7 +26,7 @@ auth_token = "tok"
 
 def write(tmp_path, text):
     path = tmp_path / "c.toml"
-    path.write_text(text)
+    path.write_text(text.replace("sqlite:///x.db", f"sqlite:///{tmp_path / 'x.db'}"))
     return {"REVERSE_OTP_CONFIG": str(path)}
 
 
@@ -35,6 +35,7 @@ def test_a_config_file_means_production_mode(tmp_path):
     assert settings.server.mode == "production"
     assert settings.server.public_url == "https://verify.example.com"
     assert settings.numbers[0].number == "+15017122661"
+    assert settings.database.url.endswith("x.db")
 
 
 def test_environment_variables_override_single_keys(tmp_path):
