@@ -16,6 +16,7 @@ from app.crypto import KeyRing
 from app.events.memory import MemoryBus
 from app.providers import REGISTRY
 from app.providers.base import Defaults, Provider, SettingsError
+from app.providers.guards import Guarded
 from app.store.sql import SqlStore
 from app.web.runtime import EXTENSION, Runtime
 
@@ -84,7 +85,7 @@ def build_providers(settings: config.Settings) -> dict[str, Provider]:
                 f"providers.{name}: unknown provider; known: {sorted(REGISTRY)}"
             )
         try:
-            built[name] = factory(section, defaults)
+            built[name] = Guarded(factory(section, defaults), section)
         except SettingsError as exc:
             raise config.ConfigError(str(exc)) from None
     for number in settings.numbers:

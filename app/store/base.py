@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Protocol
 
 from app.domain.challenges import Challenge, InboundMessage, Outcome, Status
+from app.domain.parts import MessagePart
 
 
 class StoreUnavailable(Exception):
@@ -39,6 +40,12 @@ class Tx(Protocol):
 
     def renew(self, challenge: Challenge, now: datetime) -> bool:
         """Replace a pending challenge's code; False if the new code is taken."""
+
+    def add_part(self, part: MessagePart, received_at: datetime) -> dict[int, tuple[str, str]]:
+        """Store one part of a long SMS (a retry changes nothing), locking its group.
+
+        Returns every stored part of the group as {index: (message id, text)}.
+        """
 
 
 class Store(Protocol):
