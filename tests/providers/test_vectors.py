@@ -301,10 +301,10 @@ def test_sinch_official_vector():
 
 def test_android_sms_gateway_derived_vector():
     body = (
-        b'{"deviceId":"0000000019c2d7bf00000195d216644c","event":"sms:received","id":"JorVFMxcS2p4bH'
-        b'CfOGxT9","payload":{"message":"Android is always a sweet treat!","receivedAt":"2025-04-15T'
-        b'11:54:28.000+07:00","messageId":"7bb6b5e7","phoneNumber":"6505551212","simNumber":1},"webh'
-        b'ookId":"kDMXGXUeNs_-d2HZ3unHT"}'
+        b'{"deviceId":"0000000019c2d7bf00000195d216644c","event":"sms:received",'
+        b'"id":"JorVFMxcS2p4bHCfOGxT9","payload":{"message":"Android is always a sweet treat!",'
+        b'"receivedAt":"2025-04-15T11:54:28.000+07:00","messageId":"7bb6b5e7",'
+        b'"phoneNumber":"6505551212","simNumber":1},"webhookId":"kDMXGXUeNs_-d2HZ3unHT"}'
     )
     assert android_sms_gateway.signature("test-signing-key", body, "1744692868") == (
         "a145419e0f3c5d13e8ffc131595e4464b84c6f6233d6f821c41ffab3c4bb6b1e"
