@@ -165,10 +165,13 @@ class AwsSns:
             return key
         try:
             response = self.http.get(url)
-            response.raise_for_status()
-            cert = x509.load_pem_x509_certificate(response.content)
         except requests.RequestException as exc:
-            raise TryLater(f"signing certificate unavailable: {exc}") from None
+            raise TryLater(f"signing certificate unreachable: {exc}") from None
+        if response.status_code >= 500:
+            raise TryLater(f"signing certificate unavailable: HTTP {response.status_code}")
+        if response.status_code != 200:
+            raise Rejected("unknown_certificate")
+        cert = x509.load_pem_x509_certificate(response.content)
         public = cert.public_key()
         if not isinstance(public, rsa.RSAPublicKey):
             raise Rejected("bad_certificate")

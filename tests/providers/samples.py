@@ -681,3 +681,13 @@ def tamper(provider: str, sample: Sample, sender: str) -> Sample:
         return replace(sample, path=sample.path.replace(old, new, 1))
     assert old.encode() in sample.body, provider
     return replace(sample, body=sample.body.replace(old.encode(), new.encode(), 1))
+
+
+def mock_sns(mock: Any) -> Any:
+    """Serve the test signing certificate and subscription URL; other SNS paths are 404."""
+    import re
+
+    mock.get(re.compile(r"^https://sns\."), status_code=404)
+    mock.get(SNS_CERT_URL, content=SNS_CERT_PEM)
+    mock.get(SNS_SUBSCRIBE_URL, text="<ConfirmSubscriptionResponse/>")
+    return mock

@@ -50,7 +50,7 @@ SIGNATURE_HEADERS = {
 @pytest.fixture(autouse=True)
 def sns_certificate():
     with requests_mock.Mocker() as mock:
-        mock.get(samples.SNS_CERT_URL, content=samples.SNS_CERT_PEM)
+        samples.mock_sns(mock)
         yield mock
 
 

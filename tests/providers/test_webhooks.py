@@ -17,9 +17,7 @@ from tests.providers.samples import NUMBERS, PROVIDERS, SENDER, build, tamper
 
 @pytest.fixture(autouse=True)
 def sns_certificate(requests_mock):
-    requests_mock.get(samples.SNS_CERT_URL, content=samples.SNS_CERT_PEM)
-    requests_mock.get(samples.SNS_SUBSCRIBE_URL, text="<ConfirmSubscriptionResponse/>")
-    return requests_mock
+    return samples.mock_sns(requests_mock)
 
 
 @pytest.mark.parametrize("name", PROVIDERS)
