@@ -35,6 +35,7 @@ def create_app(
     app.config["SECRET_KEY"] = settings.server.secret_key
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.compact = False  # type: ignore[attr-defined]
+    providers = build_providers(settings)  # refuse bad provider settings before the store
     store = SqlStore(settings.database.url)
     if settings.database.auto_create:
         store.create_schema()
@@ -45,7 +46,7 @@ def create_app(
         keys=KeyRing(settings.secret_keys),
         policy=policy(settings),
     )
-    app.extensions[EXTENSION] = Runtime(settings, ctx, build_providers(settings))
+    app.extensions[EXTENSION] = Runtime(settings, ctx, providers)
     _register(app)
     if settings.development:
         _development_banner(settings, ctx)

@@ -123,7 +123,8 @@ def test_no_forgery_posted_to_the_app_changes_a_challenge(name, tmp_path):
     clock = FakeClock(NOW)
     with requests_mock.Mocker() as mock:
         samples.mock_sns(mock)
-        client = provider_app(tmp_path, clock, name).test_client()
+        app = provider_app(tmp_path, clock, name)
+        client = app.test_client()
         created = new_challenge(client)
 
         @settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
@@ -143,7 +144,10 @@ def test_no_forgery_posted_to_the_app_changes_a_challenge(name, tmp_path):
             after = challenge(client, created["id"])
             assert (after["status"], after["attempts"]) == ("pending", 0), forged
 
-        run()
+        try:
+            run()
+        finally:
+            app.extensions["reverse_otp"].ctx.store.dispose()
 
 
 def accepted_as_identical(name, forged, genuine):

@@ -13,7 +13,7 @@ from app.providers.base import Defaults, Rejected, SettingsError
 from app.providers.guards import Guarded
 from tests.conftest import PUBLIC_URL
 from tests.providers import samples
-from tests.providers.helpers import new_challenge, provider_app
+from tests.providers.helpers import new_challenge
 
 NOW = datetime(2026, 1, 1, 12, tzinfo=UTC)
 
@@ -84,20 +84,20 @@ def test_bad_guard_settings_name_the_key(extra, key):
         guarded("africastalking", **extra)
 
 
-def test_a_challenge_gets_a_number_in_the_expected_phones_country(tmp_path, clock):
+def test_a_challenge_gets_a_number_in_the_expected_phones_country(make_app):
     numbers = [
         {"number": "+14155550106", "provider": "telnyx"},
         {"number": "+33612345670", "provider": "telnyx"},
         {"number": "+447911123457", "provider": "sinch"},
     ]
-    client = provider_app(tmp_path, clock, "telnyx", "sinch", numbers=numbers).test_client()
+    client = make_app("telnyx", "sinch", numbers=numbers).test_client()
     for _ in range(3):
         assert new_challenge(client, phone="+33612345678")["to"] == "+33612345670"
         assert new_challenge(client, phone="+447911123456")["to"] == "+447911123457"
 
 
-def test_challenges_without_a_local_number_are_spread_evenly(tmp_path, clock):
-    client = provider_app(tmp_path, clock, "telnyx", "sinch", "plivo").test_client()
+def test_challenges_without_a_local_number_are_spread_evenly(make_app):
+    client = make_app("telnyx", "sinch", "plivo").test_client()
     spread = Counter(new_challenge(client, phone="+33612345678")["to"] for _ in range(9))
     spread.update(new_challenge(client)["to"] for _ in range(9))
     assert sorted(spread.values()) == [6, 6, 6]

@@ -11,7 +11,7 @@ import pytest
 from app.config import ConfigError
 from app.domain.challenges import Outcome
 from tests.providers import samples
-from tests.providers.helpers import challenge, new_challenge, provider_app
+from tests.providers.helpers import challenge, new_challenge
 from tests.providers.samples import NUMBERS, PROVIDERS, SENDER, build, tamper
 
 
@@ -21,8 +21,8 @@ def sns_certificate(requests_mock):
 
 
 @pytest.mark.parametrize("name", PROVIDERS)
-def test_signed_sample_verifies_and_a_one_byte_forgery_does_not(name, tmp_path, clock):
-    app = provider_app(tmp_path, clock, name)
+def test_signed_sample_verifies_and_a_one_byte_forgery_does_not(name, make_app, clock):
+    app = make_app(name)
     client = app.test_client()
     created = new_challenge(client)
     assert created["to"] == NUMBERS[name]
@@ -40,8 +40,8 @@ def test_signed_sample_verifies_and_a_one_byte_forgery_does_not(name, tmp_path, 
 
 
 @pytest.mark.parametrize("name", PROVIDERS)
-def test_a_retried_message_is_acknowledged_and_changes_nothing(name, tmp_path, clock):
-    client = provider_app(tmp_path, clock, name).test_client()
+def test_a_retried_message_is_acknowledged_and_changes_nothing(name, make_app, clock):
+    client = make_app(name).test_client()
     created = new_challenge(client, phone="+33612345679")
     wrong_sender = build(name, created["body"], SENDER, NUMBERS[name], "m-2", clock.now())
     first, second = wrong_sender.send(client), wrong_sender.send(client)
@@ -50,8 +50,8 @@ def test_a_retried_message_is_acknowledged_and_changes_nothing(name, tmp_path, c
     assert challenge(client, created["id"])["attempts"] == 1
 
 
-def test_vonage_long_message_in_three_parts_out_of_order_verifies_once(tmp_path, clock):
-    app = provider_app(tmp_path, clock, "vonage")
+def test_vonage_long_message_in_three_parts_out_of_order_verifies_once(make_app, clock):
+    app = make_app("vonage")
     client = app.test_client()
     created = new_challenge(client)
     text = created["body"]
@@ -88,10 +88,10 @@ def test_vonage_long_message_in_three_parts_out_of_order_verifies_once(tmp_path,
     assert dict(rows) == {Outcome.MATCHED.value: 1}
 
 
-def test_vonage_parts_racing_from_threads_are_matched_exactly_once(tmp_path, clock):
+def test_vonage_parts_racing_from_threads_are_matched_exactly_once(make_app, clock):
     from concurrent.futures import ThreadPoolExecutor
 
-    app = provider_app(tmp_path, clock, "vonage")
+    app = make_app("vonage")
     client = app.test_client()
     created = new_challenge(client)
     text = created["body"]
@@ -114,8 +114,8 @@ def test_vonage_parts_racing_from_threads_are_matched_exactly_once(tmp_path, clo
 
 
 @pytest.mark.parametrize("variant", ["get", "json"])
-def test_vonage_get_and_json_callbacks_verify(variant, tmp_path, clock):
-    client = provider_app(tmp_path, clock, "vonage").test_client()
+def test_vonage_get_and_json_callbacks_verify(variant, make_app, clock):
+    client = make_app("vonage").test_client()
     created = new_challenge(client)
     build(
         "vonage", created["body"], SENDER, NUMBERS["vonage"], "v", clock.now(), variant=variant
@@ -123,8 +123,8 @@ def test_vonage_get_and_json_callbacks_verify(variant, tmp_path, clock):
     assert challenge(client, created["id"])["status"] == "verified"
 
 
-def test_twilio_get_callback_verifies(tmp_path, clock):
-    client = provider_app(tmp_path, clock, "twilio").test_client()
+def test_twilio_get_callback_verifies(make_app, clock):
+    client = make_app("twilio").test_client()
     created = new_challenge(client)
     s = build(
         "twilio", created["body"], SENDER, NUMBERS["twilio"], "SMg", clock.now(), variant="get"
@@ -133,16 +133,16 @@ def test_twilio_get_callback_verifies(tmp_path, clock):
     assert challenge(client, created["id"])["status"] == "verified"
 
 
-def test_plivo_v2_signature_is_accepted_when_v3_is_absent(tmp_path, clock):
-    client = provider_app(tmp_path, clock, "plivo").test_client()
+def test_plivo_v2_signature_is_accepted_when_v3_is_absent(make_app, clock):
+    client = make_app("plivo").test_client()
     created = new_challenge(client)
     s = build("plivo", created["body"], SENDER, NUMBERS["plivo"], "u", clock.now(), variant="v2")
     assert s.send(client).status_code == 200
     assert challenge(client, created["id"])["status"] == "verified"
 
 
-def test_infobip_request_with_several_messages_handles_each(tmp_path, clock):
-    client = provider_app(tmp_path, clock, "infobip").test_client()
+def test_infobip_request_with_several_messages_handles_each(make_app, clock):
+    client = make_app("infobip").test_client()
     first, second = new_challenge(client), new_challenge(client)
     s = build("infobip", first["body"], SENDER, NUMBERS["infobip"], "ib", clock.now(), variant="2")
     body = json.loads(s.body)
@@ -154,8 +154,8 @@ def test_infobip_request_with_several_messages_handles_each(tmp_path, clock):
 
 
 @pytest.mark.parametrize("name", ["telnyx", "android-sms-gateway"])
-def test_a_request_older_than_the_tolerance_is_rejected(name, tmp_path, clock):
-    client = provider_app(tmp_path, clock, name).test_client()
+def test_a_request_older_than_the_tolerance_is_rejected(name, make_app, clock):
+    client = make_app(name).test_client()
     created = new_challenge(client)
     old = build(name, created["body"], SENDER, NUMBERS[name], "old", clock.now())
     clock.advance(301)
@@ -163,8 +163,8 @@ def test_a_request_older_than_the_tolerance_is_rejected(name, tmp_path, clock):
     assert challenge(client, created["id"])["status"] == "pending"
 
 
-def test_message_to_a_number_that_is_not_ours_is_stored_and_rejected(tmp_path, clock):
-    app = provider_app(tmp_path, clock, "telnyx")
+def test_message_to_a_number_that_is_not_ours_is_stored_and_rejected(make_app, clock):
+    app = make_app("telnyx")
     client = app.test_client()
     created = new_challenge(client)
     s = build("telnyx", created["body"], SENDER, "+14155550199", "elsewhere", clock.now())
@@ -173,8 +173,8 @@ def test_message_to_a_number_that_is_not_ours_is_stored_and_rejected(tmp_path, c
     assert stored_outcomes(app) == [Outcome.UNKNOWN_NUMBER.value]
 
 
-def test_message_through_another_provider_than_the_numbers_is_stored_and_rejected(tmp_path, clock):
-    app = provider_app(tmp_path, clock, "telnyx", "sinch")
+def test_message_through_another_provider_than_the_numbers_is_stored_and_rejected(make_app, clock):
+    app = make_app("telnyx", "sinch")
     client = app.test_client()
     created = new_challenge(client)
     owner = "telnyx" if created["to"] == NUMBERS["telnyx"] else "sinch"
@@ -195,9 +195,9 @@ def stored_outcomes(app):
 
 
 def test_aws_sns_subscription_confirmation_fetches_the_subscribe_url(
-    tmp_path, clock, requests_mock
+    make_app, clock, requests_mock
 ):
-    client = provider_app(tmp_path, clock, "aws-sns").test_client()
+    client = make_app("aws-sns").test_client()
     envelope = samples.sns_envelope(
         samples.SNS_KEY, "confirm", clock.now(), "SubscriptionConfirmation"
     )
@@ -210,16 +210,16 @@ def test_aws_sns_subscription_confirmation_fetches_the_subscribe_url(
     assert [r.url for r in requests_mock.request_history][-1] == samples.SNS_SUBSCRIBE_URL
 
 
-def test_aws_sns_caches_the_signing_certificate(tmp_path, clock, requests_mock):
-    client = provider_app(tmp_path, clock, "aws-sns").test_client()
+def test_aws_sns_caches_the_signing_certificate(make_app, clock, requests_mock):
+    client = make_app("aws-sns").test_client()
     for i in range(3):
         build("aws-sns", "hello", SENDER, NUMBERS["aws-sns"], f"c{i}", clock.now()).send(client)
     fetched = [r for r in requests_mock.request_history if r.url == samples.SNS_CERT_URL]
     assert len(fetched) == 1
 
 
-def test_aws_sns_signature_version_1_is_accepted(tmp_path, clock):
-    client = provider_app(tmp_path, clock, "aws-sns").test_client()
+def test_aws_sns_signature_version_1_is_accepted(make_app, clock):
+    client = make_app("aws-sns").test_client()
     created = new_challenge(client)
     s = build(
         "aws-sns", created["body"], SENDER, NUMBERS["aws-sns"], "v1", clock.now(), variant="v1"
@@ -228,8 +228,8 @@ def test_aws_sns_signature_version_1_is_accepted(tmp_path, clock):
     assert challenge(client, created["id"])["status"] == "verified"
 
 
-def test_aws_sns_refuses_a_certificate_outside_sns_hosts(tmp_path, clock, requests_mock):
-    client = provider_app(tmp_path, clock, "aws-sns").test_client()
+def test_aws_sns_refuses_a_certificate_outside_sns_hosts(make_app, clock, requests_mock):
+    client = make_app("aws-sns").test_client()
     s = build("aws-sns", "hello", SENDER, NUMBERS["aws-sns"], "x", clock.now())
     for url in (
         "http://sns.eu-west-1.amazonaws.com/a.pem",
@@ -241,27 +241,27 @@ def test_aws_sns_refuses_a_certificate_outside_sns_hosts(tmp_path, clock, reques
     assert not [r for r in requests_mock.request_history if "evil" in r.url or r.scheme == "http"]
 
 
-def test_aws_sns_unreachable_certificate_answers_503_so_sns_retries(tmp_path, clock, requests_mock):
+def test_aws_sns_unreachable_certificate_answers_503_so_sns_retries(make_app, clock, requests_mock):
     import requests
 
     requests_mock.get(samples.SNS_CERT_URL, exc=requests.ConnectTimeout)
-    client = provider_app(tmp_path, clock, "aws-sns").test_client()
+    client = make_app("aws-sns").test_client()
     s = build("aws-sns", "hello", SENDER, NUMBERS["aws-sns"], "x", clock.now())
     assert s.send(client).status_code == 503
 
 
-def test_aws_sns_refuses_a_topic_not_allowed(tmp_path, clock):
-    client = provider_app(tmp_path, clock, "aws-sns").test_client()
+def test_aws_sns_refuses_a_topic_not_allowed(make_app, clock):
+    client = make_app("aws-sns").test_client()
     s = build("aws-sns", "hello", SENDER, NUMBERS["aws-sns"], "x", clock.now())
     envelope = samples.sns_envelope(samples.SNS_KEY, json.loads(s.body)["Message"], clock.now())
     envelope["TopicArn"] = "arn:aws:sns:eu-west-1:999999999999:other"
     assert s.with_body(json.dumps(envelope).encode()).send(client).status_code == 403
 
 
-def test_store_failure_before_storing_answers_503(tmp_path, clock, monkeypatch):
+def test_store_failure_before_storing_answers_503(make_app, clock, monkeypatch):
     from app.store.base import StoreUnavailable
 
-    app = provider_app(tmp_path, clock, "telnyx")
+    app = make_app("telnyx")
     client = app.test_client()
     created = new_challenge(client)
     store = app.extensions["reverse_otp"].ctx.store
@@ -274,31 +274,29 @@ def test_store_failure_before_storing_answers_503(tmp_path, clock, monkeypatch):
     assert s.send(client).status_code == 503
 
 
-def test_unknown_or_disabled_provider_is_404(tmp_path, clock):
-    client = provider_app(tmp_path, clock, "telnyx").test_client()
+def test_unknown_or_disabled_provider_is_404(make_app, clock):
+    client = make_app("telnyx").test_client()
     assert client.post("/webhooks/sinch", data=b"{}").status_code == 404
     assert client.post("/webhooks/nope", data=b"{}").status_code == 404
 
 
-def test_startup_refuses_a_provider_with_no_authenticity_check(tmp_path, clock):
+def test_startup_refuses_a_provider_with_no_authenticity_check(make_app, clock):
     with pytest.raises(ConfigError) as refused:
-        provider_app(tmp_path, clock, "infobip", providers={"infobip": {}})
+        make_app("infobip", providers={"infobip": {}})
     message = str(refused.value)
     assert "providers.infobip.path_token" in message
     assert "providers.infobip.basic_username" in message
     assert "allow_unauthenticated" in message
 
 
-def test_startup_names_the_signature_key_of_a_provider_that_can_sign(tmp_path, clock):
+def test_startup_names_the_signature_key_of_a_provider_that_can_sign(make_app, clock):
     with pytest.raises(ConfigError, match=r"providers\.sinch\.signing_secret"):
-        provider_app(tmp_path, clock, "sinch", providers={"sinch": {}})
+        make_app("sinch", providers={"sinch": {}})
 
 
-def test_explicit_opt_in_starts_and_warns_on_every_start(tmp_path, clock, caplog):
+def test_explicit_opt_in_starts_and_warns_on_every_start(make_app, clock, caplog):
     for _ in range(2):
-        provider_app(
-            tmp_path,
-            clock,
+        make_app(
             "africastalking",
             providers={"africastalking": {"allow_unauthenticated": True}},
         )
@@ -306,10 +304,8 @@ def test_explicit_opt_in_starts_and_warns_on_every_start(tmp_path, clock, caplog
     assert len(warnings) == 2
 
 
-def test_an_unsigned_provider_accepts_a_request_when_opted_in(tmp_path, clock):
-    client = provider_app(
-        tmp_path,
-        clock,
+def test_an_unsigned_provider_accepts_a_request_when_opted_in(make_app, clock):
+    client = make_app(
         "africastalking",
         providers={"africastalking": {"allow_unauthenticated": True}},
     ).test_client()
@@ -322,8 +318,8 @@ def test_an_unsigned_provider_accepts_a_request_when_opted_in(tmp_path, clock):
     assert challenge(client, created["id"])["status"] == "verified"
 
 
-def test_timestamps_inside_the_tolerance_still_pass_after_the_clock_moves(tmp_path, clock):
-    client = provider_app(tmp_path, clock, "telnyx").test_client()
+def test_timestamps_inside_the_tolerance_still_pass_after_the_clock_moves(make_app, clock):
+    client = make_app("telnyx").test_client()
     created = new_challenge(client)
     s = build("telnyx", created["body"], SENDER, NUMBERS["telnyx"], "t", clock.now())
     clock.advance(timedelta(seconds=299).total_seconds())
