@@ -25,11 +25,16 @@ Item = InboundMessage | MessagePart
 
 
 class Rejected(Exception):
-    """The request is not provably from the provider; `reason` is a stable word."""
+    """The request is not provably from the provider; `reason` is a stable word.
 
-    def __init__(self, reason: str) -> None:
+    `credentials=True` marks a missing or wrong HTTP Basic credential: the answer is then 401
+    with a Basic challenge, for clients that send credentials only when challenged.
+    """
+
+    def __init__(self, reason: str, credentials: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.credentials = credentials
 
 
 class Malformed(Exception):

@@ -121,16 +121,16 @@ class Guarded:
     def _check_basic(self, header: str) -> None:
         scheme, _, encoded = header.partition(" ")
         if scheme.lower() != "basic":
-            raise Rejected("missing_credentials")
+            raise Rejected("missing_credentials", credentials=True)
         try:
             user, _, password = base64.b64decode(encoded, validate=True).decode().partition(":")
         except (ValueError, UnicodeDecodeError):
-            raise Rejected("bad_credentials") from None
+            raise Rejected("bad_credentials", credentials=True) from None
         # Both compared, always, so timing says nothing about which one differed.
         ok_user = same(user, self.user)
         ok_password = same(password, self.password)
         if not (ok_user and ok_password):
-            raise Rejected("bad_credentials")
+            raise Rejected("bad_credentials", credentials=True)
 
     def _check_address(self, request: WebhookRequest) -> None:
         address = client_address(request, self.proxies)

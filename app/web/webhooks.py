@@ -1,6 +1,7 @@
 """Provider webhooks: one generic route for every adapter in the registry.
 
-HTTP semantics: unknown or disabled provider 404; failed authenticity 403 with a terse body;
+HTTP semantics: unknown or disabled provider 404; failed authenticity 403 with a terse body
+(401 with a Basic challenge when HTTP Basic credentials are missing or wrong);
 unreadable request 400; our own failure before the message is stored (or a check that
 cannot be made now, such as fetching a signing certificate) 503, so the provider retries;
 handled, unmatched or already-stored messages get the adapter's 2xx answer.
@@ -36,6 +37,9 @@ def receive(provider: str, token: str | None = None) -> Response:
         messages = adapter.parse(incoming)
     except Rejected as exc:
         log.warning("webhook rejected provider=%s reason=%s", provider, exc.reason)
+        if exc.credentials:
+            challenge = {"WWW-Authenticate": 'Basic realm="reverse-otp webhooks"'}
+            return Response("unauthorized\n", 401, challenge, mimetype="text/plain")
         return Response("forbidden\n", 403, mimetype="text/plain")
     except Malformed as exc:
         return error(400, "malformed_webhook", str(exc))
