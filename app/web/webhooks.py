@@ -31,6 +31,8 @@ def receive(provider: str, token: str | None = None) -> Response:
     adapter = rt.providers.get(provider)
     if adapter is None:
         abort(404)
+    if request.method == "HEAD":
+        return Response("", 200)  # reachability probes (Textmagic tests its URL this way)
     incoming = _webhook_request(rt.settings.server.public_url, token)
     try:
         adapter.verify(incoming, rt.ctx.clock.now())

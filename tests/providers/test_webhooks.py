@@ -327,3 +327,10 @@ def test_timestamps_inside_the_tolerance_still_pass_after_the_clock_moves(make_a
     s = build("telnyx", created["body"], SENDER, NUMBERS["telnyx"], "t", clock.now())
     clock.advance(timedelta(seconds=299).total_seconds())
     assert s.send(client).status_code == 200
+
+
+def test_a_reachability_probe_gets_200_and_stores_nothing(make_app, clock):
+    app = make_app("textmagic")
+    client = app.test_client()
+    assert client.head("/webhooks/textmagic/anything").status_code == 200
+    assert stored_outcomes(app) == []
