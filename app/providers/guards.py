@@ -32,15 +32,6 @@ from app.providers.base import (
 log = logging.getLogger(__name__)
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-KEYS = (
-    "enabled",
-    "path_token",
-    "basic_username",
-    "basic_password",
-    "allow_ips",
-    "trusted_proxies",
-    "allow_unauthenticated",
-)
 
 
 def networks(section: Mapping[str, Any], provider: str, key: str) -> list[Network]:
