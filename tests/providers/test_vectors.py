@@ -309,3 +309,34 @@ def test_android_sms_gateway_derived_vector():
     assert android_sms_gateway.signature("test-signing-key", body, "1744692868") == (
         "a145419e0f3c5d13e8ffc131595e4464b84c6f6233d6f821c41ffab3c4bb6b1e"
     )
+
+
+def twilio_request(url: str, signature: str) -> WebhookRequest:
+    from urllib.parse import urlencode
+
+    headers = {
+        "content-type": "application/x-www-form-urlencoded",
+        "x-twilio-signature": signature,
+    }
+    return WebhookRequest("POST", url, headers, urlencode(TWILIO_PARAMS).encode())
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        TWILIO_URL,
+        "https://mycompany.com:443/myapp.php?foo=1&bar=2",
+        "https://mycompany.com:1234/myapp.php?foo=1&bar=2",
+    ],
+)
+def test_twilio_adapter_accepts_the_official_signature_with_or_without_a_port(url):
+    adapter = twilio.Twilio("12345", None, Defaults("https://mycompany.com"))
+    adapter.verify(twilio_request(url, "RSOYDt4T1cUTdK1PDd93/VVr8B8="), datetime.now(UTC))
+
+
+def test_twilio_adapter_refuses_another_messaging_service():
+    adapter = twilio.Twilio("12345", None, Defaults("https://x"), service_sid="MG1")
+    with pytest.raises(Rejected, match="wrong_messaging_service"):
+        adapter.verify(
+            twilio_request(TWILIO_URL, "RSOYDt4T1cUTdK1PDd93/VVr8B8="), datetime.now(UTC)
+        )
