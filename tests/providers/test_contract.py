@@ -160,3 +160,39 @@ def test_rejects_a_stale_timestamp_where_one_is_signed(name, shift):
 @pytest.mark.parametrize("name", sorted(TIMESTAMPED))
 def test_accepts_a_timestamp_within_tolerance(name):
     adapter(name).verify(sample(name, now=NOW - timedelta(seconds=60)).request(), NOW)
+
+
+AUTH_KEYS = {
+    "path_token",
+    "basic_username",
+    "basic_password",
+    "secret",
+    "auth_token",
+    "signature_secret",
+    "signature_header",
+    "public_key",
+    "signing_key",
+    "signing_secret",
+    "topic_arns",
+}
+
+
+@pytest.mark.parametrize("name", PROVIDERS)
+def test_refuses_to_start_without_any_authenticity_check(name):
+    from app.providers.base import SettingsError
+
+    section = {k: v for k, v in SECTIONS[name].items() if k not in AUTH_KEYS}
+    with pytest.raises(SettingsError, match=rf"providers\.{name}\.\w+"):
+        Guarded(REGISTRY[name](section, Defaults(PUBLIC_URL)), section)
+
+
+@pytest.mark.parametrize("name", PROVIDERS)
+def test_starts_without_a_check_only_when_explicitly_opted_in(name):
+    section = {k: v for k, v in SECTIONS[name].items() if k not in AUTH_KEYS}
+    section["allow_unauthenticated"] = True
+    try:
+        adapter = REGISTRY[name](section, Defaults(PUBLIC_URL))
+    except Exception as exc:  # adapters whose signature key is required refuse regardless
+        assert "providers." + name in str(exc)
+        return
+    assert not Guarded(adapter, section).authenticated
