@@ -334,3 +334,20 @@ def test_a_reachability_probe_gets_200_and_stores_nothing(make_app, clock):
     client = app.test_client()
     assert client.head("/webhooks/textmagic/anything").status_code == 200
     assert stored_outcomes(app) == []
+
+
+def test_android_gateway_dedupes_on_the_event_id_not_the_content_derived_message_id(
+    make_app, clock
+):
+    app = make_app("android-sms-gateway")
+    client = app.test_client()
+    name, to = "android-sms-gateway", NUMBERS["android-sms-gateway"]
+    first = build(name, "same words", SENDER, to, "event-1", clock.now())
+    again = build(name, "same words", SENDER, to, "event-2", clock.now())
+    assert (
+        json.loads(first.body)["payload"]["messageId"]
+        == json.loads(again.body)["payload"]["messageId"]
+    )
+    for sample in (first, again, first):
+        assert sample.send(client).status_code == 200
+    assert stored_outcomes(app) == [Outcome.NO_CODE.value, Outcome.NO_CODE.value]
