@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -648,10 +649,8 @@ def _textmagic(
 def _generic(
     key: str, text: str, sender: str, to: str, mid: str, now: datetime, ts: str, v: str
 ) -> Sample:
-    import hmac as _hmac
-
     body = _json({"id": mid, "from": sender, "to": to, "text": text})
-    sig = _hmac.new(key.encode(), body, "sha256").hexdigest()
+    sig = hmac.new(key.encode(), body, "sha256").hexdigest()
     return Sample("POST", "/webhooks/generic", JSON | {"X-Signature": sig}, body)
 
 
