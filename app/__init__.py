@@ -18,6 +18,7 @@ from app.limits import Limits, Rules
 from app.logfilter import install as install_log_filter
 from app.providers import REGISTRY
 from app.providers.base import Defaults, Provider, SettingsError
+from app.providers.guards import Guarded
 from app.store.sql import SqlStore
 from app.web.runtime import EXTENSION, Runtime
 
@@ -37,6 +38,7 @@ def create_app(
     app.config["SECRET_KEY_FALLBACKS"] = list(settings.server.old_secret_keys)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.compact = False  # type: ignore[attr-defined]
+    providers = build_providers(settings)  # refuse bad provider settings before the store
     store = SqlStore(settings.database.url)
     if settings.database.auto_create:
         store.create_schema()
@@ -49,7 +51,7 @@ def create_app(
         policy=policy(settings),
         limits=limits(settings, store, keys),
     )
-    app.extensions[EXTENSION] = Runtime(settings, ctx, build_providers(settings))
+    app.extensions[EXTENSION] = Runtime(settings, ctx, providers)
     _register(app)
     if settings.development:
         _development_banner(settings, ctx)
@@ -120,7 +122,7 @@ def build_providers(settings: config.Settings) -> dict[str, Provider]:
                 f"providers.{name}: unknown provider; known: {sorted(REGISTRY)}"
             )
         try:
-            built[name] = factory(section, defaults)
+            built[name] = Guarded(factory(section, defaults), section)
         except SettingsError as exc:
             raise config.ConfigError(str(exc)) from None
     for number in settings.numbers:

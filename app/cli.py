@@ -114,6 +114,7 @@ def providers() -> None:
     """List the provider adapters, marking the enabled ones."""
     from app.providers import REGISTRY
 
-    enabled = _settings().providers
+    sections = _settings().providers
+    enabled = {n for n, s in sections.items() if s.get("enabled", True) is not False}
     for name in sorted(REGISTRY):
         click.echo(f"{name}{'  (enabled)' if name in enabled else ''}")

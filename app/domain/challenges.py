@@ -40,6 +40,7 @@ class Outcome(StrEnum):
     WRONG_PROVIDER = "wrong_provider"
     DUPLICATE = "duplicate"
     SENDER_BLOCKED = "sender_blocked"
+    PARTIAL = "partial"  # one part of a long SMS, stored until the others arrive
 
 
 class FailureReason(StrEnum):

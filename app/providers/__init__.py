@@ -5,9 +5,25 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from app.providers.africastalking import AfricasTalking
+from app.providers.android_sms_gateway import AndroidSmsGateway
+from app.providers.aws_sns import AwsSns
+from app.providers.bandwidth import Bandwidth
 from app.providers.base import Defaults, Provider
+from app.providers.bird import Bird
+from app.providers.generic import Generic
+from app.providers.infobip import Infobip
+from app.providers.messagebird import MessageBird
+from app.providers.plivo import Plivo
 from app.providers.simulator import Simulator
+from app.providers.sinch import Sinch
+from app.providers.smsgateway24 import SmsGateway24
+from app.providers.smsmode import Smsmode
+from app.providers.telnyx import Telnyx
+from app.providers.textmagic import Textmagic
 from app.providers.twilio import Twilio
+from app.providers.vonage import Vonage
+from app.providers.vonage_messages import VonageMessages
 
 
 class Factory(Protocol):
@@ -18,4 +34,20 @@ class Factory(Protocol):
 REGISTRY: dict[str, Factory] = {
     Simulator.name: Simulator.from_settings,
     Twilio.name: Twilio.from_settings,
+    Vonage.name: Vonage.from_settings,
+    VonageMessages.name: VonageMessages.from_settings,
+    Plivo.name: Plivo.from_settings,
+    Telnyx.name: Telnyx.from_settings,
+    Bird.name: Bird.from_settings,
+    MessageBird.name: MessageBird.from_settings,
+    Sinch.name: Sinch.from_settings,
+    Infobip.name: Infobip.from_settings,
+    Bandwidth.name: Bandwidth.from_settings,
+    AwsSns.name: AwsSns.from_settings,
+    AndroidSmsGateway.name: AndroidSmsGateway.from_settings,
+    SmsGateway24.name: SmsGateway24.from_settings,
+    Smsmode.name: Smsmode.from_settings,
+    AfricasTalking.name: AfricasTalking.from_settings,
+    Textmagic.name: Textmagic.from_settings,
+    Generic.name: Generic.from_settings,
 }

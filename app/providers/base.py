@@ -8,26 +8,41 @@ the provider expects back once the messages are stored.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hmac
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar, Protocol
+from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
 from app.domain import phone
 from app.domain.challenges import InboundMessage, Verdict
+from app.domain.parts import MessagePart
+from app.outbound import OutboundHTTP
+
+Item = InboundMessage | MessagePart
 
 
 class Rejected(Exception):
-    """The request is not provably from the provider; `reason` is a stable word."""
+    """The request is not provably from the provider; `reason` is a stable word.
 
-    def __init__(self, reason: str) -> None:
+    `credentials=True` marks a missing or wrong HTTP Basic credential: the answer is then 401
+    with a Basic challenge, for clients that send credentials only when challenged.
+    """
+
+    def __init__(self, reason: str, credentials: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.credentials = credentials
 
 
 class Malformed(Exception):
     """The request is authentic but cannot be read as an inbound SMS."""
+
+
+class TryLater(Exception):
+    """A check could not be made now (a certificate fetch failed): answer 5xx, so it retries."""
 
 
 class SettingsError(Exception):
@@ -44,6 +59,7 @@ class WebhookRequest:
     body: bytes
     query: list[tuple[str, str]] = field(default_factory=list)
     remote_addr: str = ""
+    path_token: str | None = None
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
@@ -82,14 +98,21 @@ class Defaults:
     public_url: str
     default_region: str | None = None
     numbers: Mapping[str, str] = field(default_factory=dict)
+    http: OutboundHTTP = field(default_factory=OutboundHTTP)
 
 
 class Provider(Protocol):
-    name: ClassVar[str]
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def signed(self) -> bool:
+        """True when the adapter's own authenticity check (a signature) is configured;
+        False leaves it to the generic guards (path token, HTTP Basic) in guards.py."""
 
     def verify(self, request: WebhookRequest, now: datetime) -> None: ...
 
-    def parse(self, request: WebhookRequest) -> list[InboundMessage]: ...
+    def parse(self, request: WebhookRequest) -> Sequence[Item]: ...
 
     def acknowledge(self, verdicts: list[Verdict]) -> Reply: ...
 
@@ -113,3 +136,101 @@ def sender_e164(raw: str, default_region: str | None, international: bool = Fals
 def recipient_e164(raw: str, default_region: str | None, international: bool = False) -> str:
     """Return the receiving number in E.164, or the raw value when it cannot be read."""
     return sender_e164(raw, default_region, international) or raw
+
+
+def optional(section: Mapping[str, Any], provider: str, key: str, default: str = "") -> str:
+    """Return an optional string setting of a provider, or raise naming it when not a string."""
+    value = section.get(key, default)
+    if not isinstance(value, str):
+        raise SettingsError(f"providers.{provider}.{key}: must be a string")
+    return value
+
+
+def number_setting(section: Mapping[str, Any], provider: str, key: str, default: int) -> int:
+    """Return a non-negative integer setting of a provider, or raise naming it."""
+    value = section.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise SettingsError(f"providers.{provider}.{key}: must be a non-negative integer")
+    return value
+
+
+def same(a: str | bytes, b: str | bytes) -> bool:
+    """Compare two secrets in constant time."""
+    left = a.encode() if isinstance(a, str) else a
+    right = b.encode() if isinstance(b, str) else b
+    return hmac.compare_digest(left, right)
+
+
+def json_body(request: WebhookRequest) -> Any:
+    """Return the body decoded as JSON, or raise Malformed."""
+    try:
+        return json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        raise Malformed("body is not valid JSON") from None
+
+
+def json_object(request: WebhookRequest) -> dict[str, Any]:
+    data = json_body(request)
+    if not isinstance(data, dict):
+        raise Malformed("JSON body must be an object")
+    return data
+
+
+def check_fresh(stamp: str | None, now: datetime, tolerance: int) -> None:
+    """Reject a missing, unreadable or out-of-window unix timestamp (seconds)."""
+    if not stamp:
+        raise Rejected("missing_timestamp")
+    try:
+        seconds = float(stamp.strip())
+    except ValueError:
+        raise Rejected("bad_timestamp") from None
+    if seconds != seconds or abs(now.timestamp() - seconds) > tolerance:
+        raise Rejected("stale_timestamp")
+
+
+def dig(data: Any, path: str) -> Any:
+    """Return the value at a dotted path ("a.b.0.c"), or None when any step is missing."""
+    node = data
+    for step in path.split(".") if path else []:
+        if isinstance(node, dict):
+            node = node.get(step)
+        elif isinstance(node, list) and step.isdigit() and int(step) < len(node):
+            node = node[int(step)]
+        else:
+            return None
+    return node
+
+
+def text_of(value: Any) -> str | None:
+    """Return a scalar JSON value as text (numbers as written), or None."""
+    if isinstance(value, bool) or value is None or isinstance(value, dict | list):
+        return None
+    return str(value)
+
+
+def inbound(
+    provider: str,
+    defaults: Defaults,
+    fields: tuple[Any, Any, Any, Any],
+    raw: dict[str, Any],
+    international: bool = False,
+) -> InboundMessage:
+    """Build the common message from (id, sender, to, text), or raise Malformed naming gaps."""
+    names = ("id", "sender", "recipient", "text")
+    values = [text_of(v) for v in fields]
+    missing = [
+        n for n, v in zip(names, values, strict=True) if v is None or (n != "text" and not v)
+    ]
+    if missing:
+        raise Malformed(f"missing fields: {', '.join(missing)}")
+    message_id, sender, to, text = (v or "" for v in values)
+    region = defaults.default_region
+    return InboundMessage(
+        provider=provider,
+        message_id=message_id[:200],
+        sender=sender,
+        to=recipient_e164(to, region, international),
+        text=text,
+        sender_e164=sender_e164(sender, region, international),
+        raw=raw,
+    )

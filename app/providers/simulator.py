@@ -38,6 +38,8 @@ def sign(secret: str, payload: bytes) -> str:
 
 class Simulator:
     name: ClassVar[str] = "simulator"
+    auth_key: ClassVar[str] = "secret"
+    signed = True
 
     def __init__(self, secret: str, defaults: Defaults) -> None:
         self.secret = secret

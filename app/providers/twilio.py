@@ -3,7 +3,10 @@
 Docs: https://www.twilio.com/docs/messaging/guides/webhook-request and
 https://www.twilio.com/docs/usage/webhooks/webhooks-security
 
-Fields relied on: From, To, Body, MessageSid (AccountSid checked when configured).
+Request: form POST, or GET with the fields in the query (both as set on the number or the
+Messaging Service). Fields relied on: From, To, Body, MessageSid; AccountSid and
+MessagingServiceSid are checked when `account_sid` / `messaging_service_sid` are set. Numbers
+in a Messaging Service share its webhook: list each one under [[numbers]].
 Authenticity: `X-Twilio-Signature` = base64 HMAC-SHA1 under the auth token of the public URL
 (scheme, host, port, path, query) followed, for form POSTs, by every parameter name and value
 sorted by name. Twilio signs no timestamp, so a replay is caught by MessageSid idempotency.
@@ -15,7 +18,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
@@ -23,10 +26,12 @@ from urllib.parse import urlsplit, urlunsplit
 from app.domain.challenges import InboundMessage, Verdict
 from app.providers.base import (
     Defaults,
+    Item,
     Malformed,
     Rejected,
     Reply,
     WebhookRequest,
+    optional,
     recipient_e164,
     required,
     sender_e164,
@@ -61,16 +66,27 @@ def _netloc(user: str | None, password: str | None, host: str, port: int | None)
 
 class Twilio:
     name: ClassVar[str] = "twilio"
+    auth_key: ClassVar[str] = "auth_token"
+    signed = True
 
-    def __init__(self, auth_token: str, account_sid: str | None, defaults: Defaults) -> None:
+    def __init__(
+        self,
+        auth_token: str,
+        account_sid: str | None,
+        defaults: Defaults,
+        service_sid: str | None = None,
+    ) -> None:
         self.auth_token = auth_token
         self.account_sid = account_sid
+        self.service_sid = service_sid
         self.defaults = defaults
 
     @classmethod
     def from_settings(cls, section: Mapping[str, Any], defaults: Defaults) -> Twilio:
-        sid = section.get("account_sid")
-        return cls(required(section, cls.name, "auth_token"), sid if sid else None, defaults)
+        sid = optional(section, cls.name, "account_sid")
+        service = optional(section, cls.name, "messaging_service_sid")
+        token = required(section, cls.name, "auth_token")
+        return cls(token, sid or None, defaults, service or None)
 
     def verify(self, request: WebhookRequest, now: datetime) -> None:
         given = request.header("X-Twilio-Signature")
@@ -84,8 +100,12 @@ class Twilio:
             sid = request.params().get("AccountSid", "")
             if not hmac.compare_digest(sid.encode(), self.account_sid.encode()):
                 raise Rejected("wrong_account")
+        if self.service_sid:
+            sid = request.params().get("MessagingServiceSid", "")
+            if not hmac.compare_digest(sid.encode(), self.service_sid.encode()):
+                raise Rejected("wrong_messaging_service")
 
-    def parse(self, request: WebhookRequest) -> list[InboundMessage]:
+    def parse(self, request: WebhookRequest) -> Sequence[Item]:
         fields = request.params()
         missing = [k for k in ("From", "To", "MessageSid") if not fields.get(k)]
         if missing:

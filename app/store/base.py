@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Protocol
 
 from app.domain.challenges import Challenge, InboundMessage, Outcome, Status
+from app.domain.parts import MessagePart
 
 
 class StoreUnavailable(Exception):
@@ -50,6 +51,12 @@ class Tx(Protocol):
 
     def peek_counter(self, key: str, now: datetime) -> tuple[int, datetime] | None:
         """Return a limit counter's (count, reset) in its current window, or None."""
+
+    def add_part(self, part: MessagePart, received_at: datetime) -> dict[int, tuple[str, str]]:
+        """Store one part of a long SMS (a retry changes nothing), locking its group.
+
+        Returns every stored part of the group as {index: (message id, text)}.
+        """
 
 
 class Store(Protocol):

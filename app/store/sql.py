@@ -30,9 +30,17 @@ from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from app.domain.challenges import Challenge, InboundMessage, Outcome, Status
+from app.domain.parts import MessagePart
 from app.store import counters
 from app.store.base import StoreUnavailable
-from app.store.tables import api_keys, challenges, inbound_messages, metadata
+from app.store.tables import (
+    api_keys,
+    challenges,
+    inbound_messages,
+    message_part_groups,
+    message_parts,
+    metadata,
+)
 
 PENDING = Status.PENDING.value
 
@@ -268,6 +276,40 @@ class SqlTx:
                 return self.conn.execute(query).rowcount == 1
         except IntegrityError:
             return False
+
+    def add_part(self, part: MessagePart, received_at: datetime) -> dict[int, tuple[str, str]]:
+        provider, key = part.message.provider, part.group[:200]
+        self.conn.execute(
+            self._insert(message_part_groups)
+            .values(provider=provider, group_key=key, total=part.total, created_at=received_at)
+            .on_conflict_do_nothing(index_elements=["provider", "group_key"])
+        )
+        # Serialises the parts of one group (a no-op on SQLite, whose writes are serial).
+        self.conn.execute(
+            select(message_part_groups.c.total)
+            .where(
+                message_part_groups.c.provider == provider, message_part_groups.c.group_key == key
+            )
+            .with_for_update()
+        )
+        self.conn.execute(
+            self._insert(message_parts)
+            .values(
+                provider=provider,
+                group_key=key,
+                part=part.index,
+                message_id=part.message.message_id,
+                text=part.message.text,
+                received_at=received_at,
+            )
+            .on_conflict_do_nothing()
+        )
+        rows = self.conn.execute(
+            select(message_parts.c.part, message_parts.c.message_id, message_parts.c.text).where(
+                message_parts.c.provider == provider, message_parts.c.group_key == key
+            )
+        )
+        return {int(r.part): (r.message_id, r.text) for r in rows}
 
 
 def from_challenge(challenge: Challenge) -> dict[str, Any]:

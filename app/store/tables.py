@@ -116,3 +116,30 @@ limit_counters = Table(
     Column("reset_at", UTCDateTime, nullable=False),
     Index("ix_limit_counters_reset", "reset_at"),
 )
+
+# Parts of long SMS that providers deliver one by one (Vonage SMS API), kept until every part
+# is in. A group row per long SMS is the lock concurrent parts take before looking for the
+# others, so on PostgreSQL the last part to commit always sees them all.
+message_part_groups = Table(
+    "message_part_groups",
+    metadata,
+    Column("provider", String(40), primary_key=True),
+    Column("group_key", String(200), primary_key=True),
+    Column("total", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_message_part_groups_created", "created_at"),
+)
+
+message_parts = Table(
+    "message_parts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("provider", String(40), nullable=False),
+    Column("group_key", String(200), nullable=False),
+    Column("part", Integer, nullable=False),
+    Column("message_id", String(200), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    UniqueConstraint("provider", "message_id", name="ux_message_parts_provider_message"),
+    UniqueConstraint("provider", "group_key", "part", name="ux_message_parts_group_part"),
+)

@@ -1,8 +1,11 @@
 """Provider webhooks: one generic route for every adapter in the registry.
 
-HTTP semantics: unknown or disabled provider 404; failed authenticity 403 with a terse body;
-unreadable request 400; our own failure before the message is stored 503, so the provider
-retries; handled, unmatched or already-stored messages get the adapter's 2xx answer.
+HTTP semantics: unknown or disabled provider 404; failed authenticity 403 with a terse body
+(401 with a Basic challenge when HTTP Basic credentials are missing or wrong);
+unreadable request 400; our own failure before the message is stored (or a check that
+cannot be made now, such as fetching a signing certificate) 503, so the provider retries;
+handled, unmatched or already-stored messages get the adapter's 2xx answer.
+`/webhooks/<provider>/<token>` carries the secret path token of providers that sign nothing.
 """
 
 from __future__ import annotations
@@ -11,8 +14,8 @@ import logging
 
 from flask import Blueprint, Response, abort, request
 
-from app import services
-from app.providers.base import Malformed, Rejected, WebhookRequest
+from app import reassembly
+from app.providers.base import Malformed, Rejected, TryLater, WebhookRequest
 from app.store.base import StoreUnavailable
 from app.web.errors import error
 from app.web.runtime import runtime
@@ -22,23 +25,31 @@ log = logging.getLogger(__name__)
 
 
 @bp.route("/<provider>", methods=["GET", "POST"])
-def receive(provider: str) -> Response:
+@bp.route("/<provider>/<token>", methods=["GET", "POST"])
+def receive(provider: str, token: str | None = None) -> Response:
     rt = runtime()
     adapter = rt.providers.get(provider)
     if adapter is None:
         abort(404)
-    incoming = _webhook_request(rt.settings.server.public_url)
+    if request.method == "HEAD":
+        return Response("", 200)  # reachability probes (Textmagic tests its URL this way)
+    incoming = _webhook_request(rt.settings.server.public_url, token)
     try:
         adapter.verify(incoming, rt.ctx.clock.now())
+        messages = adapter.parse(incoming)
     except Rejected as exc:
         log.warning("webhook rejected provider=%s reason=%s", provider, exc.reason)
+        if exc.credentials:
+            challenge = {"WWW-Authenticate": 'Basic realm="reverse-otp webhooks"'}
+            return Response("unauthorized\n", 401, challenge, mimetype="text/plain")
         return Response("forbidden\n", 403, mimetype="text/plain")
-    try:
-        messages = adapter.parse(incoming)
     except Malformed as exc:
         return error(400, "malformed_webhook", str(exc))
+    except TryLater as exc:
+        log.error("webhook deferred provider=%s: %s", provider, exc)
+        return error(503, "try_later", "cannot check this request now; retry later")
     try:
-        verdicts = [services.record_inbound(rt.ctx, m) for m in messages]
+        verdicts = [reassembly.receive(rt.ctx, m) for m in messages]
     except StoreUnavailable as exc:
         log.error("webhook not stored provider=%s: %s", provider, exc)
         return error(503, "store_unavailable", "not stored; retry later")
@@ -46,7 +57,7 @@ def receive(provider: str) -> Response:
     return Response(reply.body, reply.status, content_type=reply.content_type)
 
 
-def _webhook_request(public_url: str) -> WebhookRequest:
+def _webhook_request(public_url: str, token: str | None) -> WebhookRequest:
     """Build the framework-free request, with the URL as the provider called it publicly."""
     raw_uri = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
     if not raw_uri:
@@ -62,4 +73,5 @@ def _webhook_request(public_url: str) -> WebhookRequest:
         body=request.get_data(cache=True),
         query=list(request.args.items(multi=True)),
         remote_addr=request.remote_addr or "",
+        path_token=token,
     )

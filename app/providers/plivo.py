@@ -1,0 +1,116 @@
+"""Plivo inbound SMS (message_url of a Plivo application).
+
+Docs: https://www.plivo.com/docs/messaging/api/message/handling-incoming ,
+https://www.plivo.com/docs/messaging/concepts/signature-validation and
+https://www.plivo.com/docs/voice/xml/request/validation (V3)
+
+Request: form POST (or GET). Fields relied on: From, To (digits), Text, MessageUUID; Type other
+than `sms` is acknowledged and ignored. Authenticity under `auth_token`: X-Plivo-Signature-V3
+(or -Ma-V3) when present: base64 HMAC-SHA256 of the URL without query, its sorted query and
+the sorted parameters (see `v3_string`), "." and X-Plivo-Signature-V3-Nonce; several
+comma-separated signatures may be sent, one must match. Otherwise X-Plivo-Signature-V2 (or
+-Ma-V2): base64 HMAC-SHA256 of the URL without query followed by X-Plivo-Signature-V2-Nonce;
+V2 does not cover the body, so prefer V3 and keep HTTPS. Plivo signs no timestamp.
+Answer: 200, empty Response XML (no auto-reply).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, ClassVar
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
+
+from app.domain.challenges import Verdict
+from app.providers.base import (
+    Defaults,
+    Item,
+    Rejected,
+    Reply,
+    WebhookRequest,
+    inbound,
+    required,
+    same,
+)
+
+EMPTY_XML = '<?xml version="1.0" encoding="utf-8"?><Response></Response>'
+
+
+def _mac(token: str, payload: str) -> str:
+    digest = hmac.new(token.encode(), payload.encode(), hashlib.sha256).digest()
+    return base64.b64encode(digest).decode()
+
+
+def v2_signature(token: str, url: str, nonce: str) -> str:
+    """Return the V2 signature of a URL (query dropped) and nonce."""
+    parts = urlsplit(url)
+    return _mac(token, urlunsplit(parts._replace(query="", fragment="")) + nonce)
+
+
+def _sorted_query(pairs: list[tuple[str, str]]) -> str:
+    return "&".join(f"{k}={v}" for k, v in sorted(pairs))
+
+
+def v3_string(url: str, method: str, params: list[tuple[str, str]]) -> str:
+    """Return the string V3 signs (before the nonce) for a URL, method and body params."""
+    parts = urlsplit(url)
+    base = urlunsplit(parts._replace(query="", fragment=""))
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    if method == "GET":
+        merged = _sorted_query(query + params)
+        return f"{base}?{merged}" if merged else base
+    if not params:
+        own = _sorted_query(query)
+        return f"{base}?{own}" if own else base
+    own = _sorted_query(query)
+    body = "".join(k + v for k, v in sorted(params))
+    return f"{base}?{own}." + body if own else f"{base}?" + body
+
+
+def v3_signature(
+    token: str, url: str, method: str, params: list[tuple[str, str]], nonce: str
+) -> str:
+    return _mac(token, v3_string(url, method, params) + "." + nonce)
+
+
+class Plivo:
+    name: ClassVar[str] = "plivo"
+    auth_key: ClassVar[str] = "auth_token"
+    signed = True
+
+    def __init__(self, token: str, defaults: Defaults) -> None:
+        self.token = token
+        self.defaults = defaults
+
+    @classmethod
+    def from_settings(cls, section: Mapping[str, Any], defaults: Defaults) -> Plivo:
+        return cls(required(section, cls.name, "auth_token"), defaults)
+
+    def verify(self, request: WebhookRequest, now: datetime) -> None:
+        v3 = request.header("X-Plivo-Signature-V3") or request.header("X-Plivo-Signature-Ma-V3")
+        if v3:
+            nonce = request.header("X-Plivo-Signature-V3-Nonce") or ""
+            params = request.form() if request.method == "POST" else []
+            expected = v3_signature(self.token, request.url, request.method, params, nonce)
+            if not nonce or not any(same(expected, s.strip()) for s in v3.split(",")):
+                raise Rejected("bad_signature")
+            return
+        v2 = request.header("X-Plivo-Signature-V2") or request.header("X-Plivo-Signature-Ma-V2")
+        nonce2 = request.header("X-Plivo-Signature-V2-Nonce")
+        if not v2 or not nonce2:
+            raise Rejected("missing_signature")
+        if not same(v2_signature(self.token, request.url, nonce2), v2.strip()):
+            raise Rejected("bad_signature")
+
+    def parse(self, request: WebhookRequest) -> Sequence[Item]:
+        p = request.params()
+        if p.get("Type", "sms") != "sms":
+            return []
+        fields = (p.get("MessageUUID"), p.get("From"), p.get("To"), p.get("Text"))
+        return [inbound(self.name, self.defaults, fields, p, international=True)]
+
+    def acknowledge(self, verdicts: list[Verdict]) -> Reply:
+        return Reply(200, EMPTY_XML, "application/xml")

@@ -1,0 +1,692 @@
+"""Correctly signed webhook requests for every provider, built from (text, sender, to, id, now).
+
+`build` is shared by the contract suite, the end-to-end tests and the forgery properties.
+`SECTIONS` holds the test settings of each provider (with `KEYS`); building with `OTHER_KEYS`
+signs the same request with other secrets. Providers that sign nothing are authenticated by a
+path token or HTTP Basic (see `AUTH`).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
+from cryptography.x509.oid import NameOID
+
+from app.providers import android_sms_gateway, bird, jwt, plivo, sinch, twilio, vonage
+from app.providers.base import WebhookRequest
+from app.providers.simulator import HEADER as SIM_HEADER
+from app.providers.simulator import sign as sim_sign
+from tests.conftest import PUBLIC_URL, SIM_SECRET, TWILIO_TOKEN
+
+TELNYX_SEED = bytes.fromhex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")
+TELNYX_KEY = ed25519.Ed25519PrivateKey.from_private_bytes(TELNYX_SEED)
+OTHER_TELNYX_KEY = ed25519.Ed25519PrivateKey.from_private_bytes(b"\x01" * 32)
+
+
+def _public_b64(key: ed25519.Ed25519PrivateKey) -> str:
+    raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return base64.b64encode(raw).decode()
+
+
+def _rsa_cert(common_name: str) -> tuple[rsa.RSAPrivateKey, bytes]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    start = datetime(2020, 1, 1, tzinfo=dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(start)
+        .not_valid_after(start + dt.timedelta(days=36500))
+        .sign(key, hashes.SHA256())
+    )
+    return key, cert.public_bytes(serialization.Encoding.PEM)
+
+
+SNS_KEY, SNS_CERT_PEM = _rsa_cert("sns.amazonaws.com")
+OTHER_SNS_KEY, _ = _rsa_cert("attacker.example")
+SNS_CERT_URL = "https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-test.pem"
+SNS_TOPIC = "arn:aws:sns:eu-west-1:111122223333:two-way-sms"
+SNS_SUBSCRIBE_URL = (
+    "https://sns.eu-west-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn="
+    + SNS_TOPIC
+    + "&Token=tok"
+)
+
+KEYS: dict[str, Any] = {
+    "simulator": SIM_SECRET,
+    "twilio": TWILIO_TOKEN,
+    "vonage": "vonage-signature-secret",
+    "vonage-messages": "vonage-messages-signature-secret",
+    "plivo": "plivo-auth-token",
+    "telnyx": TELNYX_KEY,
+    "bird": "bird-signing-key",
+    "messagebird": "messagebird-signing-key",
+    "sinch": "sinch-signing-secret",
+    "infobip": ("infobip-user", "infobip-password-123"),
+    "bandwidth": ("bandwidth-user", "bandwidth-password-123"),
+    "aws-sns": SNS_KEY,
+    "android-sms-gateway": "android-signing-key",
+    "smsgateway24": "smsgateway24-path-token-0123456789",
+    "smsmode": "smsmode-path-token-0123456789",
+    "africastalking": "africastalking-path-token-0123456789",
+    "textmagic": "textmagic-path-token-0123456789",
+    "generic": "generic-hmac-secret",
+}
+OTHER_KEYS: dict[str, Any] = {
+    name: (
+        tuple(v + "x" for v in value)
+        if isinstance(value, tuple)
+        else value + "-other"
+        if isinstance(value, str)
+        else {"telnyx": OTHER_TELNYX_KEY, "aws-sns": OTHER_SNS_KEY}[name]
+    )
+    for name, value in KEYS.items()
+}
+# How each provider proves a request: its own signature, a path token or HTTP Basic.
+AUTH = {name: "signature" for name in KEYS} | {
+    "infobip": "basic",
+    "bandwidth": "basic",
+    "smsgateway24": "token",
+    "smsmode": "token",
+    "africastalking": "token",
+    "textmagic": "token",
+}
+# Providers that sign a timestamp we check for freshness.
+TIMESTAMPED = {
+    "vonage",
+    "vonage-messages",
+    "telnyx",
+    "bird",
+    "messagebird",
+    "sinch",
+    "aws-sns",
+    "android-sms-gateway",
+}
+NUMBERS = {name: f"+1415555{index:04d}" for index, name in enumerate(KEYS, start=101)}
+NUMBERS["simulator"] = "+15017122661"
+NUMBERS["twilio"] = "+14155550100"
+SENDER = "+33612345678"
+BIRD_CHANNEL = "6b5ab4f5-42c9-5e9a-b7dd-0bce1b6f0c14"
+DEVICE = "0000000019c2d7bf00000195d216644c"
+
+
+def _basic(pair: tuple[str, str]) -> str:
+    return "Basic " + base64.b64encode(f"{pair[0]}:{pair[1]}".encode()).decode()
+
+
+SECTIONS: dict[str, dict[str, Any]] = {
+    "simulator": {"secret": KEYS["simulator"]},
+    "twilio": {"auth_token": KEYS["twilio"]},
+    "vonage": {"signature_secret": KEYS["vonage"], "signature_method": "sha256"},
+    "vonage-messages": {"signature_secret": KEYS["vonage-messages"]},
+    "plivo": {"auth_token": KEYS["plivo"]},
+    "telnyx": {"public_key": _public_b64(TELNYX_KEY)},
+    "bird": {"signing_key": KEYS["bird"], "channel_numbers": {BIRD_CHANNEL: NUMBERS["bird"]}},
+    "messagebird": {"signing_key": KEYS["messagebird"]},
+    "sinch": {"signing_secret": KEYS["sinch"]},
+    "infobip": {"basic_username": KEYS["infobip"][0], "basic_password": KEYS["infobip"][1]},
+    "bandwidth": {"basic_username": KEYS["bandwidth"][0], "basic_password": KEYS["bandwidth"][1]},
+    "aws-sns": {"topic_arns": [SNS_TOPIC]},
+    "android-sms-gateway": {
+        "signing_key": KEYS["android-sms-gateway"],
+        "number": NUMBERS["android-sms-gateway"],
+    },
+    "smsgateway24": {"path_token": KEYS["smsgateway24"], "number": NUMBERS["smsgateway24"]},
+    "smsmode": {"path_token": KEYS["smsmode"]},
+    "africastalking": {"path_token": KEYS["africastalking"]},
+    "textmagic": {"path_token": KEYS["textmagic"]},
+    "generic": {"signature_header": "X-Signature", "signature_secret": KEYS["generic"]},
+}
+PROVIDERS = sorted(KEYS)
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A request as the provider would send it: method, path with query, headers, body."""
+
+    method: str
+    path: str
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+
+    @property
+    def url(self) -> str:
+        return PUBLIC_URL + self.path
+
+    def request(self, remote_addr: str = "203.0.113.9") -> WebhookRequest:
+        """Return the framework-free request the webhook route would build."""
+        parts = urlsplit(self.path)
+        segments = parts.path.strip("/").split("/")
+        return WebhookRequest(
+            method=self.method,
+            url=self.url,
+            headers={k.lower(): v for k, v in self.headers.items()},
+            body=self.body,
+            query=parse_qsl(parts.query, keep_blank_values=True),
+            remote_addr=remote_addr,
+            path_token=segments[2] if len(segments) > 2 else None,
+        )
+
+    def send(self, client: Any) -> Any:
+        """Post (or get) it through a Flask test client."""
+        return client.open(self.path, method=self.method, headers=self.headers, data=self.body)
+
+    def with_body(self, body: bytes) -> Sample:
+        return replace(self, body=body)
+
+
+def digits(number: str) -> str:
+    return number.lstrip("+")
+
+
+def _form(pairs: dict[str, str]) -> tuple[bytes, dict[str, str]]:
+    return urlencode(pairs).encode(), {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def _json(data: Any) -> bytes:
+    return json.dumps(data, separators=(",", ":")).encode()
+
+
+JSON = {"Content-Type": "application/json"}
+
+
+def build(
+    provider: str,
+    text: str,
+    sender: str,
+    to: str,
+    message_id: str,
+    now: datetime,
+    keys: dict[str, Any] | None = None,
+    variant: str = "",
+) -> Sample:
+    """Return a correctly signed (with `keys`, default KEYS) inbound request for a provider."""
+    key = (keys or KEYS)[provider]
+    ts = str(int(now.timestamp()))
+    builder = globals()["_" + provider.replace("-", "_")]
+    sample: Sample = builder(key, text, sender, to, message_id, now, ts, variant)
+    return sample
+
+
+def _simulator(
+    key: str, text: str, sender: str, to: str, mid: str, now: datetime, ts: str, v: str
+) -> Sample:
+    body = _json({"from": sender, "to": to, "text": text, "id": mid})
+    return Sample("POST", "/webhooks/simulator", JSON | {SIM_HEADER: sim_sign(key, body)}, body)
+
+
+def _twilio(
+    key: str, text: str, sender: str, to: str, mid: str, now: datetime, ts: str, v: str
+) -> Sample:
+    fields = {
+        "ToCountry": "US",
+        "SmsMessageSid": mid,
+        "NumMedia": "0",
+        "SmsSid": mid,
+        "SmsStatus": "received",
+        "Body": text,
+        "To": to,
+        "NumSegments": "1",
+        "MessageSid": mid,
+        "AccountSid": "AC" + "0" * 32,
+        "From": sender,
+        "ApiVersion": "2010-04-01",
+    }
+    if v == "get":
+        path = "/webhooks/twilio?" + urlencode(fields)
+        sig = twilio.signature(key, PUBLIC_URL + path, [])
+        return Sample("GET", path, {"X-Twilio-Signature": sig})
+    body, headers = _form(fields)
+    sig = twilio.signature(key, PUBLIC_URL + "/webhooks/twilio", list(fields.items()))
+    return Sample("POST", "/webhooks/twilio", headers | {"X-Twilio-Signature": sig}, body)
+
+
+def _vonage(
+    key: str, text: str, sender: str, to: str, mid: str, now: datetime, ts: str, v: str
+) -> Sample:
+    params = {
+        "msisdn": digits(sender),
+        "to": digits(to),
+        "messageId": mid,
+        "text": text,
+        "type": "text",
+        "keyword": text.split(" ")[0].upper() if text else "",
+        "api-key": "abcd1234",
+        "message-timestamp": now.strftime("%Y-%m-%d %H:%M:%S"),
+        "timestamp": ts,
+        "nonce": "b1e5a7c0-1111-4c3b-9a57-d2a4e6f7a8b9",
+    }
+    if v.startswith("concat:"):
+        _, ref, part, total = v.split(":")
+        params |= {"concat": "true", "concat-ref": ref, "concat-part": part, "concat-total": total}
+    params["sig"] = vonage.signature(key, params, "sha256")
+    if v == "get":
+        return Sample("GET", "/webhooks/vonage?" + urlencode(params))
+    if v == "json":
+        return Sample("POST", "/webhooks/vonage", JSON, _json(params))
+    body, headers = _form(params)
+    return Sample("POST", "/webhooks/vonage", headers, body)
+
+
+def _vonage_messages(
+    key: str, text: str, sender: str, to: str, mid: str, now: datetime, ts: str, v: str
+) -> Sample:
+    body = _json(
+        {
+            "channel": "sms",
+            "message_uuid": mid,
+            "to": digits(to),
+            "from": digits(sender),
+            "timestamp": now.isoformat().replace("+00:00", "Z"),
+            "text": text,
+            "sms": {"num_messages": "1", "keyword": text.split(" ")[0].upper() if text else ""},
+            "usage": {"price": "0.0057", "currency": "EUR"},
+            "message_type": "text",
+        }
+    )
+    claims = {
+        "iat": int(ts),
+        "jti": "c3b0b1e4-5b2d-4f0e-9d6a-2f1e8c7b6a5d",
+        "iss": "Vonage",
+        "payload_hash": hashlib.sha256(body).hexdigest(),
+        "api_key": "abcd1234",
+        "application_id": "aaaaaaaa-bbbb-cccc-dddd-0123456789ab",
+    }
+    token = jwt.sign(claims, key.encode())
+    return Sample(
+        "POST", "/webhooks/vonage-messages", JSON | {"Authorization": f"Bearer {token}"}, body
+    )
+
+
+def _plivo(
+    key: str, text: str, sender: str, to: str, mid: str, now: datetime, ts: str, v: str
+) -> Sample:
+    fields = {
+        "From": digits(sender),
+        "To": digits(to),
+        "Type": "sms",
+        "Text": text,
+        "MessageUUID": mid,
+        "Units": "1",
+        "TotalRate": "0",
+        "TotalAmount": "0",
+        "MessageIntent": "",
+        "PowerpackUUID": "",
+    }
+    body, headers = _form(fields)
+    url = PUBLIC_URL + "/webhooks/plivo"
+    nonce = "16261234567890123456"
+    if v == "v2":
+        sig = plivo.v2_signature(key, url, nonce)
+        return Sample(
+            "POST",
+            "/webhooks/plivo",
+            headers | {"X-Plivo-Signature-V2": sig, "X-Plivo-Signature-V2-Nonce": nonce},
+            body,
+        )
+    sig = plivo.v3_signature(key, url, "POST", list(fields.items()), nonce)
+    extra = {"X-Plivo-Signature-V3": sig, "X-Plivo-Signature-V3-Nonce": nonce}
+    return Sample("POST", "/webhooks/plivo", headers | extra, body)
+
+
+def _telnyx(
+    key: Any, text: str, sender: str, to: str, mid: str, now: datetime, ts: str, v: str
+) -> Sample:
+    stamp = now.isoformat().replace("+00:00", "Z")
+    body = _json(
+        {
+            "data": {
+                "event_type": "message.received",
+                "id": "b301ed3f-1490-491f-995f-6e64e69674d4",
+                "occurred_at": stamp,
+                "payload": {
+                    "direction": "inbound",
+                    "from": {
+                        "carrier": "T-Mobile USA",
+                        "line_type": "long_code",
+                        "phone_number": sender,
+                    },
+                    "id": mid,
+                    "messaging_profile_id": "740572b6-099c-44a1-89b9-6c92163bc68d",
+                    "parts": 1,
+                    "received_at": stamp,
+                    "record_type": "message",
+                    "text": text,
+                    "to": [{"phone_number": to, "status": "webhook_delivered"}],
+                    "type": "SMS",
+                },
+                "record_type": "event",
+            },
+            "meta": {"attempt": 1, "delivered_to": PUBLIC_URL + "/webhooks/telnyx"},
+        }
+    )
+    sig = base64.b64encode(key.sign(ts.encode() + b"|" + body)).decode()
+    headers = JSON | {"telnyx-signature-ed25519": sig, "telnyx-timestamp": ts}
+    return Sample("POST", "/webhooks/telnyx", headers, body)
+
+
+def _bird(
+    key: str, text: str, sender: str, to: str, mid: str, now: datetime, ts: str, v: str
+) -> Sample:
+    message: dict[str, Any] = {
+        "id": mid,
+        "channelId": BIRD_CHANNEL,
+        "sender": {"contact": {"identifierKey": "phonenumber", "identifierValue": sender}},
+        "receiver": {"connector": {"id": "0c9b0b4e-1a2b-4c3d-8e9f-0a1b2c3d4e5f"}},
+        "body": {"type": "text", "text": {"text": text}},
+        "direction": "incoming",
+        "status": "delivered",
+        "createdAt": now.isoformat().replace("+00:00", "Z"),
+    }
+    if to != NUMBERS["bird"]:
+        message["receiver"]["contact"] = {"identifierValue": to}
+    body = _json({"service": "channels", "event": "sms.inbound", "payload": message})
+    sig = bird.signature(key, ts, PUBLIC_URL + "/webhooks/bird", body)
+    headers = JSON | {"messagebird-signature": sig, "messagebird-request-timestamp": ts}
+    return Sample("POST", "/webhooks/bird", headers, body)
+
+
+def _messagebird(
+    key: str, text: str, sender: str, to: str, mid: str, now: datetime, ts: str, v: str
+) -> Sample:
+    fields = {
+        "id": mid,
+        "recipient": digits(to),
+        "originator": digits(sender),
+        "body": text,
+        "createdDatetime": now.isoformat(),
+    }
+    body, headers = _form(fields)
+    url = PUBLIC_URL + "/webhooks/messagebird"
+    claims = {
+        "iss": "MessageBird",
+        "nbf": int(ts),
+        "exp": int(ts) + 60,
+        "jti": "59a244dc-e9ad-4e23-9778-371faa238f72",
+        "url_hash": hashlib.sha256(url.encode()).hexdigest(),
+        "payload_hash": hashlib.sha256(body).hexdigest(),
+    }
+    token = jwt.sign(claims, key.encode())
+    return Sample(
+        "POST", "/webhooks/messagebird", headers | {"MessageBird-Signature-JWT": token}, body
+    )
+
+
+def _sinch(
+    key: str, text: str, sender: str, to: str, mid: str, now: datetime, ts: str, v: str
+) -> Sample:
+    stamp = now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    body = _json(
+        {
+            "type": "mo_text",
+            "id": mid,
+            "from": digits(sender),
+            "to": digits(to),
+            "body": text,
+            "received_at": stamp,
+            "operator_id": "20810",
+        }
+    )
+    nonce = "01FJA8B4A7BM43YGWSG9GBV067"
+    headers = JSON | {
+        "x-sinch-webhook-signature": sinch.signature(key, body, nonce, ts),
+        "x-sinch-webhook-signature-nonce": nonce,
+        "x-sinch-webhook-signature-timestamp": ts,
+        "x-sinch-webhook-signature-algorithm": "HmacSHA256",
+    }
+    return Sample("POST", "/webhooks/sinch", headers, body)
+
+
+def _infobip(
+    key: Any, text: str, sender: str, to: str, mid: str, now: datetime, ts: str, v: str
+) -> Sample:
+    count = int(v) if v.isdigit() else 1
+    results = [
+        {
+            "messageId": mid if i == 0 else f"{mid}-{i}",
+            "from": digits(sender),
+            "to": digits(to),
+            "text": text,
+            "cleanText": " ".join(text.split(" ")[1:]),
+            "keyword": text.split(" ")[0].upper() if text else "",
+            "receivedAt": now.isoformat(timespec="milliseconds").replace("+00:00", "+0000"),
+            "smsCount": 1,
+            "price": {"pricePerMessage": 0, "currency": "EUR"},
+            "callbackData": "callbackData",
+        }
+        for i in range(count)
+    ]
+    body = _json({"results": results, "messageCount": count, "pendingMessageCount": 0})
+    return Sample("POST", "/webhooks/infobip", JSON | {"Authorization": _basic(key)}, body)
+
+
+def _bandwidth(
+    key: Any, text: str, sender: str, to: str, mid: str, now: datetime, ts: str, v: str
+) -> Sample:
+    stamp = now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    body = _json(
+        [
+            {
+                "type": "message-received",
+                "time": stamp,
+                "description": "Incoming message received",
+                "to": to,
+                "message": {
+                    "id": mid,
+                    "time": stamp,
+                    "to": [to],
+                    "from": sender,
+                    "text": text,
+                    "applicationId": "93de2206-9669-4e07-948d-329f4b722ee2",
+                    "owner": to,
+                    "direction": "in",
+                    "segmentCount": 1,
+                },
+            }
+        ]
+    )
+    return Sample("POST", "/webhooks/bandwidth", JSON | {"Authorization": _basic(key)}, body)
+
+
+def sns_envelope(
+    key: Any, message: str, now: datetime, kind: str = "Notification", version: str = "2"
+) -> dict[str, str]:
+    """Return a signed SNS envelope carrying `message`."""
+    envelope = {
+        "Type": kind,
+        "MessageId": "22b80b92-fdea-4c2c-8f9d-bdfb0c7bf324",
+        "TopicArn": SNS_TOPIC,
+        "Message": message,
+        "Timestamp": now.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "SignatureVersion": version,
+        "SigningCertURL": SNS_CERT_URL,
+    }
+    if kind == "Notification":
+        envelope["UnsubscribeURL"] = "https://sns.eu-west-1.amazonaws.com/?Action=Unsubscribe"
+    else:
+        envelope |= {"Token": "tok", "SubscribeURL": SNS_SUBSCRIBE_URL}
+    from app.providers.aws_sns import string_to_sign
+
+    algorithm = hashes.SHA256() if version == "2" else hashes.SHA1()
+    signature = key.sign(string_to_sign(envelope), padding.PKCS1v15(), algorithm)
+    envelope["Signature"] = base64.b64encode(signature).decode()
+    return envelope
+
+
+def _aws_sns(
+    key: Any, text: str, sender: str, to: str, mid: str, now: datetime, ts: str, v: str
+) -> Sample:
+    message = json.dumps(
+        {
+            "originationNumber": sender,
+            "destinationNumber": to,
+            "messageKeyword": "KEYWORD_111122223333",
+            "messageBody": text,
+            "inboundMessageId": mid,
+            "previousPublishedMessageId": "wJ0xmpl3Y3mzN1zTq3Yv",
+        }
+    )
+    envelope = sns_envelope(key, message, now, version="1" if v == "v1" else "2")
+    headers = {
+        "Content-Type": "text/plain; charset=UTF-8",
+        "x-amz-sns-message-type": "Notification",
+        "x-amz-sns-message-id": envelope["MessageId"],
+        "x-amz-sns-topic-arn": SNS_TOPIC,
+    }
+    return Sample("POST", "/webhooks/aws-sns", headers, json.dumps(envelope).encode())
+
+
+def _android_sms_gateway(
+    key: str, text: str, sender: str, to: str, mid: str, now: datetime, ts: str, v: str
+) -> Sample:
+    payload: dict[str, Any] = {
+        "message": text,
+        "receivedAt": now.isoformat(timespec="milliseconds"),
+        "messageId": hashlib.sha256(text.encode()).hexdigest()[:8],
+        "phoneNumber": sender,
+        "simNumber": 1,
+    }
+    if to != NUMBERS["android-sms-gateway"]:
+        payload["recipient"] = to
+    body = _json(
+        {
+            "deviceId": DEVICE,
+            "event": "sms:received",
+            "id": mid,
+            "payload": payload,
+            "webhookId": "kDMXGXUeNs_-d2HZ3unHT",
+        }
+    )
+    headers = JSON | {
+        "X-Signature": android_sms_gateway.signature(key, body, ts),
+        "X-Timestamp": ts,
+    }
+    return Sample("POST", "/webhooks/android-sms-gateway", headers, body)
+
+
+def _smsgateway24(
+    key: str, text: str, sender: str, to: str, mid: str, now: datetime, ts: str, v: str
+) -> Sample:
+    stamp = now.strftime("%Y-%m-%d %H:%M:%S")
+    body = _json(
+        {
+            "address": sender,
+            "date": stamp,
+            "date_sent": stamp,
+            "body": text,
+            "internal_id": "1045",
+            "channel_id": "0",
+            "sms_id": mid,
+            "device_id": "3221",
+            "device_name": "Samsung A10",
+            "type": "text",
+        }
+    )
+    return Sample("POST", f"/webhooks/smsgateway24/{key}", JSON, body)
+
+
+def _smsmode(
+    key: str, text: str, sender: str, to: str, mid: str, now: datetime, ts: str, v: str
+) -> Sample:
+    query = urlencode(
+        {
+            "numero": digits(sender),
+            "message": text,
+            "smsID": mid,
+            "destinataire": digits(to),
+            "date_reception": now.strftime("%d%m%Y-%H:%M"),
+        }
+    )
+    return Sample("GET", f"/webhooks/smsmode/{key}?{query}")
+
+
+def _africastalking(
+    key: str, text: str, sender: str, to: str, mid: str, now: datetime, ts: str, v: str
+) -> Sample:
+    body, headers = _form(
+        {
+            "linkId": "SampleLinkId123",
+            "text": text,
+            "to": to,
+            "id": mid,
+            "date": now.strftime("%Y-%m-%d %H:%M:%S"),
+            "from": sender,
+            "networkCode": "63902",
+        }
+    )
+    return Sample("POST", f"/webhooks/africastalking/{key}", headers, body)
+
+
+def _textmagic(
+    key: str, text: str, sender: str, to: str, mid: str, now: datetime, ts: str, v: str
+) -> Sample:
+    body = _json(
+        {
+            "id": mid,
+            "sender": digits(sender),
+            "receiver": digits(to),
+            "messageTime": now.isoformat(),
+            "text": text,
+        }
+    )
+    return Sample("POST", f"/webhooks/textmagic/{key}", JSON, body)
+
+
+def _generic(
+    key: str, text: str, sender: str, to: str, mid: str, now: datetime, ts: str, v: str
+) -> Sample:
+    body = _json({"id": mid, "from": sender, "to": to, "text": text})
+    sig = hmac.new(key.encode(), body, "sha256").hexdigest()
+    return Sample("POST", "/webhooks/generic", JSON | {"X-Signature": sig}, body)
+
+
+def settings_for(*providers: str, **extra: Any) -> dict[str, Any]:
+    """Settings sections (for conftest.base_settings) enabling providers on their numbers."""
+    return {
+        "numbers": [{"number": NUMBERS[p], "provider": p} for p in providers],
+        "providers": {p: SECTIONS[p] for p in providers} | extra,
+    }
+
+
+def tamper(provider: str, sample: Sample, sender: str) -> Sample:
+    """Change one byte that would matter: the credential of token/Basic providers, else the
+    sender's last digit (so an accepted forgery would verify a challenge for another phone)."""
+    kind = AUTH[provider]
+    if kind == "token":
+        token = KEYS[provider]
+        return replace(sample, path=sample.path.replace(token, token[:-1] + "X", 1))
+    if kind == "basic":
+        headers = dict(sample.headers)
+        user, password = KEYS[provider]
+        headers["Authorization"] = _basic((user, password[:-1] + "X"))
+        return replace(sample, headers=headers)
+    old = digits(sender)
+    new = old[:-1] + ("1" if old[-1] != "1" else "2")
+    if sample.method == "GET":
+        return replace(sample, path=sample.path.replace(old, new, 1))
+    assert old.encode() in sample.body, provider
+    return replace(sample, body=sample.body.replace(old.encode(), new.encode(), 1))
+
+
+def mock_sns(mock: Any) -> Any:
+    """Serve the test signing certificate and subscription URL; other SNS paths are 404."""
+    import re
+
+    mock.get(re.compile(r"^https://sns\."), status_code=404)
+    mock.get(SNS_CERT_URL, content=SNS_CERT_PEM)
+    mock.get(SNS_SUBSCRIBE_URL, text="<ConfirmSubscriptionResponse/>")
+    return mock
