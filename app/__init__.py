@@ -13,7 +13,9 @@ from flask import Flask
 from app import config, services
 from app.clock import Clock, SystemClock
 from app.crypto import KeyRing
+from app.events.base import EventBus
 from app.events.memory import MemoryBus
+from app.events.poller import PollingBus, StatusPoller
 from app.limits import Limits, Rules
 from app.logfilter import install as install_log_filter
 from app.providers import REGISTRY
@@ -45,7 +47,7 @@ def create_app(
     keys = KeyRing(settings.secret_keys)
     ctx = services.Context(
         store=store,
-        bus=MemoryBus(),
+        bus=event_bus(settings, store),
         clock=clock or SystemClock(),
         keys=keys,
         policy=policy(settings),
@@ -77,6 +79,7 @@ def policy(settings: config.Settings) -> services.Policy:
         operator_name=settings.server.name,
         discovery_format=settings.discovery_format,
         status_grace=c.status_grace,
+        renew_cooldown=c.renew_cooldown,
     )
 
 
@@ -103,6 +106,21 @@ def limits(settings: config.Settings, store: SqlStore, keys: KeyRing) -> Limits:
         sender_cooloff=s.sender_cooloff,
     )
     return Limits(counters, rules, lambda value: keys.digest("limit", value))
+
+
+def event_bus(settings: config.Settings, store: SqlStore) -> EventBus:
+    """Return the bus the settings name; both kinds poll the database when needed."""
+    events = settings.events
+    local = MemoryBus()
+    if events.backend == "redis":
+        from app.events.redisbus import RedisBus
+
+        interval = events.poll_interval or 0.5
+        fallback = StatusPoller(local, store.final_statuses, interval, active=False)
+        return RedisBus(events.redis_url, events.redis_channel, local, fallback)
+    if events.poll_interval <= 0:
+        return local
+    return PollingBus(local, StatusPoller(local, store.final_statuses, events.poll_interval))
 
 
 def build_providers(settings: config.Settings) -> dict[str, Provider]:
@@ -135,12 +153,13 @@ def build_providers(settings: config.Settings) -> dict[str, Provider]:
 
 
 def _register(app: Flask) -> None:
-    from app.web import api, errors, headers, webhooks
+    from app.web import api, errors, headers, live, webhooks
 
     errors.register(app)
     headers.register(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(webhooks.bp)
+    live.register(app)
 
 
 def _configure_logging() -> None:

@@ -38,12 +38,16 @@ def main() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", default=2, show_default=True, type=int)
+@click.option("--workers", default=None, type=int, help="Default: 1 on SQLite, 2 on PostgreSQL.")
 @click.option("--dev", is_flag=True, help="Flask's development server with the reloader.")
-def serve(host: str, port: int, workers: int, dev: bool) -> None:
-    """Run the server (gunicorn)."""
+def serve(host: str, port: int, workers: int | None, dev: bool) -> None:
+    """Run the server (gunicorn, gevent workers)."""
     from app import create_app
+    from app.serve import exec_patched, patched
     from app.web.runtime import EXTENSION
+
+    if not dev and not patched():
+        exec_patched(sys.argv[1:])
 
     settings = _settings()
     try:
@@ -54,9 +58,11 @@ def serve(host: str, port: int, workers: int, dev: bool) -> None:
         app.run(host=host, port=port, debug=True, use_reloader=True)
         return
     app.extensions[EXTENSION].ctx.store.dispose()
-    from app.serve import run
+    from app.serve import default_workers, run
 
-    run(lambda: create_app(settings), host, port, workers)
+    count = workers or default_workers(settings.database.url)
+    connections = settings.streams.worker_connections
+    run(lambda: create_app(settings), host, port, count, connections)
 
 
 @main.command("init-db")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 import secrets
 import tomllib
 from pathlib import Path
@@ -100,6 +101,9 @@ class Codes(Section):
     status_grace: int = Field(
         300, ge=0, le=3600, description="seconds a status token still reads a final status"
     )
+    renew_cooldown: int = Field(
+        30, ge=0, le=3600, description="seconds before a pending challenge's code may be renewed"
+    )
 
     @field_validator("alphabet")
     @classmethod
@@ -137,6 +141,40 @@ class Number(Section):
 class Events(Section):
     backend: Literal["memory", "redis"] = Field("memory", description="event bus implementation")
     redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis URL for backend=redis")
+    redis_channel: str = Field("reverse-otp:events", description="Redis pub/sub channel")
+    poll_interval: float = Field(
+        0.5,
+        ge=0,
+        le=10,
+        description="seconds between database polls for other processes' changes (0: off)",
+    )
+
+
+class Streams(Section):
+    heartbeat: float = Field(15, gt=0, le=120, description="seconds between keep-alive comments")
+    retry_ms: int = Field(3000, ge=100, description="reconnection delay suggested to clients")
+    max_per_ip: int = Field(20, ge=0, description="open streams per client address (0: no cap)")
+    max_per_token: int = Field(5, ge=0, description="open streams per challenge (0: no cap)")
+    max_wait: int = Field(30, ge=0, le=120, description="longest long-poll wait, seconds")
+    worker_connections: int = Field(
+        10000, ge=100, description="connections one gevent worker holds (open streams included)"
+    )
+
+
+class Page(Section):
+    accent: str = Field("#1f4fd1", description="accent colour of the hosted page (#rrggbb)")
+    accent_text: str = Field("#ffffff", description="text colour on the accent (#rrggbb)")
+    background: str = Field("#f5f6f8", description="page background colour (#rrggbb)")
+    demo_per_minute: int = Field(
+        5, ge=1, description="demo challenges one address may create per minute"
+    )
+
+    @field_validator("accent", "accent_text", "background")
+    @classmethod
+    def _hex_colour(cls, value: str) -> str:
+        if not re.fullmatch(r"#[0-9a-fA-F]{6}", value):
+            raise ValueError("colours are written #rrggbb")
+        return value.lower()
 
 
 class Limits(Section):
@@ -178,6 +216,8 @@ class Settings(Section):
     providers: dict[str, dict[str, Any]] = Field(default_factory=dict)
     events: Events = Field(default_factory=Events)
     limits: Limits = Field(default_factory=Limits)
+    streams: Streams = Field(default_factory=Streams)
+    page: Page = Field(default_factory=Page)
 
     @property
     def development(self) -> bool:

@@ -2,11 +2,34 @@
 
 from __future__ import annotations
 
+import os
+import resource
+import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
+
+# Run the command again with gevent's patches applied before any other import: the ssl module
+# (imported by requests) must be patched before urllib3 copies its names, or outbound HTTPS
+# from a worker would block the whole worker.
+BOOT = (
+    "from gevent import monkey; monkey.patch_all(); "
+    "from app.cli import main; main(prog_name='reverse-otp')"
+)
+
+
+def patched() -> bool:
+    """Return True when gevent's patches were applied at start-up."""
+    from gevent import monkey
+
+    return bool(monkey.is_module_patched("socket"))
+
+
+def exec_patched(args: list[str]) -> NoReturn:
+    """Replace this process by the same command run with gevent patched first."""
+    os.execv(sys.executable, [sys.executable, "-c", BOOT, *args])  # noqa: S606 - our own argv
 
 
 class Server(BaseApplication):  # type: ignore[misc]
@@ -25,13 +48,17 @@ class Server(BaseApplication):  # type: ignore[misc]
         return self.factory()
 
 
-def options(host: str, port: int, workers: int) -> dict[str, Any]:
-    """Return gunicorn settings. No access log: request paths carry status tokens."""
+def options(host: str, port: int, workers: int, worker_connections: int = 10_000) -> dict[str, Any]:
+    """Return gunicorn settings. No access log: request paths carry status tokens.
+
+    gevent workers: each holds thousands of idle live-status streams in a few KB apiece, where
+    a thread per stream would cost far more memory and latency (see docs/deployment.md).
+    """
     return {
         "bind": f"{host}:{port}",
         "workers": workers,
-        "worker_class": "gthread",
-        "threads": 8,
+        "worker_class": "gevent",
+        "worker_connections": worker_connections,
         "timeout": 30,
         "graceful_timeout": 10,
         "keepalive": 5,
@@ -40,6 +67,31 @@ def options(host: str, port: int, workers: int) -> dict[str, Any]:
     }
 
 
-def run(factory: Callable[[], Flask], host: str, port: int, workers: int) -> None:
+def default_workers(database_url: str) -> int:
+    """Return the worker count to use when none is given.
+
+    SQLite: one worker. Writes serialise anyway (a second writer process adds nothing), and
+    with a single process no greenlet ever waits on SQLite's lock, whose busy wait is not
+    cooperative and would stall every open stream of the worker. PostgreSQL: two.
+    """
+    return 1 if database_url.startswith("sqlite") else 2
+
+
+def raise_open_files(wanted: int) -> None:
+    """Raise the soft open-files limit towards `wanted` (each stream is one socket)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+
+
+def run(
+    factory: Callable[[], Flask],
+    host: str,
+    port: int,
+    workers: int,
+    worker_connections: int = 10_000,
+) -> None:
     """Serve until stopped; `factory` builds the app in each worker."""
-    Server(factory, options(host, port, workers)).run()
+    raise_open_files(2 * worker_connections + 100)
+    Server(factory, options(host, port, workers, worker_connections)).run()

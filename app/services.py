@@ -9,8 +9,9 @@ from __future__ import annotations
 import hashlib
 import itertools
 import logging
+import math
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -68,6 +69,14 @@ class RateLimited(ServiceError):
 FAILURES = frozenset({Outcome.UNKNOWN_CODE, Outcome.WRONG_SENDER})
 
 
+class TooSoon(ServiceError):
+    status = 429
+
+    def __init__(self, code: str, message: str, retry_after: int) -> None:
+        super().__init__(code, message)
+        self.retry_after = retry_after
+
+
 @dataclass(frozen=True)
 class Policy:
     """What the settings say about challenges, read once at start-up."""
@@ -83,6 +92,7 @@ class Policy:
     operator_name: str = "reverse-otp"
     discovery_format: codes.CodeFormat | None = None
     status_grace: int = 300
+    renew_cooldown: int = 30
     ignore_words: frozenset[str] = field(init=False)
     regions: dict[str, str | None] = field(init=False)
 
@@ -238,6 +248,45 @@ def code_for_token(challenge: Challenge, token: str) -> str | None:
     if challenge.status is not Status.PENDING:
         return None
     return unseal(token, challenge.code_sealed)
+
+
+def renew_wait(ctx: Context, challenge: Challenge) -> int:
+    """Return the seconds left before a challenge's code may be renewed (0: now)."""
+    since = challenge.renewed_at or challenge.created_at
+    left = ctx.policy.renew_cooldown - (ctx.clock.now() - since).total_seconds()
+    return max(0, math.ceil(left))
+
+
+def renew_code(ctx: Context, token: str) -> tuple[Challenge, str]:
+    """Give a pending challenge a new code after the cooldown; keep its attempts and expiry.
+
+    The old code stops working at once. Raises Conflict when the challenge is final and
+    TooSoon (429) during the cooldown.
+    """
+    challenge = challenge_for_token(ctx, token)
+    if challenge.status.final:
+        raise Conflict("already_settled", f"challenge is already {challenge.status.value}")
+    wait = renew_wait(ctx, challenge)
+    if wait:
+        raise TooSoon("renew_too_soon", f"a new code can be asked for in {wait} s", wait)
+    now = ctx.clock.now()
+    for _ in range(20):
+        code = _new_code(ctx.policy)
+        renewed = replace(
+            challenge,
+            code_hash=ctx.keys.digest(CODE_PURPOSE, f"{challenge.number}:{code}"),
+            code_sealed=seal(token, code),
+            renewals=challenge.renewals + 1,
+            renewed_at=now,
+        )
+        with ctx.store.begin() as tx:
+            if tx.renew(renewed, now):
+                log.info("challenge code renewed id=%s", challenge.id)
+                return renewed, code
+        current = ctx.store.challenge(challenge.id)
+        if current is None or current.status.final:
+            raise Conflict("already_settled", "challenge is no longer pending")
+    raise Unavailable("code_space_exhausted", "no free code on this number; try again later")
 
 
 def cancel_challenge(ctx: Context, challenge_id: str) -> Challenge:

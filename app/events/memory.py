@@ -22,6 +22,11 @@ class MemoryBus:
         for handler in handlers:
             handler(event)
 
+    def subscribed(self) -> list[str]:
+        """Return the challenges that have subscribers in this process."""
+        with self._lock:
+            return list(self._handlers)
+
     def subscribe(self, challenge_id: str, handler: Handler) -> Callable[[], None]:
         with self._lock:
             self._handlers[challenge_id].append(handler)

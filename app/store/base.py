@@ -76,4 +76,7 @@ class Store(Protocol):
 
     def due_expiries(self, now: datetime, limit: int) -> list[str]: ...
 
+    def final_statuses(self, challenge_ids: list[str]) -> dict[str, str]:
+        """Return the statuses of those challenges that are no longer pending."""
+
     def ping(self) -> None: ...

@@ -134,6 +134,17 @@ class SqlStore:
         with self._read() as conn:
             return list(conn.execute(query).scalars())
 
+    def final_statuses(self, challenge_ids: list[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        with self._read() as conn:
+            for start in range(0, len(challenge_ids), 500):
+                query = select(challenges.c.id, challenges.c.status).where(
+                    challenges.c.id.in_(challenge_ids[start : start + 500]),
+                    challenges.c.status != PENDING,
+                )
+                found.update({row.id: row.status for row in conn.execute(query)})
+        return found
+
     def ping(self) -> None:
         with self._read() as conn:
             conn.exec_driver_sql("SELECT 1")

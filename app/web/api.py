@@ -10,7 +10,7 @@ from flask import Blueprint, Response, abort, g, jsonify, request
 
 from app import services
 from app.domain import links
-from app.web import qr
+from app.web import live, qr
 from app.web.client import client_ip
 from app.web.errors import error
 from app.web.runtime import runtime
@@ -78,6 +78,8 @@ def cancel(challenge_id: str) -> Response:
 
 @bp.get("/status/<token>")
 def status(token: str) -> Response:
+    if "wait" in request.args:
+        return live.long_poll(token, request.args["wait"])
     response = jsonify(status_view(services.challenge_for_token(runtime().ctx, token)))
     response.headers["Cache-Control"] = "no-store"
     return response

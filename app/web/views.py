@@ -46,6 +46,8 @@ def created_view(created: Created, body: str, public_url: str) -> dict[str, Any]
         "qr_png_url": base + url_for("api.qr", token=token, fmt="png"),
         "token": token,
         "status_url": base + url_for("api.status", token=token),
+        "events_url": base + url_for("live.events", token=token),
+        "verify_url": base + url_for("pages.verify", token=token),
     }
 
 
@@ -57,4 +59,16 @@ def status_view(challenge: Challenge) -> dict[str, Any]:
         "phone": phone.mask(shown),
         "verified_at": rfc3339(challenge.verified_at),
         "status": challenge.status.value,
+    }
+
+
+def message_view(challenge: Challenge, body: str, token: str, public_url: str) -> dict[str, Any]:
+    """What the token holder needs to send the SMS: number, text, link, QR and timing."""
+    return {
+        "to": challenge.number,
+        "body": body,
+        "sms_uri": links.sms_uri(challenge.number, body),
+        "qr_svg_url": public_url + url_for("api.qr", token=token, fmt="svg"),
+        "expires_at": rfc3339(challenge.expires_at),
+        "renewals": challenge.renewals,
     }

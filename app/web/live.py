@@ -1,0 +1,151 @@
+"""Live status over HTTP: the SSE stream, the long poll, the SMS details and code renewal.
+
+These answer to whoever holds the status token (the token is the credential), from any
+origin, so an integrator's page can embed the widget: no cookie is read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
+
+from app import services
+from app.events.limits import RateLimit, StreamLimits
+from app.events.stream import Snapshot, Subscription, events, wait_for_change
+from app.web.errors import error
+from app.web.runtime import Runtime, runtime
+from app.web.views import message_view, status_view
+
+bp = Blueprint("live", __name__, url_prefix="/api/v1")
+EXTENSION = "reverse_otp_live"
+
+
+@dataclass
+class Live:
+    """Per-process state of the live features."""
+
+    streams: StreamLimits
+    demo: RateLimit
+
+
+def register(app: Flask) -> None:
+    """Register the live API, the hosted page and, in development, the demo pages."""
+    from app.web import dev, pages
+
+    settings = app.extensions["reverse_otp"].settings
+    limits = StreamLimits(settings.streams.max_per_ip, settings.streams.max_per_token)
+    app.extensions[EXTENSION] = Live(limits, RateLimit(settings.page.demo_per_minute, 60.0))
+    app.register_blueprint(bp)
+    app.register_blueprint(pages.bp)
+    if settings.development:
+        app.register_blueprint(dev.bp)
+
+
+def live_state() -> Live:
+    found: Live = current_app.extensions[EXTENSION]
+    return found
+
+
+def reader(rt: Runtime, token: str) -> Callable[[], Snapshot]:
+    """Return a function reading the challenge's current status (expiring it when due)."""
+
+    def read() -> Snapshot:
+        challenge = services.challenge_for_token(rt.ctx, token)
+        return Snapshot(challenge.status.value, challenge.expires_at, status_view(challenge))
+
+    return read
+
+
+@bp.get("/status/<token>/events", endpoint="events")
+def events_stream(token: str) -> Response:
+    rt = runtime()
+    challenge = services.challenge_for_token(rt.ctx, token)
+    last_id = request.headers.get("Last-Event-ID")
+    if challenge.status.final and last_id == challenge.status.value:
+        return Response(status=204)  # the client has the end: stop reconnecting
+    ip = request.remote_addr or "-"
+    limits = live_state().streams
+    refused = limits.acquire(ip, challenge.id)
+    if refused is not None:
+        response = error(429, "too_many_streams", f"too many open streams for this {refused}")
+        response.headers["Retry-After"] = "10"
+        return response
+    subscription = Subscription(rt.ctx.bus, challenge.id)
+    cfg = rt.settings.streams
+    read = reader(rt, token)
+    body = events(subscription, read, rt.ctx.clock.now, cfg.heartbeat, cfg.retry_ms, last_id)
+
+    def generate() -> Iterator[str]:
+        try:
+            yield from body
+        finally:
+            subscription.close()
+            limits.release(ip, challenge.id)
+
+    response = Response(generate(), mimetype="text/event-stream")
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Accel-Buffering"] = "no"  # nginx: do not buffer this answer
+    return response
+
+
+def long_poll(token: str, wait: str) -> Response:
+    """Answer GET /status/<token>?wait=N: the status once final, or after N seconds."""
+    rt = runtime()
+    try:
+        seconds = float(wait)
+    except ValueError:
+        return error(400, "invalid_wait", "wait must be a number of seconds")
+    if not 0 <= seconds <= rt.settings.streams.max_wait:
+        limit = rt.settings.streams.max_wait
+        return error(400, "invalid_wait", f"wait must be between 0 and {limit} seconds")
+    challenge = services.challenge_for_token(rt.ctx, token)
+    subscription = Subscription(rt.ctx.bus, challenge.id)
+    try:
+        snapshot = wait_for_change(subscription, reader(rt, token), rt.ctx.clock.now, seconds)
+    finally:
+        subscription.close()
+    response = jsonify(snapshot.data)
+    response.headers["Cache-Control"] = "no-store"
+    return _shared(response)
+
+
+@bp.get("/status/<token>/message")
+def message(token: str) -> Response:
+    rt = runtime()
+    challenge = services.challenge_for_token(rt.ctx, token)
+    code = services.code_for_token(challenge, token)
+    if code is None or challenge.status.final:
+        return error(409, "not_pending", f"challenge is {challenge.status.value}")
+    body = message_view(challenge, services.sms_text(rt.ctx, code), token, _base(rt))
+    body["renew_in"] = services.renew_wait(rt.ctx, challenge)
+    response = jsonify(body)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/status/<token>/renew")
+def renew(token: str) -> Response:
+    rt = runtime()
+    challenge, code = services.renew_code(rt.ctx, token)
+    body = message_view(challenge, services.sms_text(rt.ctx, code), token, _base(rt))
+    body["renew_in"] = services.renew_wait(rt.ctx, challenge)
+    response = jsonify(body)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _base(rt: Runtime) -> str:
+    return rt.settings.server.public_url
+
+
+@bp.after_request
+def _cors(response: Response) -> Response:
+    return _shared(response)
+
+
+def _shared(response: Response) -> Response:
+    """Let pages on other origins (the widget) read a token-holder answer; no cookies."""
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response

@@ -1,0 +1,102 @@
+"""The hosted verification page at /v/<token>, its no-JavaScript renewal, and the theme.
+
+The page works without JavaScript (a refresh every 15 s and a renewal form); with it,
+static/page.js follows the status live. No inline script or style: everything the browser
+runs or styles comes from static files, so a strict Content-Security-Policy holds.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+
+from app import services
+from app.domain import phone
+from app.domain.challenges import Challenge
+from app.web import i18n
+from app.web.runtime import Runtime, runtime
+from app.web.views import message_view, rfc3339, status_view
+
+bp = Blueprint("pages", __name__)
+
+# Phones and tablets whose messaging app an sms: link opens.
+PHONE_AGENT = re.compile(r"Mobi|Android|iPhone|iPad|iPod|Windows Phone", re.IGNORECASE)
+NOTICES = ("renewed", "too_soon")
+
+
+@bp.get("/v/<token>")
+def verify(token: str) -> Response:
+    rt = runtime()
+    challenge = services.challenge_for_token(rt.ctx, token)
+    words = i18n.messages(i18n.choose(request.accept_languages))
+    page = _page(rt, challenge, token, words)
+    notice = request.args.get("notice")
+    page["notice"] = notice if notice in NOTICES else None
+    response = Response(render_template("verify.html", **page))
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"  # the URL holds the token
+    return response
+
+
+@bp.post("/v/<token>/renew")
+def renew(token: str) -> Response:
+    """Renew the code from the page's form (without JavaScript), then show the page again."""
+    try:
+        services.renew_code(runtime().ctx, token)
+        notice = "renewed"
+    except services.TooSoon:
+        notice = "too_soon"
+    except services.Conflict:
+        notice = None
+    return redirect(url_for("pages.verify", token=token, notice=notice), 303)  # type: ignore[return-value]
+
+
+@bp.get("/theme.css")
+def theme() -> Response:
+    """The operator's colours as CSS variables (from [page] in the settings)."""
+    page = runtime().settings.page
+    css = (
+        f":root{{--accent:{page.accent};--accent-text:{page.accent_text};"
+        f"--background:{page.background}}}\n"
+    )
+    response = Response(css, mimetype="text/css")
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+def _page(rt: Runtime, challenge: Challenge, token: str, words: dict[str, str]) -> dict[str, Any]:
+    base = rt.settings.server.public_url
+    code = services.code_for_token(challenge, token)
+    if code is None:
+        abort(404)
+    message = message_view(challenge, services.sms_text(rt.ctx, code), token, base)
+    now = rt.ctx.clock.now()
+    remaining = max(0, int((challenge.expires_at - now).total_seconds()))
+    shown = challenge.phone and phone.mask(challenge.phone)
+    return {
+        "t": words,
+        "lang": i18n.choose(request.accept_languages),
+        "name": rt.settings.server.name,
+        "status": challenge.status.value,
+        "view": status_view(challenge),
+        "message": message,
+        "expected": shown,
+        "is_phone": bool(PHONE_AGENT.search(request.headers.get("User-Agent", ""))),
+        "remaining": remaining,
+        "countdown": f"{remaining // 60}:{remaining % 60:02d}",
+        "expires_clock": challenge.expires_at.strftime("%H:%M:%S"),
+        "now": rfc3339(now),
+        "renew_in": services.renew_wait(rt.ctx, challenge),
+        "token": token,
+        "events_url": url_for("live.events", token=token),
+        "status_url": url_for("api.status", token=token),
+        "renew_url": url_for("live.renew", token=token),
+        "final_statuses": ("verified", "failed", "expired", "cancelled"),
+        "dev_phone_url": _dev_phone_url(rt, message) if rt.settings.development else None,
+    }
+
+
+def _dev_phone_url(rt: Runtime, message: dict[str, Any]) -> str:
+    return url_for("dev.phone", to=message["to"], text=message["body"])
