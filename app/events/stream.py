@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import queue
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -109,12 +110,13 @@ def wait_for_change(
     read: Callable[[], Snapshot],
     now: Callable[[], datetime],
     seconds: float,
+    monotonic: Callable[[], float] = time.monotonic,
 ) -> Snapshot:
-    """Return the status once it is final, or after `seconds` (long poll)."""
+    """Return the status once it is final, or after `seconds` of real time (long poll)."""
     snapshot = read()
-    start = now()
+    deadline = monotonic() + seconds
     while not snapshot.final:
-        left = seconds - (now() - start).total_seconds()
+        left = deadline - monotonic()
         if left <= 0:
             return snapshot
         until_expiry = (snapshot.expires_at - now()).total_seconds()

@@ -1,0 +1,167 @@
+"""Event buses: in-process fan-out, the database poller, and Redis pub/sub with its fallback."""
+
+from __future__ import annotations
+
+import os
+import queue
+import secrets
+import socket
+
+import pytest
+
+from app import services
+from app.domain.challenges import InboundMessage
+from app.events.base import StatusChanged
+from app.events.memory import MemoryBus
+from app.events.poller import PollingBus, StatusPoller
+from tests.conftest import NUMBER
+
+REDIS_URL = os.environ.get("REVERSE_OTP_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+SENDER = "+33612345678"
+
+
+def verify(ctx, created, message_id="m1"):
+    text = services.sms_text(ctx, created.code)
+    message = InboundMessage("simulator", message_id, SENDER, NUMBER, text, SENDER)
+    return services.record_inbound(ctx, message)
+
+
+def collect(bus, challenge_id):
+    received: queue.SimpleQueue[StatusChanged] = queue.SimpleQueue()
+    return received, bus.subscribe(challenge_id, received.put)
+
+
+def test_memory_bus_delivers_to_subscribers_of_the_challenge_only():
+    bus = MemoryBus()
+    mine, _ = collect(bus, "ch_1")
+    other, _ = collect(bus, "ch_2")
+    bus.publish(StatusChanged("ch_1", "verified"))
+    assert mine.get_nowait() == StatusChanged("ch_1", "verified")
+    assert other.empty()
+
+
+def test_memory_bus_forgets_a_challenge_when_its_last_subscriber_leaves():
+    bus = MemoryBus()
+    _, leave = collect(bus, "ch_1")
+    assert bus.subscribed() == ["ch_1"]
+    leave()
+    assert bus.subscribed() == []
+
+
+def test_poller_publishes_what_another_process_committed(ctx):
+    created = services.create_challenge(ctx, None, 120, {})
+    local = MemoryBus()  # this process's subscribers; the app's bus stands for another process
+    poller = StatusPoller(local, ctx.store.final_statuses, interval=0.5)
+    received, _ = collect(local, created.challenge.id)
+    assert poller.poll_once() == 0
+    verify(ctx, created)
+    assert poller.poll_once() == 1
+    assert received.get_nowait() == StatusChanged(created.challenge.id, "verified")
+    assert poller.poll_once() == 0  # published once, not every interval
+
+
+def test_poller_reads_nothing_without_local_subscribers(ctx):
+    def refuse(ids):
+        raise AssertionError("no query expected")
+
+    assert StatusPoller(MemoryBus(), refuse, interval=0.5).poll_once() == 0
+
+
+def test_polling_bus_thread_delivers_across_processes(ctx):
+    created = services.create_challenge(ctx, None, 120, {})
+    local = MemoryBus()
+    bus = PollingBus(local, StatusPoller(local, ctx.store.final_statuses, interval=0.05))
+    received, leave = collect(bus, created.challenge.id)
+    verify(ctx, created)
+    try:
+        assert received.get(timeout=5).status == "verified"
+    finally:
+        leave()
+        bus.close()
+
+
+def redis_or_skip():
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
+    try:
+        client.ping()
+    except redis.RedisError:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip("Redis is not reachable")
+    finally:
+        client.close()
+
+
+def redis_bus(store, url=REDIS_URL, channel=None, interval=0.05):
+    from app.events.redisbus import RedisBus
+
+    local = MemoryBus()
+    fallback = StatusPoller(local, store.final_statuses, interval, active=False)
+    return RedisBus(url, channel or f"test:{secrets.token_hex(8)}", local, fallback)
+
+
+def test_redis_bus_delivers_an_event_published_by_another_process(ctx):
+    redis_or_skip()
+    channel = f"test:{secrets.token_hex(8)}"
+    publisher, listener = (
+        redis_bus(ctx.store, channel=channel),
+        redis_bus(ctx.store, channel=channel),
+    )
+    try:
+        received, _ = collect(listener, "ch_1")
+        assert listener.ready.wait(5)
+        publisher.publish(StatusChanged("ch_1", "verified"))
+        assert received.get(timeout=5) == StatusChanged("ch_1", "verified")
+        assert not listener.fallback.active
+    finally:
+        publisher.close()
+        listener.close()
+
+
+def test_redis_bus_ignores_a_malformed_message(ctx):
+    redis_or_skip()
+    import redis
+
+    bus = redis_bus(ctx.store)
+    try:
+        received, _ = collect(bus, "ch_1")
+        assert bus.ready.wait(5)
+        client = redis.Redis.from_url(REDIS_URL)
+        client.publish(bus.channel, "not json")
+        client.publish(bus.channel, '{"id": "ch_1", "status": "expired"}')
+        client.close()
+        assert received.get(timeout=5).status == "expired"
+    finally:
+        bus.close()
+
+
+def closed_port_url():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"redis://127.0.0.1:{port}/0"
+
+
+def test_without_redis_publishing_still_reaches_this_process(ctx):
+    bus = redis_bus(ctx.store, url=closed_port_url())
+    try:
+        received, _ = collect(bus, "ch_1")
+        bus.publish(StatusChanged("ch_1", "verified"))
+        assert received.get(timeout=5) == StatusChanged("ch_1", "verified")
+    finally:
+        bus.close()
+
+
+def test_without_redis_the_database_poller_takes_over(ctx, caplog):
+    created = services.create_challenge(ctx, None, 120, {})
+    bus = redis_bus(ctx.store, url=closed_port_url())
+    try:
+        received, _ = collect(bus, created.challenge.id)
+        verify(ctx, created)  # committed by "another process": nothing reaches Redis
+        assert received.get(timeout=5).status == "verified"
+        assert bus.degraded
+        assert "falling back to database polling" in caplog.text
+    finally:
+        bus.close()
