@@ -33,7 +33,12 @@
     }
   }
 
-  function update(view) { if (view && view.status) { show(view.status); } }
+  function update(view) {
+    if (!view || !view.status) { return; }
+    var shown = document.getElementById("verified-phone");
+    if (view.status === "verified" && view.phone && shown) { shown.textContent = view.phone; }
+    show(view.status);
+  }
 
   function listen() {
     if (!window.EventSource) { poll(); return; }

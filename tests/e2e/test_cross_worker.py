@@ -21,6 +21,7 @@ MAX_STREAMS = 16
 def serve(tmp_path, port, **events):
     raw = base_settings(tmp_path, events=events, streams={"max_per_ip": 0, "heartbeat": 1})
     raw["server"]["public_url"] = f"http://127.0.0.1:{port}"
+    raw["numbers"] = [{"number": NUMBER, "provider": "simulator"}]
     return write_config(tmp_path / "config.toml", raw)
 
 

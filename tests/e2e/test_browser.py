@@ -1,0 +1,154 @@
+"""The hosted page in headless Chromium against a real server process.
+
+Screenshots go to test-artifacts/ (kept out of git); docs/ holds copies of two of them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.conftest import NUMBER, SIM_SECRET, base_settings
+from tests.e2e.live import signed_sms
+from tests.e2e.server import free_port, running_server, write_config
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+AUTH = {"Authorization": "Bearer test-api-key"}
+DESKTOP = {"viewport": {"width": 1280, "height": 900}}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("browser")
+    port = free_port()
+    streams = {"max_per_ip": 0, "heartbeat": 2}
+    raw = base_settings(tmp, codes={"min_ttl": 10}, streams=streams, server={})
+    raw["server"] |= {"public_url": f"http://127.0.0.1:{port}", "name": "Example Shop"}
+    raw["numbers"] = [{"number": NUMBER, "provider": "simulator"}]
+    config = write_config(tmp / "config.toml", raw)
+    with running_server(tmp, config=config, port=port, workers=1) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip("chromium is not installed")  # .ci/run installs it
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield playwright, launched
+        launched.close()
+
+
+def create(server, **body):
+    answer = requests.post(server + "/api/v1/challenges", json=body, headers=AUTH, timeout=10)
+    assert answer.status_code == 201
+    return answer.json()
+
+
+def open_page(browser, url, **options):
+    _, chromium = browser
+    context = chromium.new_context(**options)
+    page = context.new_page()
+    page.goto(url)
+    return page
+
+
+def shot(page, name):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def send_sms(server, created):
+    body, headers = signed_sms(SIM_SECRET, NUMBER, created["body"])
+    answer = requests.post(server + "/webhooks/simulator", data=body, headers=headers, timeout=10)
+    assert answer.json() == {"outcomes": ["matched"]}
+
+
+def test_desktop_page_shows_the_qr_code(server, browser):
+    created = create(server, phone="+33612345678")
+    page = open_page(browser, created["verify_url"], **DESKTOP)
+    qr = page.locator("#qr")
+    qr.wait_for(state="visible")
+    assert qr.evaluate("img => img.complete && img.naturalWidth > 0")
+    assert page.locator("#send").count() == 0
+    assert page.locator("#sms-body").inner_text() == created["body"]
+    shot(page, "desktop")
+    page.context.close()
+
+
+def test_phone_page_shows_the_button_with_the_exact_sms_link(server, browser):
+    playwright, _ = browser
+    created = create(server)
+    page = open_page(browser, created["verify_url"], **playwright.devices["Pixel 7"])
+    button = page.locator("#send")
+    button.wait_for(state="visible")
+    assert button.get_attribute("href") == created["sms_uri"]
+    assert button.inner_text() == "Send the SMS"
+    assert page.locator("#qr").count() == 0
+    shot(page, "phone")
+    page.context.close()
+
+
+def test_open_page_shows_verified_without_reload_after_the_webhook(server, browser):
+    created = create(server)
+    page = open_page(browser, created["verify_url"], **DESKTOP)
+    page.locator("#qr").wait_for(state="visible")
+    page.evaluate("window.notReloaded = true")
+    page.wait_for_timeout(300)  # let the EventSource connect; delivery does not depend on it
+    send_sms(server, created)
+    status = page.locator("#status")
+    status.filter(has_text="Your phone number is verified.").wait_for(timeout=10_000)
+    assert page.locator("section.done-verified").is_visible()
+    assert not page.locator("#qr").is_visible()
+    assert page.evaluate("window.notReloaded === true")
+    shot(page, "verified")
+    page.context.close()
+
+
+def test_page_shows_the_expired_state_at_expiry(server, browser):
+    created = create(server, ttl=10)
+    page = open_page(browser, created["verify_url"], **DESKTOP)
+    page.evaluate("window.notReloaded = true")
+    page.locator("section.done-expired").wait_for(state="visible", timeout=20_000)
+    assert page.locator("#status").inner_text() == "This code has expired."
+    assert page.evaluate("window.notReloaded === true")
+    status = requests.get(created["status_url"], timeout=10).json()["status"]
+    assert status == "expired"
+    shot(page, "expired")
+    page.context.close()
+
+
+def test_french_browser_gets_the_page_in_french(server, browser):
+    created = create(server)
+    page = open_page(browser, created["verify_url"], locale="fr-FR", **DESKTOP)
+    assert page.locator("html").get_attribute("lang") == "fr"
+    assert page.locator("h1:visible").inner_text() == "Vérifiez votre numéro de téléphone"
+    assert page.locator("#status").inner_text() == "En attente de votre SMS…"
+    shot(page, "french")
+    page.context.close()
+
+
+def test_page_without_javascript_offers_a_refresh(server, browser):
+    created = create(server)
+    page = open_page(browser, created["verify_url"], java_script_enabled=False, **DESKTOP)
+    assert page.locator("noscript a").count() == 1 or "refresh" in page.content()
+    send_sms(server, created)
+    page.reload()
+    assert page.locator("section.done-verified").is_visible()
+    page.context.close()
