@@ -5,6 +5,10 @@ Screenshots go to test-artifacts/ (kept out of git); docs/ holds copies of two o
 
 from __future__ import annotations
 
+import functools
+import secrets
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -151,4 +155,61 @@ def test_page_without_javascript_offers_a_refresh(server, browser):
     send_sms(server, created)
     page.reload()
     assert page.locator("section.done-verified").is_visible()
+    page.context.close()
+
+
+@pytest.fixture(scope="module")
+def integrator(tmp_path_factory):
+    """A second loopback web server: the integrator's site, on another origin."""
+    root = tmp_path_factory.mktemp("integrator")
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(root))
+    handler.log_message = lambda *args: None  # type: ignore[method-assign]
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield root, f"http://localhost:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def integrator_page(browser, integrator, html, **options):
+    """Open `html` on the integrator's origin."""
+    root, origin = integrator
+    name = f"page-{secrets.token_hex(4)}.html"
+    (root / name).write_text(f"<!doctype html><meta charset=utf-8><title>Shop</title>{html}")
+    _, chromium = browser
+    page = chromium.new_context(**options).new_page()
+    page.goto(f"{origin}/{name}")
+    return page
+
+
+def test_widget_on_another_origin_shows_the_qr_and_turns_verified(server, browser, integrator):
+    created = create(server)
+    html = (
+        f'<link rel="stylesheet" href="{server}/static/reverse-otp.css">'
+        f'<div id="w" data-reverse-otp-token="{created["token"]}" '
+        f'data-reverse-otp-server="{server}" data-reverse-otp-lang="en"></div>'
+        f'<script src="{server}/static/reverse-otp.js"></script>'
+    )
+    page = integrator_page(browser, integrator, html, **DESKTOP)
+    page.locator("#w .rotp-qr").wait_for(state="visible")
+    assert page.locator("#w .rotp-text").inner_text() == created["body"]
+    page.wait_for_timeout(300)
+    send_sms(server, created)
+    page.locator('#w[data-status="verified"]').wait_for(timeout=10_000)
+    assert page.locator("#w .rotp-status").inner_text() == "Your phone number is verified."
+    page.context.close()
+
+
+def test_widget_on_a_phone_shows_the_send_button(server, browser, integrator):
+    playwright, _ = browser
+    created = create(server)
+    html = (
+        f'<div data-reverse-otp-token="{created["token"]}" data-reverse-otp-server="{server}">'
+        f'</div><script src="{server}/static/reverse-otp.js"></script>'
+    )
+    page = integrator_page(browser, integrator, html, **playwright.devices["Pixel 7"])
+    button = page.locator(".rotp-button")
+    button.wait_for(state="visible")
+    assert button.get_attribute("href") == created["sms_uri"]
     page.context.close()
