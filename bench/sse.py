@@ -155,7 +155,9 @@ def open_streams(port: int, created: list[dict[str, str]], deadline: float) -> l
     return streams
 
 
-def sample_latency(base: str, streams: list[Stream], samples: int, deadline: float) -> dict[str, list[float]]:
+def sample_latency(
+    base: str, streams: list[Stream], samples: int, deadline: float
+) -> dict[str, list[float]]:
     session = requests.Session()
     by_token = {s.token: s for s in streams}
     chosen = list(by_token.values())[:: max(1, len(streams) // samples)][:samples]
@@ -165,7 +167,9 @@ def sample_latency(base: str, streams: list[Stream], samples: int, deadline: flo
         if time.monotonic() > deadline:
             break
         text = stream.body  # type: ignore[attr-defined]
-        body = json.dumps({"from": "+33612345678", "to": NUMBER, "text": text, "id": secrets.token_hex(8)})
+        body = json.dumps(
+            {"from": "+33612345678", "to": NUMBER, "text": text, "id": secrets.token_hex(8)}
+        )
         headers = {"Content-Type": "application/json", HEADER: sign(SIM_SECRET, body.encode())}
         sent = time.perf_counter()
         answer = session.post(base + "/webhooks/simulator", data=body, headers=headers, timeout=10)
@@ -182,7 +186,7 @@ def sample_latency(base: str, streams: list[Stream], samples: int, deadline: flo
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def run(args: argparse.Namespace) -> dict[str, object]:
@@ -195,7 +199,9 @@ def run(args: argparse.Namespace) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
         port = free_port()
-        with running_server(tmp, config=config(tmp, port, args), port=port, workers=args.workers) as base:
+        with running_server(
+            tmp, config=config(tmp, port, args), port=port, workers=args.workers
+        ) as base:
             created = create_challenges(base, args.streams, deadline)
             workers = worker_pids(port)
             before = sum(rss_kb(pid) for pid in workers)
@@ -252,7 +258,9 @@ def write(result: dict[str, object], path: Path) -> None:
         rest = text[start + len(SECTION) :]
         end = rest.find("\n## ")
         section = rest if end < 0 else rest[:end]
-        rows = [line for line in section.splitlines() if line.startswith("| ") and line[2].isdigit()]
+        rows = [
+            line for line in section.splitlines() if line.startswith("| ") and line[2].isdigit()
+        ]
         after = "" if end < 0 else rest[end:]
         text = text[:start] + "\n".join([*header, *rows, row]) + "\n" + after
     else:
@@ -262,14 +270,21 @@ def write(result: dict[str, object], path: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--streams", type=int, default=500, help="concurrent SSE streams (max 20000)")
+    parser.add_argument(
+        "--streams", type=int, default=500, help="concurrent SSE streams (max 20000)"
+    )
     parser.add_argument("--samples", type=int, default=200, help="verifications timed")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--events", choices=["memory", "redis"], default="memory")
-    parser.add_argument("--redis-url", default=os.environ.get("REVERSE_OTP_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"))
+    parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("REVERSE_OTP_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"),
+    )
     parser.add_argument("--database-url", default="", help="default: a temporary SQLite file")
     parser.add_argument("--time-limit", type=float, default=170.0, help="seconds before giving up")
-    parser.add_argument("--write", action="store_true", help="record the figures in docs/benchmarks.md")
+    parser.add_argument(
+        "--write", action="store_true", help="record the figures in docs/benchmarks.md"
+    )
     args = parser.parse_args()
     if not 1 <= args.streams <= 20_000:
         parser.error("--streams must be between 1 and 20000")
