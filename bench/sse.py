@@ -92,6 +92,11 @@ def rss_kb(pid: int) -> int:
     return 0
 
 
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def worker_pids(port: int) -> list[int]:
     pids = server_pids(port)
     parents = {pid: int(Path(f"/proc/{pid}/stat").read_text().split()[3]) for pid in pids}
@@ -191,6 +196,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def run(args: argparse.Namespace) -> dict[str, object]:
     started = time.monotonic()
+    load = round(os.getloadavg()[0], 1)  # the machine is shared: say how busy it was
     deadline = started + args.time_limit
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     want = min(hard, args.streams * 2 + 1000)
@@ -205,9 +211,11 @@ def run(args: argparse.Namespace) -> dict[str, object]:
             created = create_challenges(base, args.streams, deadline)
             workers = worker_pids(port)
             before = sum(rss_kb(pid) for pid in workers)
+            cpu_before = sum(cpu_seconds(pid) for pid in workers)
             opened = time.monotonic()
             streams = open_streams(port, created, deadline)
             open_seconds = time.monotonic() - opened
+            cpu_open = sum(cpu_seconds(pid) for pid in workers) - cpu_before
             gevent.sleep(1)
             after = sum(rss_kb(pid) for pid in workers)
             for stream, challenge in zip(streams, created, strict=True):
@@ -221,6 +229,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         "events": args.events,
         "database": "PostgreSQL" if args.database_url else "SQLite",
         "open_seconds": round(open_seconds, 1),
+        "server_cpu_ms_per_open": round(cpu_open * 1000 / args.streams, 2),
         "rss_before_mb": round(before / 1024, 1),
         "rss_after_mb": round(after / 1024, 1),
         "kb_per_stream": round((after - before) / args.streams, 1),
@@ -230,6 +239,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         "p50_request_ms": round(statistics.median(latency["request"]), 2),
         "p99_request_ms": round(percentile(latency["request"], 0.99), 2),
         "seconds": round(time.monotonic() - started, 1),
+        "load_average": load,
     }
 
 
@@ -238,7 +248,8 @@ def write(result: dict[str, object], path: Path) -> None:
         f"| {result['streams']} | {result['workers']} | {result['events']} | {result['database']} "
         f"| {result['kb_per_stream']} | {result['rss_after_mb']} | {result['p50_answer_ms']} "
         f"| {result['p99_answer_ms']} | {result['p50_request_ms']} | {result['p99_request_ms']} "
-        f"| {result['samples']} | {time.strftime('%Y-%m-%d')} |"
+        f"| {result['samples']} | {result['server_cpu_ms_per_open']} | {result['load_average']} "
+        f"| {time.strftime('%Y-%m-%d')} |"
     )
     header = [
         SECTION,
@@ -247,10 +258,17 @@ def write(result: dict[str, object], path: Path) -> None:
         "challenge each; latency is measured on sequential verifications from the webhook's answer",
         "(and from its request) to the `verified` event on the open stream. A negative figure",
         "means the event arrived before the webhook's answer (it is published right after commit).",
+        "The request figure includes the webhook's own processing. KB/stream is the worker's",
+        "resident-memory growth per open stream; CPU/open the server CPU spent opening one;",
+        "load is the machine's 1-minute load average when the run started (2 cores, shared).",
+        "",
+        "Run: `.venv/bin/python bench/sse.py --streams 10000 --write` (add `--events redis`,",
+        "`--database-url postgresql+psycopg://...`, `--workers 2` for the other set-ups).",
         "",
         "| streams | workers | bus | database | KB/stream | worker RSS MB | p50 ms (answer) "
-        "| p99 ms (answer) | p50 ms (request) | p99 ms (request) | samples | date |",
-        "|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| p99 ms (answer) | p50 ms (request) | p99 ms (request) | samples | CPU ms/open "
+        "| load | date |",
+        "|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     text = path.read_text() if path.exists() else "# Benchmarks\n"
     if SECTION in text:
