@@ -58,9 +58,10 @@ def serve(host: str, port: int, workers: int | None, dev: bool) -> None:
         app.run(host=host, port=port, debug=True, use_reloader=True)
         return
     app.extensions[EXTENSION].ctx.store.dispose()
-    from app.serve import default_workers, run
+    from app.serve import default_workers, run, single_process_events
 
     count = workers or default_workers(settings.database.url)
+    settings = single_process_events(settings, count)
     connections = settings.streams.worker_connections
     run(lambda: create_app(settings), host, port, count, connections)
 

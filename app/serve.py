@@ -11,6 +11,8 @@ from typing import Any, NoReturn
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
+from app.config import Settings
+
 # Run the command again with gevent's patches applied before any other import: the ssl module
 # (imported by requests) must be patched before urllib3 copies its names, or outbound HTTPS
 # from a worker would block the whole worker.
@@ -75,6 +77,19 @@ def default_workers(database_url: str) -> int:
     cooperative and would stall every open stream of the worker. PostgreSQL: two.
     """
     return 1 if database_url.startswith("sqlite") else 2
+
+
+def single_process_events(settings: Settings, workers: int) -> Settings:
+    """Turn database polling off for one in-process worker, unless the settings name it.
+
+    One process sees every change it makes; polling is for changes made by other processes
+    (more workers, or more hosts: those set `[events] poll_interval` explicitly).
+    """
+    events = settings.events
+    if workers != 1 or events.backend != "memory" or "poll_interval" in events.model_fields_set:
+        return settings
+    quiet = events.model_copy(update={"poll_interval": 0.0})
+    return settings.model_copy(update={"events": quiet})
 
 
 def raise_open_files(wanted: int) -> None:

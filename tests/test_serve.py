@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import resource
 
-from app.serve import default_workers, options, raise_open_files
+from app.config import load
+from app.serve import default_workers, options, raise_open_files, single_process_events
+from tests.conftest import base_settings
 
 
 def test_serves_with_gevent_workers_holding_many_connections():
@@ -24,3 +26,15 @@ def test_open_files_limit_is_raised_towards_the_streams_wanted():
     wanted = soft + 16 if hard == resource.RLIM_INFINITY else min(soft + 16, hard)
     raise_open_files(wanted)
     assert resource.getrlimit(resource.RLIMIT_NOFILE)[0] >= wanted
+
+
+def test_one_in_process_worker_does_not_poll_the_database(settings):
+    assert settings.events.poll_interval == 0.5
+    assert single_process_events(settings, 1).events.poll_interval == 0
+    assert single_process_events(settings, 2).events.poll_interval == 0.5
+
+
+def test_an_explicit_poll_interval_is_kept_for_one_worker(tmp_path):
+    raw = base_settings(tmp_path, events={"poll_interval": 1.0})
+    settings = load(overrides=raw, environ={})
+    assert single_process_events(settings, 1).events.poll_interval == 1.0
