@@ -151,3 +151,16 @@ def test_renewal_of_a_final_challenge_is_a_conflict(client, ctx, clock):
     clock.advance(30)
     response = client.post(f"/api/v1/status/{created['token']}/renew")
     assert response.status_code == 409
+
+
+def test_a_stream_closed_before_its_first_byte_frees_its_place(app, client):
+    from werkzeug.test import EnvironBuilder
+
+    from app.web.live import EXTENSION
+
+    created = create(client)
+    environ = EnvironBuilder(path=f"/api/v1/status/{created['token']}/events").get_environ()
+    body = app.wsgi_app(environ, lambda status, headers: None)
+    assert app.extensions[EXTENSION].streams.open_streams() == 1
+    body.close()  # what the server does when the client leaves before the first byte
+    assert app.extensions[EXTENSION].streams.open_streams() == 0

@@ -11,6 +11,7 @@ import json
 import secrets
 
 from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from app import services
 from app.providers.simulator import HEADER, sign
@@ -30,12 +31,12 @@ def demo() -> str:
 
 
 @bp.post("/demo")
-def try_it() -> Response:
+def try_it() -> WerkzeugResponse:
     """Create a discovery challenge (a few per address per minute) and open its page."""
     if not live_state().demo.allow(request.remote_addr or "-"):
-        return redirect(url_for("dev.demo", limited=1), 303)  # type: ignore[return-value]
+        return redirect(url_for("dev.demo", limited=1), 303)
     created = services.create_challenge(runtime().ctx, None, None, {"demo": True})
-    return redirect(url_for("pages.verify", token=created.token), 303)  # type: ignore[return-value]
+    return redirect(url_for("pages.verify", token=created.token), 303)
 
 
 @bp.get("/dev/phone")

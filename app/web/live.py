@@ -6,7 +6,7 @@ origin, so an integrator's page can embed the widget: no cookie is read.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
@@ -15,6 +15,7 @@ from app import services
 from app.events.limits import RateLimit, StreamLimits
 from app.events.stream import Snapshot, Subscription, events, wait_for_change
 from app.web.errors import error
+from app.web.runtime import EXTENSION as RUNTIME
 from app.web.runtime import Runtime, runtime
 from app.web.views import message_view, status_view
 
@@ -34,7 +35,7 @@ def register(app: Flask) -> None:
     """Register the live API, the hosted page and, in development, the demo pages."""
     from app.web import dev, pages
 
-    settings = app.extensions["reverse_otp"].settings
+    settings = app.extensions[RUNTIME].settings
     limits = StreamLimits(settings.streams.max_per_ip, settings.streams.max_per_token)
     app.extensions[EXTENSION] = Live(limits, RateLimit(settings.page.demo_per_minute, 60.0))
     app.register_blueprint(bp)
@@ -77,14 +78,16 @@ def events_stream(token: str) -> Response:
     read = reader(rt, token)
     body = events(subscription, read, rt.ctx.clock.now, cfg.heartbeat, cfg.retry_ms, last_id)
 
-    def generate() -> Iterator[str]:
-        try:
-            yield from body
-        finally:
+    released: list[bool] = []
+
+    def release() -> None:  # called when the server closes the answer, even unstarted
+        if not released:
+            released.append(True)
             subscription.close()
             limits.release(ip, challenge.id)
 
-    response = Response(generate(), mimetype="text/event-stream")
+    response = Response(body, mimetype="text/event-stream")
+    response.call_on_close(release)
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Accel-Buffering"] = "no"  # nginx: do not buffer this answer
     return response

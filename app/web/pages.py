@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from app import services
 from app.domain import phone
@@ -41,7 +42,7 @@ def verify(token: str) -> Response:
 
 
 @bp.post("/v/<token>/renew")
-def renew(token: str) -> Response:
+def renew(token: str) -> WerkzeugResponse:
     """Renew the code from the page's form (without JavaScript), then show the page again."""
     try:
         services.renew_code(runtime().ctx, token)
@@ -50,7 +51,7 @@ def renew(token: str) -> Response:
         notice = "too_soon"
     except services.Conflict:
         notice = None
-    return redirect(url_for("pages.verify", token=token, notice=notice), 303)  # type: ignore[return-value]
+    return redirect(url_for("pages.verify", token=token, notice=notice), 303)
 
 
 @bp.get("/theme.css")
