@@ -88,7 +88,7 @@
     var send = document.getElementById("send");
     if (send) { send.setAttribute("href", message.sms_uri); }
     var qr = document.getElementById("qr");
-    if (qr) { qr.setAttribute("src", message.qr_svg_url + "?r=" + message.renewals); }
+    if (qr) { qr.setAttribute("src", qr.getAttribute("src").split("?")[0] + "?r=" + message.renewals); }
     renewAt = Date.now() + Number(message.renew_in || 0) * 1000;
   }
 

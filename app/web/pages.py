@@ -68,11 +68,10 @@ def theme() -> Response:
 
 
 def _page(rt: Runtime, challenge: Challenge, token: str, words: dict[str, str]) -> dict[str, Any]:
-    base = rt.settings.server.public_url
     code = services.code_for_token(challenge, token)
     if code is None:
         abort(404)
-    message = message_view(challenge, services.sms_text(rt.ctx, code), token, base)
+    message = message_view(challenge, services.sms_text(rt.ctx, code), token, "")
     now = rt.ctx.clock.now()
     remaining = max(0, int((challenge.expires_at - now).total_seconds()))
     shown = challenge.phone and phone.mask(challenge.phone)

@@ -214,3 +214,27 @@ def test_widget_on_a_phone_shows_the_send_button(server, browser, integrator):
     button.wait_for(state="visible")
     assert button.get_attribute("href") == created["sms_uri"]
     page.context.close()
+
+
+def test_newcomer_flow_in_development_mode(tmp_path, browser):
+    """Demo page, hosted page, phone simulator: the whole flow in one browser."""
+    _, chromium = browser
+    with running_server(tmp_path, config=None, workers=1) as base:
+        context = chromium.new_context(**DESKTOP)
+        demo = context.new_page()
+        demo.goto(base + "/")
+        with context.expect_page() as opened:
+            demo.get_by_role("button", name="Try it").click()
+        hosted = opened.value
+        hosted.locator("#qr").wait_for(state="visible")
+        assert hosted.locator("#qr").evaluate("img => img.complete && img.naturalWidth > 0")
+        body = hosted.locator("#sms-body").inner_text()
+        with context.expect_page() as opened:
+            hosted.get_by_role("link", name="Development: send it from the phone simulator").click()
+        phone = opened.value
+        phone.locator("#text").wait_for()
+        assert phone.locator("#text").input_value() == body
+        phone.get_by_role("button", name="Send").click()
+        phone.locator("#phone-result").filter(has_text="matched").wait_for(timeout=10_000)
+        hosted.locator("section.done-verified").wait_for(state="visible", timeout=10_000)
+        context.close()
