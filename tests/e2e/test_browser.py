@@ -39,7 +39,7 @@ def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("browser")
     port = free_port()
     streams = {"max_per_ip": 0, "heartbeat": 2}
-    raw = base_settings(tmp, codes={"min_ttl": 10}, streams=streams, server={})
+    raw = base_settings(tmp, codes={"min_ttl": 10, "renew_cooldown": 2}, streams=streams, server={})
     raw["server"] |= {"public_url": f"http://127.0.0.1:{port}", "name": "Example Shop"}
     raw["numbers"] = [{"number": NUMBER, "provider": "simulator"}]
     config = write_config(tmp / "config.toml", raw)
@@ -238,3 +238,19 @@ def test_newcomer_flow_in_development_mode(tmp_path, browser):
         phone.locator("#phone-result").filter(has_text="matched").wait_for(timeout=10_000)
         hosted.locator("section.done-verified").wait_for(state="visible", timeout=10_000)
         context.close()
+
+
+def test_get_a_new_code_after_the_cooldown_then_verify_with_it(server, browser):
+    created = create(server)
+    page = open_page(browser, created["verify_url"], **DESKTOP)
+    renew = page.get_by_role("button", name="Get a new code")
+    page.wait_for_function("!document.getElementById('renew').disabled", timeout=10_000)
+    renew.click()
+    body = page.locator("#sms-body")
+    page.wait_for_function(
+        f"document.getElementById('sms-body').textContent !== {created['body']!r}"
+    )
+    assert page.locator("#notice").inner_text().startswith("Here is a new code.")
+    send_sms(server, created | {"body": body.inner_text()})
+    page.locator("section.done-verified").wait_for(state="visible", timeout=10_000)
+    page.context.close()
