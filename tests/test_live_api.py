@@ -8,7 +8,7 @@ import pytest
 
 from app import services
 from app.domain.challenges import InboundMessage
-from tests.conftest import AUTH, NUMBER, PUBLIC_URL
+from tests.conftest import AUTH, NUMBER, PUBLIC_URL, base_settings, runtime
 
 SENDER = "+33612345678"
 
@@ -115,7 +115,6 @@ def test_message_gives_the_token_holder_what_to_send(client):
     created = create(client)
     response = client.get(f"/api/v1/status/{created['token']}/message")
     assert response.status_code == 200
-    assert response.headers["Access-Control-Allow-Origin"] == "*"
     for key in ("to", "body", "sms_uri", "qr_svg_url", "expires_at"):
         assert response.json[key] == created[key]
 
@@ -164,3 +163,22 @@ def test_a_stream_closed_before_its_first_byte_frees_its_place(app, client):
     assert app.extensions[EXTENSION].streams.open_streams() == 1
     body.close()  # what the server does when the client leaves before the first byte
     assert app.extensions[EXTENSION].streams.open_streams() == 0
+
+
+def test_stream_is_open_to_the_listed_origins_only(tmp_path, clock):
+    from app import config, create_app
+
+    raw = base_settings(
+        tmp_path, api={"keys": ["test-api-key"], "cors_origins": ["https://shop.example"]}
+    )
+    application = create_app(config.load(overrides=raw, environ={}), clock=clock)
+    client = application.test_client()
+    try:
+        token = create(client)["token"]
+        url = f"/api/v1/status/{token}/message"
+        listed = client.get(url, headers={"Origin": "https://shop.example"})
+        assert listed.headers["Access-Control-Allow-Origin"] == "https://shop.example"
+        other = client.get(url, headers={"Origin": "https://evil.example"})
+        assert "Access-Control-Allow-Origin" not in other.headers
+    finally:
+        runtime(application).ctx.store.dispose()

@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from app import services
 from app.providers.simulator import HEADER, sign
 from app.web import i18n
+from app.web.client import client_ip
 from app.web.errors import error
 from app.web.live import live_state
 from app.web.runtime import runtime
@@ -33,9 +34,11 @@ def demo() -> str:
 @bp.post("/demo")
 def try_it() -> WerkzeugResponse:
     """Create a discovery challenge (a few per address per minute) and open its page."""
-    if not live_state().demo.allow(request.remote_addr or "-"):
+    rt = runtime()
+    ip = client_ip(rt.settings.limits.trusted_proxies)
+    if not live_state().demo.allow(ip or "-"):
         return redirect(url_for("dev.demo", limited=1), 303)
-    created = services.create_challenge(runtime().ctx, None, None, {"demo": True})
+    created = services.create_challenge(rt.ctx, None, None, {"demo": True}, client_ip=ip)
     return redirect(url_for("pages.verify", token=created.token), 303)
 
 

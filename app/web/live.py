@@ -1,7 +1,8 @@
 """Live status over HTTP: the SSE stream, the long poll, the SMS details and code renewal.
 
-These answer to whoever holds the status token (the token is the credential), from any
-origin, so an integrator's page can embed the widget: no cookie is read.
+These answer to whoever holds the status token (the token is the credential; no cookie is
+read). Browsers on other origins (the widget on an integrator's page) may call them when the
+origin is listed in `[api] cors_origins` (app/web/headers.py applies that policy).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from app import services
 from app.events.limits import RateLimit, StreamLimits
 from app.events.stream import Snapshot, Subscription, events, wait_for_change
+from app.web.client import client_ip
 from app.web.errors import error
 from app.web.runtime import EXTENSION as RUNTIME
 from app.web.runtime import Runtime, runtime
@@ -66,7 +68,7 @@ def events_stream(token: str) -> Response:
     last_id = request.headers.get("Last-Event-ID")
     if challenge.status.final and last_id == challenge.status.value:
         return Response(status=204)  # the client has the end: stop reconnecting
-    ip = request.remote_addr or "-"
+    ip = client_ip(rt.settings.limits.trusted_proxies) or "-"
     limits = live_state().streams
     refused = limits.acquire(ip, challenge.id)
     if refused is not None:
@@ -111,7 +113,7 @@ def long_poll(token: str, wait: str) -> Response:
         subscription.close()
     response = jsonify(snapshot.data)
     response.headers["Cache-Control"] = "no-store"
-    return _shared(response)
+    return response
 
 
 @bp.get("/status/<token>/message")
@@ -141,14 +143,3 @@ def renew(token: str) -> Response:
 
 def _base(rt: Runtime) -> str:
     return rt.settings.server.public_url
-
-
-@bp.after_request
-def _cors(response: Response) -> Response:
-    return _shared(response)
-
-
-def _shared(response: Response) -> Response:
-    """Let pages on other origins (the widget) read a token-holder answer; no cookies."""
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response

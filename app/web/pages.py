@@ -68,10 +68,10 @@ def theme() -> Response:
 
 
 def _page(rt: Runtime, challenge: Challenge, token: str, words: dict[str, str]) -> dict[str, Any]:
-    code = services.code_for_token(challenge, token)
-    if code is None:
+    code = services.code_for_token(challenge, token)  # None once final
+    if code is None and not challenge.status.final:
         abort(404)
-    message = message_view(challenge, services.sms_text(rt.ctx, code), token, "")
+    message = code and message_view(challenge, services.sms_text(rt.ctx, code), token, "")
     now = rt.ctx.clock.now()
     remaining = max(0, int((challenge.expires_at - now).total_seconds()))
     shown = challenge.phone and phone.mask(challenge.phone)
@@ -94,9 +94,9 @@ def _page(rt: Runtime, challenge: Challenge, token: str, words: dict[str, str]) 
         "status_url": url_for("api.status", token=token),
         "renew_url": url_for("live.renew", token=token),
         "final_statuses": ("verified", "failed", "expired", "cancelled"),
-        "dev_phone_url": _dev_phone_url(rt, message) if rt.settings.development else None,
+        "dev_phone_url": _dev_phone_url(message) if message and rt.settings.development else None,
     }
 
 
-def _dev_phone_url(rt: Runtime, message: dict[str, Any]) -> str:
+def _dev_phone_url(message: dict[str, Any]) -> str:
     return url_for("dev.phone", to=message["to"], text=message["body"])

@@ -35,13 +35,14 @@ DESKTOP = {"viewport": {"width": 1280, "height": 900}}
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def server(tmp_path_factory, integrator):
     tmp = tmp_path_factory.mktemp("browser")
     port = free_port()
     streams = {"max_per_ip": 0, "heartbeat": 2}
     raw = base_settings(tmp, codes={"min_ttl": 10, "renew_cooldown": 2}, streams=streams, server={})
     raw["server"] |= {"public_url": f"http://127.0.0.1:{port}", "name": "Example Shop"}
     raw["numbers"] = [{"number": NUMBER, "provider": "simulator"}]
+    raw["api"] |= {"cors_origins": [integrator[1]]}  # the widget's site
     config = write_config(tmp / "config.toml", raw)
     with running_server(tmp, config=config, port=port, workers=1) as base:
         yield base
@@ -89,7 +90,7 @@ def test_desktop_page_shows_the_qr_code(server, browser):
     page = open_page(browser, created["verify_url"], **DESKTOP)
     qr = page.locator("#qr")
     qr.wait_for(state="visible")
-    assert qr.evaluate("img => img.complete && img.naturalWidth > 0")
+    page.wait_for_function("() => document.getElementById('qr').naturalWidth > 0")  # it loads
     assert page.locator("#send").count() == 0
     assert page.locator("#sms-body").inner_text() == created["body"]
     shot(page, "desktop")
@@ -227,7 +228,7 @@ def test_newcomer_flow_in_development_mode(tmp_path, browser):
             demo.get_by_role("button", name="Try it").click()
         hosted = opened.value
         hosted.locator("#qr").wait_for(state="visible")
-        assert hosted.locator("#qr").evaluate("img => img.complete && img.naturalWidth > 0")
+        hosted.wait_for_function("() => document.getElementById('qr').naturalWidth > 0")  # it loads
         body = hosted.locator("#sms-body").inner_text()
         with context.expect_page() as opened:
             hosted.get_by_role("link", name="Development: send it from the phone simulator").click()
@@ -244,11 +245,11 @@ def test_get_a_new_code_after_the_cooldown_then_verify_with_it(server, browser):
     created = create(server)
     page = open_page(browser, created["verify_url"], **DESKTOP)
     renew = page.get_by_role("button", name="Get a new code")
-    page.wait_for_function("!document.getElementById('renew').disabled", timeout=10_000)
+    page.wait_for_function("() => !document.getElementById('renew').disabled", timeout=10_000)
     renew.click()
     body = page.locator("#sms-body")
     page.wait_for_function(
-        f"document.getElementById('sms-body').textContent !== {created['body']!r}"
+        "old => document.getElementById('sms-body').textContent !== old", arg=created["body"]
     )
     assert page.locator("#notice").inner_text().startswith("Here is a new code.")
     send_sms(server, created | {"body": body.inner_text()})
