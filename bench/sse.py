@@ -113,7 +113,9 @@ def config(tmp: Path, port: int, args: argparse.Namespace) -> Path:
             "mode": "production",
             "public_url": f"http://127.0.0.1:{port}",
             "secret_key": secrets.token_urlsafe(48),
+            "unsafe_allow_simulator": True,  # the bench plays the provider
         },
+        "limits": {"max_pending": args.streams + 1000},
         "database": {"url": database},
         "api": {"keys": [API_KEY]},
         "codes": {"length": 8},
