@@ -10,9 +10,10 @@ from typing import Any
 
 from flask import Flask
 
-from app import config, services
+from app import apps, config, outbound, services
 from app.clock import Clock, SystemClock
 from app.crypto import KeyRing
+from app.delivery import Deliverer
 from app.events.base import EventBus
 from app.events.memory import MemoryBus
 from app.events.poller import PollingBus, StatusPoller
@@ -52,6 +53,7 @@ def create_app(
         keys=keys,
         policy=policy(settings),
         limits=limits(settings, store, keys),
+        default_app=apps.default_app(settings),
     )
     app.extensions[EXTENSION] = Runtime(settings, ctx, providers)
     _register(app)
@@ -121,6 +123,13 @@ def event_bus(settings: config.Settings, store: SqlStore) -> EventBus:
     if events.poll_interval <= 0:
         return local
     return PollingBus(local, StatusPoller(local, store.final_statuses, events.poll_interval))
+
+
+def build_deliverer(settings: config.Settings, ctx: services.Context) -> Deliverer:
+    """Return the callback delivery worker for the app's store and settings."""
+    section = settings.callbacks
+    http = outbound.OutboundHTTP((section.connect_timeout, section.read_timeout))
+    return Deliverer(ctx.store, http, ctx.clock, section, ctx.default_app)
 
 
 def build_providers(settings: config.Settings) -> dict[str, Provider]:

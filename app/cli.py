@@ -63,7 +63,18 @@ def serve(host: str, port: int, workers: int | None, dev: bool) -> None:
     count = workers or default_workers(settings.database.url)
     settings = single_process_events(settings, count)
     connections = settings.streams.worker_connections
-    run(lambda: create_app(settings), host, port, count, connections)
+    run(lambda: with_callback_worker(create_app(settings)), host, port, count, connections)
+
+
+def with_callback_worker(app: Any) -> Any:
+    """Start the callback delivery thread in this (worker) process unless turned off."""
+    from app import build_deliverer, delivery
+    from app.web.runtime import EXTENSION
+
+    rt = app.extensions[EXTENSION]
+    if rt.settings.callbacks.worker:
+        delivery.start(build_deliverer(rt.settings, rt.ctx), rt.settings.callbacks.poll_interval)
+    return app
 
 
 @main.command("init-db")
@@ -125,3 +136,9 @@ def providers() -> None:
     enabled = {n for n, s in sections.items() if s.get("enabled", True) is not False}
     for name in sorted(REGISTRY):
         click.echo(f"{name}{'  (enabled)' if name in enabled else ''}")
+
+
+from app.cli_apps import apps_group, callbacks_group  # noqa: E402 - after `main` exists
+
+main.add_command(apps_group)
+main.add_command(callbacks_group)

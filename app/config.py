@@ -20,8 +20,16 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+from app.domain import callbacks as callback_rules
 from app.domain import codes, phone, rates
 from app.domain.codes import CodeFormat
 
@@ -206,6 +214,47 @@ class Limits(Section):
         return value
 
 
+class Callbacks(Section):
+    url: str = Field("", description="callback URL of the default app (configured API keys)")
+    secret: str = Field("", description="whsec_ secret signing the default app's callbacks")
+    full_phone: bool = Field(False, description="default app: show full numbers in callbacks")
+    allow_private: bool = Field(
+        False, description="allow callback URLs resolving to private or loopback addresses"
+    )
+    worker: bool = Field(True, description="deliver callbacks from a thread in each server process")
+    connect_timeout: float = Field(3.05, gt=0, le=30, description="seconds to connect")
+    read_timeout: float = Field(15.0, gt=0, le=60, description="seconds to wait for an answer")
+    lease: float = Field(
+        60.0, gt=0, description="seconds a worker holds a claimed callback; > both timeouts"
+    )
+    max_age: int = Field(86400, ge=60, description="seconds of retries before giving up")
+    poll_interval: float = Field(1.0, gt=0, description="seconds between looks at the outbox")
+    batch: int = Field(20, ge=1, le=500, description="callbacks claimed at a time")
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        problem = callback_rules.check_url(value) if value else None
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("secret")
+    @classmethod
+    def _secret(cls, value: str) -> str:
+        if value:
+            callback_rules.secret_bytes(value)
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Callbacks:
+        if self.url and not self.secret:
+            raise ValueError("callbacks.secret: set a whsec_ secret to sign callbacks to url")
+        if self.lease <= self.connect_timeout + self.read_timeout:
+            raise ValueError("callbacks.lease must exceed connect_timeout + read_timeout")
+        return self
+
+
 class Settings(Section):
     server: Server = Field(default_factory=Server)
     database: Database = Field(default_factory=Database)
@@ -218,6 +267,7 @@ class Settings(Section):
     limits: Limits = Field(default_factory=Limits)
     streams: Streams = Field(default_factory=Streams)
     page: Page = Field(default_factory=Page)
+    callbacks: Callbacks = Field(default_factory=Callbacks)
 
     @property
     def development(self) -> bool:

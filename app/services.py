@@ -15,10 +15,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from app import outbox
 from app.clock import Clock
 from app.crypto import KeyRing, seal, unseal
+from app.domain import callbacks, codes, phone
 from app.domain import challenges as rules
-from app.domain import codes, phone
+from app.domain.apps import DEFAULT_APP_ID, App
 from app.domain.challenges import Challenge, InboundMessage, Outcome, Status, Verdict
 from app.events.base import EventBus, StatusChanged
 from app.limits import Limits, Refusal
@@ -125,6 +127,8 @@ class Context:
     policy: Policy
     _turns: itertools.count[int] = field(default_factory=itertools.count)
     limits: Limits | None = None
+    # The app of configured API keys and of challenges recorded without one.
+    default_app: App = field(default_factory=lambda: App(DEFAULT_APP_ID, "reverse-otp"))
 
     def next_turn(self) -> int:
         return next(self._turns)
@@ -139,9 +143,9 @@ class Created:
     token: str
 
 
-def sms_text(ctx: Context, code: str) -> str:
-    """Return the text the user sends for a code."""
-    return codes.render(ctx.policy.code_format, code, name=ctx.policy.operator_name)
+def sms_text(ctx: Context, code: str, name: str | None = None) -> str:
+    """Return the text the user sends for a code; {name} is the app's name when given."""
+    return codes.render(ctx.policy.code_format, code, name=name or ctx.policy.operator_name)
 
 
 def create_challenge(
@@ -152,21 +156,28 @@ def create_challenge(
     *,
     caller: str | None = None,
     client_ip: str | None = None,
+    app: App | None = None,
+    callback_url: str | None = None,
 ) -> Created:
     """Create a pending challenge, in expected-phone mode when a phone is given.
 
     Raises RateLimited when the caller, the client address, the phone or the global cap on
-    pending challenges says no.
+    pending challenges says no. `app` (default: the default app) supplies the default ttl,
+    the numbers it may use and the callback secret a per-challenge `callback_url` needs.
     """
     policy = ctx.policy
+    app = app or ctx.default_app
     expected = _expected_phone(policy, phone_input)
+    _check_callback(app, callback_url)
     try:
-        lifetime = rules.clamp_ttl(ttl, policy.ttl, policy.min_ttl, policy.max_ttl)
+        lifetime = rules.clamp_ttl(ttl, app.ttl or policy.ttl, policy.min_ttl, policy.max_ttl)
     except ValueError as exc:
         raise ServiceError("invalid_ttl", str(exc)) from None
     if ctx.limits is not None:
         _refuse(ctx.limits.check_create(caller, client_ip, expected, ctx.clock.now()))
-    numbers = list(policy.numbers)
+    numbers = [n for n in policy.numbers if not app.numbers or n in app.numbers]
+    if not numbers:
+        raise Unavailable("no_number", "none of this app's numbers is configured")
     region = phone.region(expected) if expected else None
     number = rules.choose_number(numbers, region, policy.regions, ctx.next_turn())
     now = ctx.clock.now()
@@ -185,6 +196,8 @@ def create_challenge(
             phone=expected,
             max_attempts=policy.max_attempts,
             metadata=metadata,
+            app_id=None if app.id == DEFAULT_APP_ID else app.id,
+            callback_url=callback_url,
         )
         with ctx.store.begin() as tx:
             if ctx.limits is not None:
@@ -193,6 +206,18 @@ def create_challenge(
                 log.info("challenge created id=%s number=%s", challenge.id, phone.mask(number))
                 return Created(challenge, code, token)
     raise Unavailable("code_space_exhausted", "no free code on this number; try again later")
+
+
+def _check_callback(app: App, callback_url: str | None) -> None:
+    if callback_url is None:
+        return
+    problem = callbacks.check_url(callback_url)
+    if problem:
+        raise ServiceError("invalid_callback_url", problem)
+    if not app.callback_secret:
+        raise ServiceError(
+            "callback_secret_missing", "this app has no callback secret to sign callbacks with"
+        )
 
 
 def _expected_phone(policy: Policy, phone_input: str | None) -> str | None:
@@ -295,6 +320,8 @@ def cancel_challenge(ctx: Context, challenge_id: str) -> Challenge:
     now = ctx.clock.now()
     with ctx.store.begin() as tx:
         ended = tx.end(challenge.id, Status.CANCELLED, now)
+        if ended:
+            outbox.enqueue(ctx, tx, challenge.id, now)
     if not ended:
         raise Conflict("already_settled", f"challenge is already {challenge.status.value}")
     _publish(ctx, challenge.id, Status.CANCELLED)
@@ -315,6 +342,8 @@ def record_inbound(ctx: Context, message: InboundMessage) -> Verdict:
             return Verdict(Outcome.DUPLICATE)
         verdict = _decide(ctx, tx, message, now)
         tx.set_outcome(inbound_id, verdict.outcome, verdict.challenge_id)
+        if verdict.challenge_id and verdict.new_status:
+            outbox.enqueue(ctx, tx, verdict.challenge_id, now)
     log.info(
         "inbound provider=%s outcome=%s challenge=%s sender=%s",
         message.provider,
@@ -384,6 +413,8 @@ def expire_due(ctx: Context, limit: int = 500) -> int:
     for challenge_id in ctx.store.due_expiries(now, limit):
         with ctx.store.begin() as tx:
             ended = tx.end(challenge_id, Status.EXPIRED, now)
+            if ended:
+                outbox.enqueue(ctx, tx, challenge_id, now)
         if ended:
             count += 1
             _publish(ctx, challenge_id, Status.EXPIRED)
@@ -396,6 +427,8 @@ def _settle_expiry(ctx: Context, challenge: Challenge) -> Challenge:
         return challenge
     with ctx.store.begin() as tx:
         ended = tx.end(challenge.id, Status.EXPIRED, now)
+        if ended:
+            outbox.enqueue(ctx, tx, challenge.id, now)
     if ended:
         _publish(ctx, challenge.id, Status.EXPIRED)
         return rules.end(challenge, Status.EXPIRED, now)

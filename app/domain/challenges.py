@@ -69,6 +69,8 @@ class Challenge:
     renewals: int = 0
     renewed_at: datetime | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    app_id: str | None = None
+    callback_url: str | None = None
 
     @property
     def discovery(self) -> bool:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from app.domain.apps import App
 from app.domain.challenges import Challenge, InboundMessage, Outcome, Status
 from app.domain.parts import MessagePart
 
@@ -58,8 +60,88 @@ class Tx(Protocol):
         Returns every stored part of the group as {index: (message id, text)}.
         """
 
+    def challenge(self, challenge_id: str) -> Challenge | None:
+        """Read a challenge inside the transaction (it sees this transaction's changes)."""
 
-class Store(Protocol):
+    def app(self, app_id: str) -> App | None:
+        """Read an app inside the transaction."""
+
+    def add_callback(self, event: NewCallback) -> None:
+        """Add a callback to the outbox; it commits or rolls back with the transaction."""
+
+
+@dataclass(frozen=True)
+class NewCallback:
+    """A callback event to record in the outbox."""
+
+    event_id: str
+    app_id: str
+    challenge_id: str
+    event_type: str
+    url: str
+    body: bytes
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One claimed callback: what to send, and the lease that lets only us record the result."""
+
+    id: int
+    event_id: str
+    app_id: str
+    challenge_id: str
+    event_type: str
+    url: str
+    body: bytes
+    attempts: int
+    created_at: datetime
+    lease: str
+
+
+class AppStore(Protocol):
+    """Apps and their keys."""
+
+    def add_app(self, app: App) -> None: ...
+
+    def app(self, app_id: str) -> App | None: ...
+
+    def list_apps(self) -> list[App]: ...
+
+    def revoke_app(self, app_id: str, now: datetime) -> bool: ...
+
+    def add_app_key(self, key_hash: str, name: str, app_id: str, now: datetime) -> None: ...
+
+    def revoke_app_keys(self, app_id: str, now: datetime) -> int: ...
+
+    def key_counts(self) -> dict[str, int]: ...
+
+    def api_key_app(self, key_hash: str) -> str | None: ...
+
+
+class OutboxStore(Protocol):
+    """The callback outbox, as the delivery worker sees it."""
+
+    def claim_callbacks(
+        self, now: datetime, lease_until: datetime, lease: str, limit: int
+    ) -> list[Delivery]: ...
+
+    def finish_callback(self, delivery: Delivery, now: datetime, outcome: Attempt) -> bool: ...
+
+    def app(self, app_id: str) -> App | None: ...
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What one delivery attempt came to, and what the row becomes."""
+
+    state: str
+    status: int | None
+    error: str | None
+    next_attempt_at: datetime | None = None
+
+
+class Store(AppStore, OutboxStore, Protocol):
     """Reads outside transactions, and a write transaction."""
 
     def create_schema(self) -> None: ...

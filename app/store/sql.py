@@ -32,7 +32,9 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from app.domain.challenges import Challenge, InboundMessage, Outcome, Status
 from app.domain.parts import MessagePart
 from app.store import counters
+from app.store.apps_sql import AppsSql, AppsTx
 from app.store.base import StoreUnavailable
+from app.store.outbox_sql import OutboxSql, OutboxTx
 from app.store.tables import (
     api_keys,
     challenges,
@@ -83,7 +85,7 @@ def _sqlite_begin_immediate(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-class SqlStore:
+class SqlStore(AppsSql, OutboxSql):
     """Store on a SQLAlchemy URL."""
 
     def __init__(self, url: str, pool_size: int = 10) -> None:
@@ -163,7 +165,7 @@ class SqlStore:
             raise StoreUnavailable(str(exc.orig)) from exc
 
 
-class SqlTx:
+class SqlTx(AppsTx, OutboxTx):
     """One write transaction on a connection."""
 
     def __init__(self, conn: Connection, insert_fn: Any) -> None:
@@ -344,6 +346,8 @@ def from_challenge(challenge: Challenge) -> dict[str, Any]:
         "renewals": challenge.renewals,
         "renewed_at": challenge.renewed_at,
         "metadata": challenge.metadata,
+        "app_id": challenge.app_id,
+        "callback_url": challenge.callback_url,
     }
 
 
@@ -369,4 +373,6 @@ def to_challenge(row: Row[Any]) -> Challenge:
         renewals=m["renewals"],
         renewed_at=m["renewed_at"],
         metadata=m["metadata"] or {},
+        app_id=m["app_id"],
+        callback_url=m["callback_url"],
     )

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     DateTime,
     Dialect,
@@ -65,6 +66,9 @@ challenges = Table(
     Column("renewals", Integer, nullable=False, default=0),
     Column("renewed_at", UTCDateTime),
     Column("metadata", JSON, nullable=False),
+    # The app that created the challenge (NULL: the default app) and its own callback URL.
+    Column("app_id", String(40)),
+    Column("callback_url", Text),
     Index("ix_challenges_number_code", "number", "code_hash"),
     # A code is unique among the pending challenges of one virtual number.
     Index(
@@ -104,6 +108,50 @@ api_keys = Table(
     Column("name", String(100), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime),
+    # The app the key acts for; NULL: the default app.
+    Column("app_id", String(40)),
+)
+
+# Integrators. Configuration-file keys belong to the built-in app "default", kept in
+# settings, not here.
+apps = Table(
+    "apps",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("callback_url", Text),
+    # Needed in clear to sign callbacks (HMAC is symmetric); shown to the integrator once.
+    Column("callback_secret", String(120)),
+    Column("full_phone", Boolean, nullable=False, default=False),
+    Column("numbers", JSON, nullable=False),
+    Column("ttl", Integer),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+)
+
+# The durable outbox of callbacks: a row is written in the transaction that changes the
+# challenge's status, and a worker delivers it (at least once) afterwards.
+callback_outbox = Table(
+    "callback_outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("event_id", String(40), nullable=False, unique=True),
+    Column("app_id", String(40), nullable=False),
+    Column("challenge_id", String(40), nullable=False),
+    Column("event_type", String(40), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("state", String(12), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("lease", String(32)),
+    Column("leased_until", UTCDateTime),
+    Column("last_status", Integer),
+    Column("last_error", String(200)),
+    Column("ended_at", UTCDateTime),
+    Index("ix_callback_outbox_due", "state", "next_attempt_at"),
+    Index("ix_callback_outbox_challenge", "challenge_id"),
 )
 
 # Abuse-limit counters (app/limits.py): one row per key, a window ending at reset_at.

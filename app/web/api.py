@@ -8,8 +8,9 @@ from typing import Any, TypeVar
 
 from flask import Blueprint, Response, abort, g, jsonify, request
 
-from app import services
+from app import apps, services
 from app.domain import links
+from app.domain.challenges import Challenge
 from app.web import live, qr
 from app.web.client import client_ip
 from app.web.errors import error
@@ -31,12 +32,13 @@ def require_api_key(view: F) -> F:
         rt = runtime()
         caller = None
         if scheme.lower() == "bearer":
-            caller = services.authenticate(rt.ctx, key.strip(), rt.settings.api.keys)
+            caller = apps.caller(rt.ctx, key.strip(), rt.settings.api.keys)
         if caller is None:
             response = error(401, "unauthorized", "a valid API key is required (Bearer token)")
             response.headers["WWW-Authenticate"] = 'Bearer realm="reverse-otp"'
             return response
-        g.api_caller = caller
+        g.api_caller = caller.identity
+        g.api_app = caller.app
         return view(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]
@@ -59,21 +61,32 @@ def create() -> tuple[Response, int]:
         body.metadata or {},
         caller=g.api_caller,
         client_ip=client_ip(rt.settings.limits.trusted_proxies),
+        app=g.api_app,
+        callback_url=body.callback_url,
     )
-    text = services.sms_text(rt.ctx, created.code)
+    text = services.sms_text(rt.ctx, created.code, g.api_app.name)
     return jsonify(created_view(created, text, rt.settings.server.public_url)), 201
 
 
 @bp.get("/challenges/<challenge_id>")
 @require_api_key
 def show(challenge_id: str) -> Response:
-    return jsonify(challenge_view(services.get_challenge(runtime().ctx, challenge_id)))
+    return jsonify(challenge_view(_owned(services.get_challenge(runtime().ctx, challenge_id))))
 
 
 @bp.post("/challenges/<challenge_id>/cancel")
 @require_api_key
 def cancel(challenge_id: str) -> Response:
-    return jsonify(challenge_view(services.cancel_challenge(runtime().ctx, challenge_id)))
+    ctx = runtime().ctx
+    _owned(services.get_challenge(ctx, challenge_id))
+    return jsonify(challenge_view(services.cancel_challenge(ctx, challenge_id)))
+
+
+def _owned(challenge: Challenge) -> Challenge:
+    """Return the challenge if the calling app owns it; another app's is not found (404)."""
+    if not g.api_app.owns(challenge.app_id):
+        raise services.NotFound("not_found", "no such challenge")
+    return challenge
 
 
 @bp.get("/status/<token>")
@@ -94,7 +107,8 @@ def qr_code(token: str, fmt: str) -> Response:
     code = services.code_for_token(challenge, token)
     if code is None:
         abort(404)
-    payload = links.smsto_payload(challenge.number, services.sms_text(ctx, code))
+    name = apps.app_for(ctx, challenge.app_id).name
+    payload = links.smsto_payload(challenge.number, services.sms_text(ctx, code, name))
     mimetype = "image/svg+xml" if fmt == "svg" else "image/png"
     response = Response(qr.render(payload, fmt), mimetype=mimetype)
     response.headers["Cache-Control"] = "private, no-store"

@@ -16,6 +16,9 @@ class CreateChallenge(BaseModel):
     phone: str | None = Field(None, max_length=32, description="expected phone; omit for discovery")
     ttl: int | None = Field(None, description="lifetime in seconds")
     metadata: dict[str, Any] | None = Field(None, description="your own data, at most 2 KiB")
+    callback_url: str | None = Field(
+        None, max_length=2000, description="where this challenge's callbacks go (else the app's)"
+    )
 
     @field_validator("metadata")
     @classmethod

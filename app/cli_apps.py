@@ -1,0 +1,143 @@
+"""`reverse-otp apps ...` and `reverse-otp callbacks ...`: integrators, keys and callbacks."""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+from typing import Any
+
+import click
+
+
+def _runtime() -> Any:
+    from app.cli import _ctx
+
+    return _ctx()
+
+
+def _fail(exc: Exception) -> click.ClickException:
+    return click.ClickException(getattr(exc, "message", str(exc)))
+
+
+@click.group("apps")
+def apps_group() -> None:
+    """Manage apps (integrators), their API keys and callback settings."""
+
+
+@apps_group.command("create")
+@click.option("--name", required=True, help="Shown on the hosted page and in the SMS as {name}.")
+@click.option("--callback-url", default=None, help="Where signed callbacks are POSTed.")
+@click.option("--number", "numbers", multiple=True, help="A virtual number it may use (repeat).")
+@click.option("--ttl", type=int, default=None, help="Default challenge lifetime, seconds.")
+@click.option("--full-phone", is_flag=True, help="Show full verified numbers in callbacks.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def create(
+    name: str,
+    callback_url: str | None,
+    numbers: tuple[str, ...],
+    ttl: int | None,
+    full_phone: bool,
+    as_json: bool,
+) -> None:
+    """Create an app; print its API key and callback secret (shown only once)."""
+    from app import apps, services
+
+    ctx = _runtime().ctx
+    try:
+        made = apps.register(ctx, name, callback_url, numbers, ttl, full_phone)
+    except services.ServiceError as exc:
+        raise _fail(exc) from None
+    shown = {
+        "app_id": made.app.id,
+        "name": made.app.name,
+        "api_key": made.key,
+        "callback_secret": made.app.callback_secret,
+    }
+    if as_json:
+        click.echo(json.dumps(shown))
+        return
+    for label, value in shown.items():
+        click.echo(f"{label}: {value}")
+    click.echo("The API key and callback secret are shown only now: store them safely.")
+
+
+@apps_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def list_(as_json: bool) -> None:
+    """List the apps (never their keys or secrets)."""
+    from app import apps
+
+    rows: list[dict[str, Any]] = [
+        {
+            "app_id": app.id,
+            "name": app.name,
+            "callback_url": app.callback_url,
+            "numbers": list(app.numbers),
+            "ttl": app.ttl,
+            "full_phone": app.full_phone,
+            "keys": keys,
+            "revoked": app.revoked,
+        }
+        for app, keys in apps.list_apps(_runtime().ctx)
+    ]
+    if as_json:
+        click.echo(json.dumps(rows))
+        return
+    for row in rows:
+        state = "revoked" if row["revoked"] else f"{row['keys']} key(s)"
+        numbers = ",".join(row["numbers"]) or "all numbers"
+        click.echo(
+            f"{row['app_id']}  {row['name']}  {state}  {numbers}  "
+            f"callback={row['callback_url'] or '-'}"
+        )
+
+
+@apps_group.command("rotate-key")
+@click.argument("app_id")
+@click.option("--keep-old", is_flag=True, help="Keep the old keys working (revoke them later).")
+def rotate_key(app_id: str, keep_old: bool) -> None:
+    """Give an app a new API key and print it (shown only once)."""
+    from app import apps, services
+
+    try:
+        click.echo(apps.rotate_key(_runtime().ctx, app_id, keep_old))
+    except services.ServiceError as exc:
+        raise _fail(exc) from None
+
+
+@apps_group.command("revoke")
+@click.argument("app_id")
+def revoke(app_id: str) -> None:
+    """Revoke an app and all its keys; its pending callbacks are abandoned."""
+    from app import apps, services
+
+    try:
+        apps.revoke(_runtime().ctx, app_id)
+    except services.ServiceError as exc:
+        raise _fail(exc) from None
+    click.echo(f"revoked {app_id}")
+
+
+@click.group("callbacks")
+def callbacks_group() -> None:
+    """Deliver signed callbacks from the outbox."""
+
+
+@callbacks_group.command("run")
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
+def run(once: bool) -> None:
+    """Run the delivery worker in this process until stopped (SIGTERM or Ctrl-C)."""
+    from app import build_deliverer, delivery
+
+    rt = _runtime()
+    worker = build_deliverer(rt.settings, rt.ctx)
+    if once:
+        while worker.run_once():
+            pass
+        return
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    click.echo("delivering callbacks", err=True)
+    delivery.run(worker, stop, rt.settings.callbacks.poll_interval)

@@ -1,0 +1,158 @@
+"""The callback delivery worker: claim due outbox rows, sign, POST, record the outcome.
+
+At least once: a row is marked delivered only after a 2xx answer, so a worker killed
+mid-request leaves the row leased, and it is sent again once the lease runs out; receivers
+drop duplicates by the webhook-id header. Failures are retried with doubling, jittered
+delays until `max_age` after the event, then the row is abandoned; a 4xx answer other than
+429 abandons it at once. Redirects are never followed. Runs as a thread in each server
+process (`start`), or alone as `reverse-otp callbacks run`.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import requests
+
+from app import outbound
+from app.clock import Clock
+from app.config import Callbacks
+from app.domain import callbacks
+from app.domain.apps import DEFAULT_APP_ID, App
+from app.domain.callbacks import DeliveryState, Result
+from app.store.base import Attempt, Delivery, OutboxStore
+
+log = logging.getLogger(__name__)
+PENDING = DeliveryState.PENDING.value
+DELIVERED = DeliveryState.DELIVERED.value
+ABANDONED = DeliveryState.ABANDONED.value
+
+
+@dataclass
+class Deliverer:
+    """Delivers callbacks from the outbox; every collaborator is a parameter."""
+
+    store: OutboxStore
+    http: outbound.OutboundHTTP
+    clock: Clock
+    settings: Callbacks
+    default_app: App
+    resolver: outbound.Resolver = outbound.resolve
+    random: Callable[[], float] = field(default_factory=lambda: random.SystemRandom().random)
+
+    def run_once(self) -> int:
+        """Claim one batch of due callbacks and deliver it; return how many were tried."""
+        now = self.clock.now()
+        lease_until = now + timedelta(seconds=self.settings.lease)
+        batch = self.store.claim_callbacks(
+            now, lease_until, secrets.token_hex(8), self.settings.batch
+        )
+        for delivery in batch:
+            self.deliver(delivery)
+        return len(batch)
+
+    def deliver(self, delivery: Delivery) -> Attempt:
+        """Try one callback once and record what came of it."""
+        attempt = self.attempt(delivery)
+        recorded = self.store.finish_callback(delivery, self.clock.now(), attempt)
+        log.info(
+            "callback event=%s app=%s type=%s attempt=%d state=%s status=%s error=%s%s",
+            delivery.event_id,
+            delivery.app_id,
+            delivery.event_type,
+            delivery.attempts + 1,
+            attempt.state,
+            attempt.status,
+            attempt.error,
+            "" if recorded else " (lease lost; not recorded)",
+        )
+        return attempt
+
+    def attempt(self, delivery: Delivery) -> Attempt:
+        """Send one callback and judge the answer; nothing is written here."""
+        app = self._app(delivery.app_id)
+        if app is None or app.revoked:
+            return Attempt(ABANDONED, None, "app revoked")
+        if not app.callback_secret:
+            return Attempt(ABANDONED, None, "app has no callback secret")
+        try:
+            outbound.check_destination(delivery.url, self.settings.allow_private, self.resolver)
+        except outbound.ForbiddenDestination as exc:
+            return Attempt(ABANDONED, None, str(exc))
+        except (OSError, UnicodeError) as exc:
+            return self._failed(delivery, None, f"cannot resolve: {type(exc).__name__}", None)
+        status, retry_after, error = self._post(delivery, app.callback_secret)
+        result = callbacks.classify(status)
+        if result is Result.DELIVERED:
+            return Attempt(DELIVERED, status, None)
+        if result is Result.GIVE_UP:
+            return Attempt(ABANDONED, status, f"HTTP {status}: not retried")
+        return self._failed(delivery, status, error or f"HTTP {status}", retry_after)
+
+    def _post(self, delivery: Delivery, secret: str) -> tuple[int | None, float | None, str | None]:
+        stamp = int(self.clock.now().timestamp())
+        headers = callbacks.headers(secret, delivery.event_id, stamp, delivery.body)
+        timeout = (self.settings.connect_timeout, self.settings.read_timeout)
+        try:
+            # stream=True: the answer's body is never read, however large.
+            response = self.http.post(
+                delivery.url, data=delivery.body, headers=headers, timeout=timeout, stream=True
+            )
+        except requests.RequestException as exc:
+            return None, None, type(exc).__name__
+        with response:
+            return response.status_code, _seconds(response.headers.get("Retry-After")), None
+
+    def _failed(
+        self, delivery: Delivery, status: int | None, error: str, retry_after: float | None
+    ) -> Attempt:
+        now = self.clock.now()
+        delay = callbacks.retry_delay(delivery.attempts + 1, self.random)
+        if retry_after is not None:
+            delay = max(delay, min(retry_after, callbacks.MAX_DELAY))
+        next_at = now + timedelta(seconds=delay)
+        deadline = delivery.created_at + timedelta(seconds=self.settings.max_age)
+        if next_at > deadline:
+            return Attempt(ABANDONED, status, f"{error}; gave up after {delivery.attempts + 1}")
+        return Attempt(PENDING, status, error, next_at)
+
+    def _app(self, app_id: str) -> App | None:
+        if app_id == DEFAULT_APP_ID:
+            return self.default_app
+        return self.store.app(app_id)
+
+
+def _seconds(value: str | None) -> float | None:
+    """Read a Retry-After given in seconds (an HTTP date is ignored)."""
+    if value is None or not value.strip().isdigit():
+        return None
+    return float(value.strip())
+
+
+def run(deliverer: Deliverer, stop: threading.Event, interval: float) -> None:
+    """Deliver until `stop` is set, resting `interval` seconds whenever nothing was due."""
+    while not stop.is_set():
+        try:
+            tried = deliverer.run_once()
+        except Exception:
+            # The store may be down; rows stay in the outbox and are tried later.
+            log.exception("callback worker pass failed")
+            tried = 0
+        if not tried:
+            stop.wait(interval)
+
+
+def start(deliverer: Deliverer, interval: float) -> threading.Event:
+    """Run the worker in a daemon thread; set the returned event to stop it."""
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=run, args=(deliverer, stop, interval), name="callbacks", daemon=True
+    )
+    thread.start()
+    return stop

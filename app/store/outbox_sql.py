@@ -1,0 +1,134 @@
+"""SQL for the callback outbox (mixed into SqlStore and SqlTx).
+
+Claiming is one write transaction: pick due rows nobody holds, then lease them with a
+conditional UPDATE. PostgreSQL reads the rows FOR UPDATE SKIP LOCKED, so concurrent workers
+pass over each other's rows instead of waiting; SQLite runs one writer at a time (BEGIN
+IMMEDIATE), so the conditional UPDATE alone settles it. A worker that dies mid-delivery
+leaves its lease behind; the row is claimed again when the lease runs out.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.engine import Row
+
+from app.domain.callbacks import DeliveryState
+from app.domain.challenges import Challenge
+from app.store.base import Attempt, Delivery, NewCallback
+from app.store.tables import callback_outbox as outbox
+from app.store.tables import challenges
+
+PENDING = DeliveryState.PENDING.value
+
+
+class _HasConn(Protocol):
+    conn: Connection
+
+
+class _Store(Protocol):
+    def begin(self) -> AbstractContextManager[Any]: ...
+
+    def _read(self) -> AbstractContextManager[Connection]: ...
+
+
+class OutboxSql:
+    """Store methods for the delivery worker."""
+
+    def claim_callbacks(
+        self: _Store, now: datetime, lease_until: datetime, lease: str, limit: int
+    ) -> list[Delivery]:
+        free = outbox.c.leased_until.is_(None) | (outbox.c.leased_until <= now)
+        due = (
+            select(outbox.c.id)
+            .where(outbox.c.state == PENDING, outbox.c.next_attempt_at <= now, free)
+            .order_by(outbox.c.next_attempt_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        with self.begin() as tx:
+            ids = list(tx.conn.execute(due).scalars())
+            if not ids:
+                return []
+            claim = (
+                update(outbox)
+                .where(outbox.c.id.in_(ids), outbox.c.state == PENDING, free)
+                .values(lease=lease, leased_until=lease_until)
+                .returning(*outbox.c)
+            )
+            rows = tx.conn.execute(claim).all()
+        return sorted((to_delivery(row) for row in rows), key=lambda d: d.id)
+
+    def finish_callback(self: _Store, delivery: Delivery, now: datetime, outcome: Attempt) -> bool:
+        values: dict[str, Any] = {
+            "state": outcome.state,
+            "attempts": outbox.c.attempts + 1,
+            "last_status": outcome.status,
+            "last_error": (outcome.error or "")[:200] or None,
+            "lease": None,
+            "leased_until": None,
+        }
+        if outcome.next_attempt_at is not None:
+            values["next_attempt_at"] = outcome.next_attempt_at
+        if outcome.state != PENDING:
+            values["ended_at"] = now
+        query = (
+            update(outbox)
+            .where(outbox.c.id == delivery.id, outbox.c.lease == delivery.lease)
+            .values(**values)
+        )
+        with self.begin() as tx:
+            return bool(tx.conn.execute(query).rowcount == 1)
+
+    def outbox_rows(self: _Store, challenge_id: str | None = None) -> list[dict[str, Any]]:
+        query = select(outbox).order_by(outbox.c.id)
+        if challenge_id is not None:
+            query = query.where(outbox.c.challenge_id == challenge_id)
+        with self._read() as conn:
+            return [dict(row._mapping) for row in conn.execute(query).all()]
+
+
+class OutboxTx:
+    """Transaction methods that record callbacks with the change they announce."""
+
+    def challenge(self: _HasConn, challenge_id: str) -> Challenge | None:
+        from app.store.sql import to_challenge
+
+        row = self.conn.execute(select(challenges).where(challenges.c.id == challenge_id)).first()
+        return None if row is None else to_challenge(row)
+
+    def add_callback(self: _HasConn, event: NewCallback) -> None:
+        self.conn.execute(
+            insert(outbox).values(
+                event_id=event.event_id,
+                app_id=event.app_id,
+                challenge_id=event.challenge_id,
+                event_type=event.event_type,
+                url=event.url,
+                body=event.body,
+                state=PENDING,
+                attempts=0,
+                created_at=event.created_at,
+                next_attempt_at=event.created_at,
+            )
+        )
+
+
+def to_delivery(row: Row[Any]) -> Delivery:
+    """Return a claimed row as a delivery."""
+    m = row._mapping
+    return Delivery(
+        id=m["id"],
+        event_id=m["event_id"],
+        app_id=m["app_id"],
+        challenge_id=m["challenge_id"],
+        event_type=m["event_type"],
+        url=m["url"],
+        body=bytes(m["body"]),
+        attempts=m["attempts"],
+        created_at=m["created_at"],
+        lease=m["lease"],
+    )
