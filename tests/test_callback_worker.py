@@ -1,0 +1,85 @@
+"""The callback worker as a server thread and as a command; its settings are checked."""
+
+import threading
+import time
+from datetime import UTC, datetime
+
+import pytest
+from click.testing import CliRunner
+
+from app import create_app
+from app.cli import main, with_callback_worker
+from app.clock import FakeClock
+from app.config import ConfigError, load
+from app.delivery import start
+from tests.callback_helpers import HOOK, HOOK_SECRET, create, outbox, worker
+from tests.conftest import AUTH, base_settings
+from tests.e2e.server import write_config
+
+LOCAL_HOOK = "http://127.0.0.1:9/hook"
+
+
+@pytest.fixture
+def clock():
+    # The command runs on the system clock; events must be recent for it.
+    return FakeClock(datetime.now(UTC))
+
+
+@pytest.fixture
+def settings_overrides():
+    return {"callbacks": {"url": HOOK, "secret": HOOK_SECRET, "poll_interval": 0.05}}
+
+
+def cancel_one(client):
+    made = create(client)
+    client.post(f"/api/v1/challenges/{made['id']}/cancel", headers=AUTH)
+    return made
+
+
+def test_the_server_thread_delivers_callbacks(app, client, requests_mock):
+    hook = requests_mock.post(HOOK, status_code=200)
+    stop = start(worker(app), interval=0.05)
+    try:
+        cancel_one(client)
+        deadline = time.monotonic() + 10
+        while hook.call_count == 0 and time.monotonic() < deadline:
+            time.sleep(0.02)  # a real thread on the real clock: nothing to advance
+    finally:
+        stop.set()
+    assert hook.call_count == 1
+
+
+def test_serving_starts_no_thread_when_the_worker_is_turned_off(tmp_path):
+    raw = base_settings(tmp_path, callbacks={"worker": False})
+    app = create_app(load(overrides=raw, environ={}))
+    before = threading.active_count()
+    with_callback_worker(app)
+    assert threading.active_count() == before
+
+
+def test_callbacks_run_once_delivers_what_is_due(tmp_path, app, client, requests_mock):
+    made = create(client, callback_url=LOCAL_HOOK)
+    client.post(f"/api/v1/challenges/{made['id']}/cancel", headers=AUTH)
+    hook = requests_mock.post(LOCAL_HOOK, status_code=200)
+    # The command resolves host names for real: a literal loopback address needs no DNS.
+    callbacks = {"url": HOOK, "secret": HOOK_SECRET, "allow_private": True}
+    config = write_config(tmp_path / "config.toml", base_settings(tmp_path, callbacks=callbacks))
+    result = CliRunner().invoke(
+        main, ["callbacks", "run", "--once"], env={"REVERSE_OTP_CONFIG": str(config)}
+    )
+    assert result.exit_code == 0, result.output
+    assert ([r["state"] for r in outbox(app)], hook.call_count) == (["delivered"], 1)
+
+
+@pytest.mark.parametrize(
+    ("section", "named"),
+    [
+        ({"url": HOOK}, "secret"),
+        ({"url": HOOK, "secret": "whsec_short"}, "secret"),
+        ({"url": "ftp://x.example/", "secret": HOOK_SECRET}, "url"),
+        ({"lease": 5, "read_timeout": 10}, "lease"),
+    ],
+)
+def test_refuses_unusable_callback_settings(tmp_path, section, named):
+    with pytest.raises(ConfigError, match=named):
+        load(overrides=base_settings(tmp_path, callbacks=section), environ={})
