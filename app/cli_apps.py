@@ -5,15 +5,23 @@ from __future__ import annotations
 import json
 import signal
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import click
 
 
-def _runtime() -> Any:
+@contextmanager
+def _runtime() -> Iterator[Any]:
+    """Build the app's runtime for one command and close its database connections after."""
     from app.cli import _ctx
 
-    return _ctx()
+    rt = _ctx()
+    try:
+        yield rt
+    finally:
+        rt.ctx.store.dispose()
 
 
 def _fail(exc: Exception) -> click.ClickException:
@@ -43,9 +51,9 @@ def create(
     """Create an app; print its API key and callback secret (shown only once)."""
     from app import apps, services
 
-    ctx = _runtime().ctx
     try:
-        made = apps.register(ctx, name, callback_url, numbers, ttl, full_phone)
+        with _runtime() as rt:
+            made = apps.register(rt.ctx, name, callback_url, numbers, ttl, full_phone)
     except services.ServiceError as exc:
         raise _fail(exc) from None
     shown = {
@@ -68,6 +76,8 @@ def list_(as_json: bool) -> None:
     """List the apps (never their keys or secrets)."""
     from app import apps
 
+    with _runtime() as rt:
+        listed = apps.list_apps(rt.ctx)
     rows: list[dict[str, Any]] = [
         {
             "app_id": app.id,
@@ -79,7 +89,7 @@ def list_(as_json: bool) -> None:
             "keys": keys,
             "revoked": app.revoked,
         }
-        for app, keys in apps.list_apps(_runtime().ctx)
+        for app, keys in listed
     ]
     if as_json:
         click.echo(json.dumps(rows))
@@ -101,9 +111,11 @@ def rotate_key(app_id: str, keep_old: bool) -> None:
     from app import apps, services
 
     try:
-        click.echo(apps.rotate_key(_runtime().ctx, app_id, keep_old))
+        with _runtime() as rt:
+            key = apps.rotate_key(rt.ctx, app_id, keep_old)
     except services.ServiceError as exc:
         raise _fail(exc) from None
+    click.echo(key)
 
 
 @apps_group.command("revoke")
@@ -113,7 +125,8 @@ def revoke(app_id: str) -> None:
     from app import apps, services
 
     try:
-        apps.revoke(_runtime().ctx, app_id)
+        with _runtime() as rt:
+            apps.revoke(rt.ctx, app_id)
     except services.ServiceError as exc:
         raise _fail(exc) from None
     click.echo(f"revoked {app_id}")
@@ -130,14 +143,14 @@ def run(once: bool) -> None:
     """Run the delivery worker in this process until stopped (SIGTERM or Ctrl-C)."""
     from app import build_deliverer, delivery
 
-    rt = _runtime()
-    worker = build_deliverer(rt.settings, rt.ctx)
-    if once:
-        while worker.run_once():
-            pass
-        return
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    click.echo("delivering callbacks", err=True)
-    delivery.run(worker, stop, rt.settings.callbacks.poll_interval)
+    with _runtime() as rt:
+        worker = build_deliverer(rt.settings, rt.ctx)
+        if once:
+            while worker.run_once():
+                pass
+            return
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
+        click.echo("delivering callbacks", err=True)
+        delivery.run(worker, stop, rt.settings.callbacks.poll_interval)

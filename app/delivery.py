@@ -148,11 +148,16 @@ def run(deliverer: Deliverer, stop: threading.Event, interval: float) -> None:
             stop.wait(interval)
 
 
-def start(deliverer: Deliverer, interval: float) -> threading.Event:
-    """Run the worker in a daemon thread; set the returned event to stop it."""
+def start(deliverer: Deliverer, interval: float) -> Callable[[], None]:
+    """Run the worker in a daemon thread; return a function that stops it and waits."""
     stop = threading.Event()
     thread = threading.Thread(
         target=run, args=(deliverer, stop, interval), name="callbacks", daemon=True
     )
     thread.start()
-    return stop
+
+    def stopper() -> None:
+        stop.set()
+        thread.join(deliverer.settings.lease)
+
+    return stopper

@@ -13,7 +13,7 @@ from app.clock import FakeClock
 from app.config import ConfigError, load
 from app.delivery import start
 from tests.callback_helpers import HOOK, HOOK_SECRET, create, outbox, worker
-from tests.conftest import AUTH, base_settings
+from tests.conftest import AUTH, base_settings, runtime
 from tests.e2e.server import write_config
 
 LOCAL_HOOK = "http://127.0.0.1:9/hook"
@@ -45,7 +45,7 @@ def test_the_server_thread_delivers_callbacks(app, client, requests_mock):
         while hook.call_count == 0 and time.monotonic() < deadline:
             time.sleep(0.02)  # a real thread on the real clock: nothing to advance
     finally:
-        stop.set()
+        stop()
     assert hook.call_count == 1
 
 
@@ -54,21 +54,26 @@ def test_serving_starts_no_thread_when_the_worker_is_turned_off(tmp_path):
     app = create_app(load(overrides=raw, environ={}))
     before = threading.active_count()
     with_callback_worker(app)
+    runtime(app).ctx.store.dispose()
     assert threading.active_count() == before
 
 
-def test_callbacks_run_once_delivers_what_is_due(tmp_path, app, client, requests_mock):
-    made = create(client, callback_url=LOCAL_HOOK)
-    client.post(f"/api/v1/challenges/{made['id']}/cancel", headers=AUTH)
-    hook = requests_mock.post(LOCAL_HOOK, status_code=200)
+def test_callbacks_run_once_delivers_what_is_due(tmp_path, requests_mock, settings, clock):
     # The command resolves host names for real: a literal loopback address needs no DNS.
     callbacks = {"url": HOOK, "secret": HOOK_SECRET, "allow_private": True}
     config = write_config(tmp_path / "config.toml", base_settings(tmp_path, callbacks=callbacks))
+    app = create_app(settings, clock=clock)
+    client = app.test_client()
+    made = create(client, callback_url=LOCAL_HOOK)
+    client.post(f"/api/v1/challenges/{made['id']}/cancel", headers=AUTH)
+    hook = requests_mock.post(LOCAL_HOOK, status_code=200)
     result = CliRunner().invoke(
         main, ["callbacks", "run", "--once"], env={"REVERSE_OTP_CONFIG": str(config)}
     )
     assert result.exit_code == 0, result.output
-    assert ([r["state"] for r in outbox(app)], hook.call_count) == (["delivered"], 1)
+    states = [r["state"] for r in outbox(app)]
+    runtime(app).ctx.store.dispose()
+    assert (states, hook.call_count) == (["delivered"], 1)
 
 
 @pytest.mark.parametrize(
