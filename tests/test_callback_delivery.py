@@ -2,6 +2,7 @@
 
 import itertools
 import json
+import threading
 from datetime import timedelta
 
 import pytest
@@ -223,3 +224,25 @@ def test_a_worker_that_lost_its_lease_records_nothing(app, client, clock, reques
     store.claim_callbacks(clock.now(), clock.now() + timedelta(seconds=60), "new", 10)
     assert not store.finish_callback(stale, clock.now(), Attempt("delivered", 200, None))
     assert outbox(app, made["id"])[0]["state"] == "pending"
+
+
+def test_concurrent_workers_never_claim_the_same_callback(app, ctx, clock):
+    for _ in range(40):
+        made = services.create_challenge(ctx, None, None, {})
+        services.cancel_challenge(ctx, made.challenge.id)
+    store = worker(app).store
+    now = clock.now()
+    claimed: list[list[int]] = [[] for _ in range(4)]
+
+    def claim(slot: int) -> None:
+        while batch := store.claim_callbacks(now, now + timedelta(seconds=60), f"w{slot}", 3):
+            claimed[slot] += [d.id for d in batch]
+
+    threads = [threading.Thread(target=claim, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    ids = [i for slot in claimed for i in slot]
+    assert sorted(ids) == sorted(r["id"] for r in outbox(app))
+    assert len(ids) == len(set(ids)) == 40
