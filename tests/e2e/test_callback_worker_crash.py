@@ -18,12 +18,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+import requests
 
 from app import create_app, services
 from app.config import load
 from tests.callback_helpers import HOOK_SECRET, SIMULATOR_ONLY
 from tests.conftest import base_settings, runtime
-from tests.e2e.server import write_config
+from tests.e2e.server import running_server, write_config
 from tests.test_callback_receivers import documented_verify
 
 pytestmark = pytest.mark.e2e
@@ -140,3 +141,31 @@ def test_killed_worker_mid_delivery_loses_no_event(tmp_path):
     assert all(verify(HOOK_SECRET, headers, body) for headers, body in receiver.received)
     unique = {headers["webhook-id"]: body for headers, body in receiver.received}
     assert len(unique) == 3
+
+
+def test_server_processes_deliver_each_callback_once(tmp_path):
+    receiver = Receiver()
+    receiver.release.set()  # answer at once
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    callbacks = {
+        "url": receiver.url,
+        "secret": HOOK_SECRET,
+        "allow_private": True,
+        "poll_interval": 0.1,
+    }
+    raw = base_settings(tmp_path, callbacks=callbacks, numbers=SIMULATOR_ONLY)
+    config = write_config(tmp_path / "config.toml", raw)
+    auth = {"Authorization": "Bearer test-api-key"}
+    try:
+        with running_server(tmp_path, config=config, workers=2) as base:
+            for _ in range(6):
+                made = requests.post(f"{base}/api/v1/challenges", json={}, headers=auth, timeout=10)
+                cancel = f"{base}/api/v1/challenges/{made.json()['id']}/cancel"
+                assert requests.post(cancel, headers=auth, timeout=10).status_code == 200
+            wait_for(lambda: len(receiver.ids()) >= 6)
+            time.sleep(0.5)  # room for a duplicate to show up, were there one
+    finally:
+        receiver.shutdown()
+        receiver.server_close()
+    ids = receiver.ids()
+    assert len(ids) == len(set(ids)) == 6
