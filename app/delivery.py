@@ -53,7 +53,13 @@ class Deliverer:
         batch = self.store.claim_callbacks(
             now, lease_until, secrets.token_hex(8), self.settings.batch
         )
-        for delivery in batch:
+        longest = timedelta(seconds=self.settings.connect_timeout + self.settings.read_timeout)
+        for done, delivery in enumerate(batch):
+            if self.clock.now() + longest >= lease_until:
+                # Slow receivers used up the lease: hand the rest back rather than risk a
+                # second worker sending them while we do.
+                self.store.release_callbacks(batch[done:])
+                return done
             self.deliver(delivery)
         return len(batch)
 

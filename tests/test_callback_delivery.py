@@ -246,3 +246,21 @@ def test_concurrent_workers_never_claim_the_same_callback(app, ctx, clock):
     ids = [i for slot in claimed for i in slot]
     assert sorted(ids) == sorted(r["id"] for r in outbox(app))
     assert len(ids) == len(set(ids)) == 40
+
+
+def test_a_worker_hands_back_what_its_lease_cannot_cover(app, client, clock, requests_mock):
+    for _ in range(3):
+        verify(client)
+    deliverer = worker(app)
+
+    def slow(request, context):
+        clock.advance(45)  # each answer takes 45 s of the 60 s lease
+        return ""
+
+    hook = requests_mock.post(HOOK, status_code=200, text=slow)
+    assert deliverer.run_once() == 1
+    rows = outbox(app)
+    assert [r["state"] for r in rows] == ["delivered", "pending", "pending"]
+    assert all(r["lease"] is None for r in rows)
+    assert deliverer.run_once() == 1
+    assert hook.call_count == 2

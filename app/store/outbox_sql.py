@@ -83,6 +83,16 @@ class OutboxSql:
         with self.begin() as tx:
             return bool(tx.conn.execute(query).rowcount == 1)
 
+    def release_callbacks(self: _Store, deliveries: list[Delivery]) -> None:
+        """Give claimed rows back untried, so any worker may claim them at once."""
+        with self.begin() as tx:
+            for delivery in deliveries:
+                tx.conn.execute(
+                    update(outbox)
+                    .where(outbox.c.id == delivery.id, outbox.c.lease == delivery.lease)
+                    .values(lease=None, leased_until=None)
+                )
+
     def outbox_rows(self: _Store, challenge_id: str | None = None) -> list[dict[str, Any]]:
         query = select(outbox).order_by(outbox.c.id)
         if challenge_id is not None:
