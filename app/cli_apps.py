@@ -154,3 +154,42 @@ def run(once: bool) -> None:
         signal.signal(signal.SIGINT, lambda *_: stop.set())
         click.echo("delivering callbacks", err=True)
         delivery.run(worker, stop, rt.settings.callbacks.poll_interval)
+
+
+@callbacks_group.command("list")
+@click.option("--state", type=click.Choice(["pending", "delivered", "abandoned"]), default=None)
+@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def list_callbacks(state: str | None, limit: int, as_json: bool) -> None:
+    """List recent callbacks, newest first, with their delivery state and last error."""
+    with _runtime() as rt:
+        rows = rt.ctx.store.list_callbacks(state, limit)
+    if as_json:
+        click.echo(json.dumps(rows, default=str))
+        return
+    for r in rows:
+        click.echo(
+            f"{r['event_id']}  {r['event_type']}  {r['state']}  attempts={r['attempts']}  "
+            f"status={r['last_status'] or '-'}  error={r['last_error'] or '-'}"
+        )
+
+
+@callbacks_group.command("retry")
+@click.argument("event_id")
+def retry(event_id: str) -> None:
+    """Send a delivered or abandoned callback again (same event id, a fresh 24-hour window)."""
+    with _runtime() as rt:
+        if not rt.ctx.store.retry_callback(event_id, rt.ctx.clock.now()):
+            raise click.ClickException(f"no delivered or abandoned callback {event_id}")
+    click.echo(f"queued {event_id}")
+
+
+@callbacks_group.command("prune")
+@click.option("--days", type=int, default=30, show_default=True, help="Keep this many days.")
+def prune(days: int) -> None:
+    """Delete delivered and abandoned callbacks that ended more than `days` days ago."""
+    from datetime import timedelta
+
+    with _runtime() as rt:
+        count = rt.ctx.store.prune_callbacks(rt.ctx.clock.now() - timedelta(days=days))
+    click.echo(f"deleted {count} callback(s)")

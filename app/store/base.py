@@ -5,7 +5,7 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from app.domain.apps import App
 from app.domain.challenges import Challenge, InboundMessage, Outcome, Status
@@ -129,6 +129,12 @@ class OutboxStore(Protocol):
     def finish_callback(self, delivery: Delivery, now: datetime, outcome: Attempt) -> bool: ...
 
     def release_callbacks(self, deliveries: list[Delivery]) -> None: ...
+
+    def list_callbacks(self, state: str | None, limit: int) -> list[dict[str, Any]]: ...
+
+    def retry_callback(self, event_id: str, now: datetime) -> bool: ...
+
+    def prune_callbacks(self, before: datetime) -> int: ...
 
     def app(self, app_id: str) -> App | None: ...
 

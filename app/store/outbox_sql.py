@@ -13,7 +13,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.engine import Row
 
 from app.domain.callbacks import DeliveryState
@@ -92,6 +92,37 @@ class OutboxSql:
                     .where(outbox.c.id == delivery.id, outbox.c.lease == delivery.lease)
                     .values(lease=None, leased_until=None)
                 )
+
+    def list_callbacks(self: _Store, state: str | None, limit: int) -> list[dict[str, Any]]:
+        query = select(*[c for c in outbox.c if c.name != "body"])
+        if state is not None:
+            query = query.where(outbox.c.state == state)
+        with self._read() as conn:
+            rows = conn.execute(query.order_by(outbox.c.id.desc()).limit(limit)).all()
+        return [dict(row._mapping) for row in rows]
+
+    def retry_callback(self: _Store, event_id: str, now: datetime) -> bool:
+        """Send an ended callback again, with a fresh retry window from `now`."""
+        query = (
+            update(outbox)
+            .where(outbox.c.event_id == event_id, outbox.c.state != PENDING)
+            .values(
+                state=PENDING,
+                created_at=now,
+                next_attempt_at=now,
+                ended_at=None,
+                lease=None,
+                leased_until=None,
+            )
+        )
+        with self.begin() as tx:
+            return bool(tx.conn.execute(query).rowcount == 1)
+
+    def prune_callbacks(self: _Store, before: datetime) -> int:
+        """Delete delivered and abandoned callbacks that ended before `before`."""
+        query = delete(outbox).where(outbox.c.state != PENDING, outbox.c.ended_at < before)
+        with self.begin() as tx:
+            return int(tx.conn.execute(query).rowcount)
 
     def outbox_rows(self: _Store, challenge_id: str | None = None) -> list[dict[str, Any]]:
         query = select(outbox).order_by(outbox.c.id)
