@@ -129,7 +129,14 @@ def build_deliverer(settings: config.Settings, ctx: services.Context) -> Deliver
     """Return the callback delivery worker for the app's store and settings."""
     section = settings.callbacks
     http = outbound.OutboundHTTP((section.connect_timeout, section.read_timeout))
-    return Deliverer(ctx.store, http, ctx.clock, section, ctx.default_app)
+    return Deliverer(
+        ctx.store,
+        http,
+        ctx.clock,
+        section,
+        ctx.default_app,
+        sweep=lambda: services.expire_due(ctx),
+    )
 
 
 def build_providers(settings: config.Settings) -> dict[str, Provider]:

@@ -45,9 +45,14 @@ class Deliverer:
     default_app: App
     resolver: outbound.Resolver = outbound.resolve
     random: Callable[[], float] = field(default_factory=lambda: random.SystemRandom().random)
+    # Ends challenges whose time is up, so their challenge.expired events exist even when
+    # nobody reads them; run before each pass.
+    sweep: Callable[[], int] | None = None
 
     def run_once(self) -> int:
-        """Claim one batch of due callbacks and deliver it; return how many were tried."""
+        """Expire due challenges, claim one batch of due callbacks, deliver it; return how many."""
+        if self.sweep is not None:
+            self.sweep()
         now = self.clock.now()
         lease_until = now + timedelta(seconds=self.settings.lease)
         batch = self.store.claim_callbacks(

@@ -264,3 +264,14 @@ def test_a_worker_hands_back_what_its_lease_cannot_cover(app, client, clock, req
     assert all(r["lease"] is None for r in rows)
     assert deliverer.run_once() == 1
     assert hook.call_count == 2
+
+
+def test_the_worker_expires_forgotten_challenges_and_announces_them(
+    app, client, clock, requests_mock
+):
+    made = create(client, ttl=60)
+    hook = requests_mock.post(HOOK, status_code=200)
+    clock.advance(61)
+    worker(app).run_once()
+    sent = json.loads(hook.last_request.body)
+    assert (sent["type"], sent["data"]["id"]) == ("challenge.expired", made["id"])

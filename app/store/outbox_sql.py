@@ -47,10 +47,13 @@ class OutboxSql:
             .where(outbox.c.state == PENDING, outbox.c.next_attempt_at <= now, free)
             .order_by(outbox.c.next_attempt_at)
             .limit(limit)
-            .with_for_update(skip_locked=True)
         )
+        # Look before locking: idle polls then cost a read, not a write lock (SQLite).
+        with self._read() as conn:
+            if conn.execute(due.limit(1)).first() is None:
+                return []
         with self.begin() as tx:
-            ids = list(tx.conn.execute(due).scalars())
+            ids = list(tx.conn.execute(due.with_for_update(skip_locked=True)).scalars())
             if not ids:
                 return []
             claim = (
