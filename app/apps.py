@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 from app.config import Settings
 from app.domain import callbacks
@@ -97,6 +98,14 @@ def rotate_key(ctx: Context, app_id: str, keep_old: bool = False) -> str:
     if not keep_old:
         ctx.store.revoke_app_keys(app.id, ctx.clock.now())
     return _new_key(ctx, app.id)
+
+
+def rotate_secret(ctx: Context, app_id: str, grace: timedelta) -> str:
+    """Give an app a new callback secret and return it; the old one also signs for `grace`."""
+    app = live_app(ctx, app_id)
+    secret = callbacks.format_secret(secrets.token_bytes(32))
+    ctx.store.set_callback_secret(app.id, secret, app.callback_secret, ctx.clock.now() + grace)
+    return secret
 
 
 def revoke(ctx: Context, app_id: str) -> None:

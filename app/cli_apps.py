@@ -118,6 +118,29 @@ def rotate_key(app_id: str, keep_old: bool) -> None:
     click.echo(key)
 
 
+@apps_group.command("rotate-secret")
+@click.argument("app_id")
+@click.option(
+    "--grace-hours",
+    type=float,
+    default=24.0,
+    show_default=True,
+    help="Hours the old secret keeps signing callbacks alongside the new one.",
+)
+def rotate_secret(app_id: str, grace_hours: float) -> None:
+    """Give an app a new callback secret and print it (shown only once)."""
+    from datetime import timedelta
+
+    from app import apps, services
+
+    try:
+        with _runtime() as rt:
+            secret = apps.rotate_secret(rt.ctx, app_id, timedelta(hours=grace_hours))
+    except services.ServiceError as exc:
+        raise _fail(exc) from None
+    click.echo(secret)
+
+
 @apps_group.command("revoke")
 @click.argument("app_id")
 def revoke(app_id: str) -> None:

@@ -90,7 +90,8 @@ class Deliverer:
         app = self._app(delivery.app_id)
         if app is None or app.revoked:
             return Attempt(ABANDONED, None, "app revoked")
-        if not app.callback_secret:
+        signing = app.signing_secrets(self.clock.now())
+        if not signing:
             return Attempt(ABANDONED, None, "app has no callback secret")
         try:
             outbound.check_destination(delivery.url, self.settings.allow_private, self.resolver)
@@ -98,7 +99,7 @@ class Deliverer:
             return Attempt(ABANDONED, None, str(exc))
         except (OSError, UnicodeError) as exc:
             return self._failed(delivery, None, f"cannot resolve: {type(exc).__name__}", None)
-        status, retry_after, error = self._post(delivery, app.callback_secret)
+        status, retry_after, error = self._post(delivery, signing)
         result = callbacks.classify(status)
         if result is Result.DELIVERED:
             return Attempt(DELIVERED, status, None)
@@ -106,9 +107,11 @@ class Deliverer:
             return Attempt(ABANDONED, status, f"HTTP {status}: not retried")
         return self._failed(delivery, status, error or f"HTTP {status}", retry_after)
 
-    def _post(self, delivery: Delivery, secret: str) -> tuple[int | None, float | None, str | None]:
+    def _post(
+        self, delivery: Delivery, signing: list[str]
+    ) -> tuple[int | None, float | None, str | None]:
         stamp = int(self.clock.now().timestamp())
-        headers = callbacks.headers(secret, delivery.event_id, stamp, delivery.body)
+        headers = callbacks.headers(signing, delivery.event_id, stamp, delivery.body)
         timeout = (self.settings.connect_timeout, self.settings.read_timeout)
         try:
             # stream=True: the answer's body is never read, however large.

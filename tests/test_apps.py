@@ -1,6 +1,7 @@
 """Apps: the CLI manages them, their keys act for them, their settings shape challenges."""
 
 import json
+from datetime import timedelta
 
 import pytest
 from click.testing import CliRunner
@@ -161,3 +162,29 @@ def test_a_revoked_apps_pending_callbacks_are_abandoned(ctx, app, client, reques
     hook = requests_mock.post(HOOK, status_code=200)
     worker(app).run_once()
     assert (outbox(app)[0]["state"], hook.call_count) == ("abandoned", 0)
+
+
+def test_a_rotated_secret_signs_alongside_the_old_one_during_the_grace(
+    ctx, app, client, clock, requests_mock
+):
+    made = apps.register(ctx, "Shop", callback_url=HOOK)
+    new = apps.rotate_secret(ctx, made.app.id, timedelta(hours=1))
+    hook = requests_mock.post(HOOK, status_code=200)
+    deliverer = worker(app)
+
+    def signatures():
+        challenge = create(client, headers=bearer(made.key))
+        client.post(f"/api/v1/challenges/{challenge['id']}/cancel", headers=bearer(made.key))
+        deliverer.run_once()
+        sent = hook.last_request
+        stamp = int(sent.headers["webhook-timestamp"])
+        expected = {
+            name: callbacks.sign(secret, sent.headers["webhook-id"], stamp, sent.body)
+            for name, secret in (("old", made.app.callback_secret), ("new", new))
+        }
+        given = sent.headers["webhook-signature"].split()
+        return {name for name, sig in expected.items() if sig in given}
+
+    assert signatures() == {"new", "old"}
+    clock.advance(3601)
+    assert signatures() == {"new"}

@@ -23,10 +23,22 @@ class App:
     ttl: int | None = None
     created_at: datetime | None = None
     revoked_at: datetime | None = None
+    # The secret replaced by the last rotation; callbacks carry its signature too until
+    # `old_secret_until`, so receivers can switch without missing an event.
+    old_callback_secret: str | None = None
+    old_secret_until: datetime | None = None
 
     @property
     def revoked(self) -> bool:
         return self.revoked_at is not None
+
+    def signing_secrets(self, now: datetime) -> list[str]:
+        """Return the secrets to sign with now: the current one, then the old one in grace."""
+        found = [self.callback_secret] if self.callback_secret else []
+        until = self.old_secret_until
+        if self.old_callback_secret and until is not None and now < until:
+            found.append(self.old_callback_secret)
+        return found
 
     def owns(self, app_id: str | None) -> bool:
         """Tell whether a challenge recorded with `app_id` belongs to this app."""

@@ -123,12 +123,12 @@ def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(digest).decode()
 
 
-def headers(secret: str, msg_id: str, timestamp: int, body: bytes) -> dict[str, str]:
-    """Return the Standard Webhooks headers for one attempt."""
+def headers(secrets: list[str], msg_id: str, timestamp: int, body: bytes) -> dict[str, str]:
+    """Return the Standard Webhooks headers for one attempt, signed with every secret."""
     return {
         "webhook-id": msg_id,
         "webhook-timestamp": str(timestamp),
-        "webhook-signature": sign(secret, msg_id, timestamp, body),
+        "webhook-signature": " ".join(sign(s, msg_id, timestamp, body) for s in secrets),
         "Content-Type": "application/json",
     }
 

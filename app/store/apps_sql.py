@@ -52,6 +52,14 @@ class AppsSql:
         with self.begin() as tx:
             tx.conn.execute(insert(api_keys).values(**values))
 
+    def set_callback_secret(
+        self: _Store, app_id: str, secret: str, old: str | None, old_until: datetime
+    ) -> None:
+        query = update(apps).where(apps.c.id == app_id)
+        values = {"callback_secret": secret, "old_callback_secret": old}
+        with self.begin() as tx:
+            tx.conn.execute(query.values(**values, old_secret_until=old_until))
+
     def revoke_app_keys(self: _Store, app_id: str, now: datetime) -> int:
         with self.begin() as tx:
             return _revoke_keys(tx.conn, app_id, now)
@@ -96,6 +104,8 @@ def from_app(app: App) -> dict[str, Any]:
         "ttl": app.ttl,
         "created_at": app.created_at,
         "revoked_at": app.revoked_at,
+        "old_callback_secret": app.old_callback_secret,
+        "old_secret_until": app.old_secret_until,
     }
 
 
@@ -112,4 +122,6 @@ def to_app(row: Row[Any]) -> App:
         ttl=m["ttl"],
         created_at=m["created_at"],
         revoked_at=m["revoked_at"],
+        old_callback_secret=m["old_callback_secret"],
+        old_secret_until=m["old_secret_until"],
     )

@@ -127,6 +127,8 @@ apps = Table(
     Column("ttl", Integer),
     Column("created_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime),
+    Column("old_callback_secret", String(120)),
+    Column("old_secret_until", UTCDateTime),
 )
 
 # The durable outbox of callbacks: a row is written in the transaction that changes the
