@@ -32,11 +32,19 @@ TWILIO_NUMBER = "+14155550100"
 PUBLIC_URL = "https://verify.example.com"
 
 
+_rebuilt: list[bool] = []
+
+
 def database_url(tmp_path: Path) -> str:
     """Return the test database URL, emptied: PostgreSQL if configured, else a new SQLite file."""
     if not TEST_DB:
         return f"sqlite:///{tmp_path / 'test.db'}"
     engine = create_engine(TEST_DB)
+    if not _rebuilt:
+        # Once per run: a database kept from an older run lacks newly added columns, which
+        # create_all does not add.
+        metadata.drop_all(engine)
+        _rebuilt.append(True)
     metadata.create_all(engine)
     with engine.begin() as conn:
         names = ", ".join(t.name for t in metadata.sorted_tables)
