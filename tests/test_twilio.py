@@ -166,3 +166,40 @@ def test_the_same_message_sid_twice_has_exactly_one_effect(client, app):
     assert status(client, ch)["attempts"] == 1
     with runtime(app).ctx.store.reader.connect() as conn:  # type: ignore[attr-defined]
         assert conn.execute(select(func.count()).select_from(inbound_messages)).scalar() == 1
+
+
+def test_a_parameter_split_that_signs_alike_is_refused(client):
+    """Twilio signs names and values run together: "Body=X" and "BodyX=" sign alike."""
+    ch = create(client)
+    genuine = form(ch)
+    url = PUBLIC_URL + "/webhooks/twilio"
+    signature = RequestValidator(TWILIO_TOKEN).compute_signature(url, genuine)
+    forged = {k: v for k, v in genuine.items() if k != "Body"} | {"Body" + genuine["Body"]: ""}
+    assert RequestValidator(TWILIO_TOKEN).compute_signature(url, forged) == signature
+    response = client.post(
+        "/webhooks/twilio",
+        data=urlencode(forged),
+        headers={
+            "X-Twilio-Signature": signature,
+            "Content-Type": "application/x-www-form-urlencoded",
+        },
+    )
+    assert response.status_code == 403
+    assert post_signed(client, genuine).status_code == 200
+    assert status(client, ch)["status"] == "verified"
+
+
+def test_a_value_swallowing_the_next_parameter_is_refused(client):
+    ch = create(client)
+    genuine = form(ch)
+    forged = dict(genuine)
+    forged["To"] = genuine["To"] + "ToCity" + "SAN FRANCISCO"
+    genuine_with_city = genuine | {"ToCity": "SAN FRANCISCO"}
+    url = PUBLIC_URL + "/webhooks/twilio"
+    signature = RequestValidator(TWILIO_TOKEN).compute_signature(url, genuine_with_city)
+    assert RequestValidator(TWILIO_TOKEN).compute_signature(url, forged) == signature
+    response = client.post(
+        "/webhooks/twilio", data=forged, headers={"X-Twilio-Signature": signature}
+    )
+    assert response.status_code == 403
+    assert status(client, ch)["status"] == "pending"

@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
@@ -64,6 +65,28 @@ def _netloc(user: str | None, password: str | None, host: str, port: int | None)
     return f"{auth}{host}:{port}" if port else f"{auth}{host}"
 
 
+_PARAM_NAME = re.compile(r"[A-Z][A-Za-z0-9]*")
+_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+# Fields every incoming-message webhook carries; sorted, no other name falls between them.
+_ALWAYS_SENT = ("AccountSid", "Body", "From", "MessageSid", "To")
+
+
+def unambiguous(params: list[tuple[str, str]]) -> bool:
+    """Tell whether signed POST parameters can only be read one way.
+
+    Twilio signs names and values run together without separators, so "Body=A" and a
+    parameter named "BodyA" with an empty value sign alike, and a value can swallow the
+    parameters sorted after it. A genuine webhook has only CamelCase names, every field in
+    _ALWAYS_SENT and an E.164 `To`; any split that moves a boundary breaks one of those.
+    """
+    names = {name for name, _ in params}
+    if not all(_PARAM_NAME.fullmatch(name) for name in names):
+        return False
+    if not names.issuperset(_ALWAYS_SENT):
+        return False
+    return all(_E164.fullmatch(value) for name, value in params if name == "To")
+
+
 class Twilio:
     name: ClassVar[str] = "twilio"
     auth_key: ClassVar[str] = "auth_token"
@@ -104,6 +127,8 @@ class Twilio:
             sid = request.params().get("MessagingServiceSid", "")
             if not hmac.compare_digest(sid.encode(), self.service_sid.encode()):
                 raise Rejected("wrong_messaging_service")
+        if params and not unambiguous(params):
+            raise Rejected("ambiguous_parameters")
 
     def parse(self, request: WebhookRequest) -> Sequence[Item]:
         fields = request.params()

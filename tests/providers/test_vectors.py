@@ -331,7 +331,12 @@ def twilio_request(url: str, signature: str) -> WebhookRequest:
 )
 def test_twilio_adapter_accepts_the_official_signature_with_or_without_a_port(url):
     adapter = twilio.Twilio("12345", None, Defaults("https://mycompany.com"))
-    adapter.verify(twilio_request(url, "RSOYDt4T1cUTdK1PDd93/VVr8B8="), datetime.now(UTC))
+    # The official vector is a voice call: its signature passes, then the check that an SMS
+    # webhook's parameters read one way only refuses it for lacking the message fields.
+    with pytest.raises(Rejected, match="ambiguous_parameters"):
+        adapter.verify(twilio_request(url, "RSOYDt4T1cUTdK1PDd93/VVr8B8="), datetime.now(UTC))
+    with pytest.raises(Rejected, match="bad_signature"):
+        adapter.verify(twilio_request(url, "RSOYDt4T1cUTdK1PDd93/VVr8B9="), datetime.now(UTC))
 
 
 def test_twilio_adapter_refuses_another_messaging_service():
