@@ -6,11 +6,11 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 
-from app import apps, config, outbound, services
+from app import apps, config, health, logs, outbound, services
 from app.clock import Clock, SystemClock
 from app.crypto import KeyRing
 from app.delivery import Deliverer
@@ -23,7 +23,11 @@ from app.providers import REGISTRY
 from app.providers.base import Defaults, Provider, SettingsError
 from app.providers.guards import Guarded
 from app.store.sql import SqlStore
+from app.store.stats import SqlStats
 from app.web.runtime import EXTENSION, Runtime
+
+if TYPE_CHECKING:
+    from app.metrics import PrometheusMetrics
 
 log = logging.getLogger("app")
 
@@ -46,16 +50,23 @@ def create_app(
     if settings.database.auto_create:
         store.create_schema()
     keys = KeyRing(settings.secret_keys)
+    bus = event_bus(settings, store)
     ctx = services.Context(
         store=store,
-        bus=event_bus(settings, store),
+        bus=bus,
         clock=clock or SystemClock(),
         keys=keys,
         policy=policy(settings),
         limits=limits(settings, store, keys),
         default_app=apps.default_app(settings),
+        observer=_metrics(list(providers)),
     )
-    app.extensions[EXTENSION] = Runtime(settings, ctx, providers)
+    rt = Runtime(settings, ctx, providers)
+    rt.components["database"] = health.StoreHealth(store)
+    if isinstance(bus, health.Component):
+        rt.components["bus"] = bus
+    rt.stats = SqlStats(store.reader)
+    app.extensions[EXTENSION] = rt
     _register(app)
     if settings.development:
         _development_banner(settings, ctx)
@@ -169,22 +180,30 @@ def build_providers(settings: config.Settings) -> dict[str, Provider]:
 
 
 def _register(app: Flask) -> None:
-    from app.web import api, errors, headers, live, webhooks
+    from app.web import admin, api, docs, errors, headers, live, ops, requestlog, webhooks
 
     errors.register(app)
     headers.register(app)
+    requestlog.register(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(webhooks.bp)
     live.register(app)
+    app.register_blueprint(ops.bp)
+    app.register_blueprint(docs.bp)
+    app.register_blueprint(admin.bp)
+
+
+def _metrics(providers: list[str]) -> PrometheusMetrics:
+    # Imported here: prometheus_client reads PROMETHEUS_MULTIPROC_DIR when first imported,
+    # which `reverse-otp serve` sets before building the first app.
+    from app.metrics import PrometheusMetrics
+
+    return PrometheusMetrics(providers)
 
 
 def _configure_logging() -> None:
-    root = logging.getLogger()
-    if not root.handlers:
-        level = os.environ.get("REVERSE_OTP_LOG_LEVEL", "INFO").upper()
-        logging.basicConfig(
-            level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-        )
+    if not logging.getLogger().handlers:
+        logs.configure(os.environ.get("REVERSE_OTP_LOG_LEVEL", "INFO").upper())
     install_log_filter()
 
 

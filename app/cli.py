@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import shutil
 import sys
 from typing import Any
 
@@ -43,11 +44,13 @@ def main() -> None:
 def serve(host: str, port: int, workers: int | None, dev: bool) -> None:
     """Run the server (gunicorn, gevent workers)."""
     from app import create_app
-    from app.serve import exec_patched, patched
+    from app.serve import exec_patched, patched, prepare_metrics_dir
     from app.web.runtime import EXTENSION
 
     if not dev and not patched():
         exec_patched(sys.argv[1:])
+    # After the re-exec (which would lose a folder made before it), before prometheus_client.
+    temporary = None if dev else prepare_metrics_dir()
 
     settings = _settings()
     try:
@@ -63,7 +66,11 @@ def serve(host: str, port: int, workers: int | None, dev: bool) -> None:
     count = workers or default_workers(settings.database.url)
     settings = single_process_events(settings, count)
     connections = settings.streams.worker_connections
-    run(lambda: with_callback_worker(create_app(settings)), host, port, count, connections)
+    try:
+        run(lambda: with_callback_worker(create_app(settings)), host, port, count, connections)
+    finally:
+        if temporary is not None:
+            shutil.rmtree(temporary, ignore_errors=True)
 
 
 def with_callback_worker(app: Any) -> Any:

@@ -255,6 +255,17 @@ class Callbacks(Section):
         return self
 
 
+class Metrics(Section):
+    token: str = Field(
+        "", description="Bearer token for /metrics; empty keeps /metrics closed (404)"
+    )
+
+
+class Admin(Section):
+    key: str = Field("", description="key for the /admin dashboard; empty keeps it closed (404)")
+    session_hours: int = Field(12, ge=1, le=168, description="hours an admin login lasts")
+
+
 class Settings(Section):
     server: Server = Field(default_factory=Server)
     database: Database = Field(default_factory=Database)
@@ -268,6 +279,8 @@ class Settings(Section):
     streams: Streams = Field(default_factory=Streams)
     page: Page = Field(default_factory=Page)
     callbacks: Callbacks = Field(default_factory=Callbacks)
+    metrics: Metrics = Field(default_factory=Metrics)
+    admin: Admin = Field(default_factory=Admin)
 
     @property
     def development(self) -> bool:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import resource
 import sys
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, MutableMapping
+from pathlib import Path
 from typing import Any, NoReturn
 
 from flask import Flask
@@ -32,6 +34,9 @@ def patched() -> bool:
 def exec_patched(args: list[str]) -> NoReturn:
     """Replace this process by the same command run with gevent patched first."""
     os.execv(sys.executable, [sys.executable, "-c", BOOT, *args])  # noqa: S606 - our own argv
+
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
 class Server(BaseApplication):  # type: ignore[misc]
@@ -66,6 +71,8 @@ def options(host: str, port: int, workers: int, worker_connections: int = 10_000
         "keepalive": 5,
         "accesslog": None,
         "errorlog": "-",
+        "logconfig_dict": log_config(os.environ.get("REVERSE_OTP_LOG_LEVEL", "INFO").upper()),
+        "child_exit": _child_exit,
     }
 
 
@@ -98,6 +105,52 @@ def raise_open_files(wanted: int) -> None:
     target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
     if soft != resource.RLIM_INFINITY and soft < target:
         resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+
+
+def log_config(level: str) -> dict[str, Any]:
+    """Every line as JSON on stderr; gunicorn's access log off (the app logs masked paths)."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "root": {"level": level, "handlers": ["json"]},
+        "loggers": {
+            "gunicorn.error": {"level": "INFO", "handlers": [], "propagate": True},
+            "gunicorn.access": {"level": "CRITICAL", "handlers": [], "propagate": False},
+        },
+        "handlers": {
+            "json": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "formatters": {"json": {"()": "app.logs.JsonFormatter"}},
+    }
+
+
+def _child_exit(_server: Any, worker: Any) -> None:
+    from app.metrics import worker_exited
+
+    worker_exited(worker.pid)
+
+
+def prepare_metrics_dir(environ: MutableMapping[str, str] = os.environ) -> Path | None:
+    """Make PROMETHEUS_MULTIPROC_DIR an empty folder for this run, so workers share metrics.
+
+    Call before anything imports prometheus_client. A folder given by the operator is kept
+    but emptied of the previous run's value files; else a temporary one is made and returned,
+    for the caller to remove when the server stops.
+    """
+    given = environ.get(MULTIPROC_ENV)
+    if given:
+        folder = Path(given)
+        folder.mkdir(parents=True, exist_ok=True)
+        for stale in folder.glob("*.db"):
+            stale.unlink()
+        return None
+    made = Path(tempfile.mkdtemp(prefix="reverse-otp-metrics-"))
+    environ[MULTIPROC_ENV] = str(made)
+    return made
 
 
 def run(

@@ -24,6 +24,7 @@ from app.domain.apps import DEFAULT_APP_ID, App
 from app.domain.challenges import Challenge, InboundMessage, Outcome, Status, Verdict
 from app.events.base import EventBus, StatusChanged
 from app.limits import Limits, Refusal
+from app.observer import NullObserver, Observer
 from app.store.base import Store, Tx
 
 log = logging.getLogger(__name__)
@@ -125,6 +126,7 @@ class Context:
     clock: Clock
     keys: KeyRing
     policy: Policy
+    observer: Observer = field(default_factory=NullObserver)
     _turns: itertools.count[int] = field(default_factory=itertools.count)
     limits: Limits | None = None
     # The app of configured API keys and of challenges recorded without one.
@@ -204,6 +206,7 @@ def create_challenge(
                 _refuse(ctx.limits.pending_full(tx.count_pending(now)))
             if tx.add_challenge(challenge):
                 log.info("challenge created id=%s number=%s", challenge.id, phone.mask(number))
+                ctx.observer.challenge_created()
                 return Created(challenge, code, token)
     raise Unavailable("code_space_exhausted", "no free code on this number; try again later")
 
@@ -339,11 +342,15 @@ def record_inbound(ctx: Context, message: InboundMessage) -> Verdict:
     with ctx.store.begin() as tx:
         inbound_id = tx.add_inbound(message, now)
         if inbound_id is None:
+            ctx.observer.inbound_recorded(message.provider, Outcome.DUPLICATE.value)
             return Verdict(Outcome.DUPLICATE)
-        verdict = _decide(ctx, tx, message, now)
+        verdict, challenge = _decide(ctx, tx, message, now)
         tx.set_outcome(inbound_id, verdict.outcome, verdict.challenge_id)
         if verdict.challenge_id and verdict.new_status:
             outbox.enqueue(ctx, tx, verdict.challenge_id, now)
+    ctx.observer.inbound_recorded(message.provider, verdict.outcome.value)
+    if challenge is not None and verdict.new_status is Status.VERIFIED:
+        ctx.observer.verified_after((now - challenge.created_at).total_seconds())
     log.info(
         "inbound provider=%s outcome=%s challenge=%s sender=%s",
         message.provider,
@@ -356,25 +363,28 @@ def record_inbound(ctx: Context, message: InboundMessage) -> Verdict:
     return verdict
 
 
-def _decide(ctx: Context, tx: Tx, message: InboundMessage, now: datetime) -> Verdict:
+def _decide(
+    ctx: Context, tx: Tx, message: InboundMessage, now: datetime
+) -> tuple[Verdict, Challenge | None]:
+    """Return the verdict on a message and the challenge its code pointed at (if any)."""
     policy = ctx.policy
     owner = policy.numbers.get(message.to)
     if owner is None:
-        return Verdict(Outcome.UNKNOWN_NUMBER)
+        return Verdict(Outcome.UNKNOWN_NUMBER), None
     if owner != message.provider:
-        return Verdict(Outcome.WRONG_PROVIDER)
+        return Verdict(Outcome.WRONG_PROVIDER), None
     candidates = candidates_in(policy, message.text)
     if not candidates:
-        return Verdict(Outcome.NO_CODE)
+        return Verdict(Outcome.NO_CODE), None
     sender = message.sender_e164 or message.sender
     if ctx.limits is not None and ctx.limits.sender_attempt(sender, now, tx) is not None:
-        return Verdict(Outcome.SENDER_BLOCKED)
+        return Verdict(Outcome.SENDER_BLOCKED), None
     hashes = [h for c in candidates for h in ctx.keys.digests(CODE_PURPOSE, f"{message.to}:{c}")]
     challenge = tx.find_by_code(message.to, hashes)
     verdict = _apply(tx, rules.match(challenge, message, now), message, now)
     if ctx.limits is not None and verdict.outcome not in FAILURES:
         ctx.limits.sender_success(sender, now, tx)
-    return verdict
+    return verdict, challenge
 
 
 def candidates_in(policy: Policy, text: str) -> list[str]:
@@ -436,6 +446,8 @@ def _settle_expiry(ctx: Context, challenge: Challenge) -> Challenge:
 
 
 def _publish(ctx: Context, challenge_id: str, status: Status) -> None:
+    if status.final:
+        ctx.observer.challenge_ended(status.value)
     try:
         ctx.bus.publish(StatusChanged(challenge_id, status.value))
     except Exception:

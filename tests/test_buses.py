@@ -232,9 +232,11 @@ def test_redis_outage_switches_to_polling_and_back(ctx, own_redis, caplog):
         verify(ctx, first)  # committed elsewhere while Redis is down
         assert received.get(timeout=5).status == "verified"
         assert bus.degraded and bus.fallback.active
+        assert bus.health().state == "degraded"  # readiness reports it, still ready
         start()
         assert bus.ready.wait(10)  # cleared when the outage was noticed
         assert not bus.degraded and not bus.fallback.active
+        assert bus.health().state == "ok"
         assert "redis reachable again" in caplog.text
         again, _ = collect(bus, "ch_2")
         bus.publish(StatusChanged("ch_2", "expired"))

@@ -5,7 +5,14 @@ from __future__ import annotations
 import resource
 
 from app.config import load
-from app.serve import default_workers, options, raise_open_files, single_process_events
+from app.serve import (
+    default_workers,
+    log_config,
+    options,
+    prepare_metrics_dir,
+    raise_open_files,
+    single_process_events,
+)
 from tests.conftest import base_settings
 
 
@@ -38,3 +45,26 @@ def test_an_explicit_poll_interval_is_kept_for_one_worker(tmp_path):
     raw = base_settings(tmp_path, events={"poll_interval": 1.0})
     settings = load(overrides=raw, environ={})
     assert single_process_events(settings, 1).events.poll_interval == 1.0
+
+
+def test_makes_a_temporary_metrics_folder_when_none_is_set():
+    environ: dict[str, str] = {}
+    made = prepare_metrics_dir(environ)
+    assert made is not None and made.is_dir()
+    assert environ["PROMETHEUS_MULTIPROC_DIR"] == str(made)
+    made.rmdir()
+
+
+def test_empties_the_operators_metrics_folder_of_the_last_run(tmp_path):
+    (tmp_path / "counter_123.db").write_bytes(b"old")
+    (tmp_path / "notes.txt").write_text("kept")
+    assert prepare_metrics_dir({"PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}) is None
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_gunicorn_access_log_stays_off_and_lines_are_json():
+    config = options("127.0.0.1", 8000, 2)["logconfig_dict"]
+    assert config["loggers"]["gunicorn.access"] == {
+        "level": "CRITICAL", "handlers": [], "propagate": False,
+    }  # fmt: skip
+    assert log_config("INFO")["formatters"]["json"]["()"] == "app.logs.JsonFormatter"

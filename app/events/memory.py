@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Callable
 
 from app.events.base import Handler, StatusChanged
+from app.health import Health
 
 
 class MemoryBus:
@@ -26,6 +27,10 @@ class MemoryBus:
         """Return the challenges that have subscribers in this process."""
         with self._lock:
             return list(self._handlers)
+
+    def health(self) -> Health:
+        """Always ok: nothing outside this process is involved."""
+        return Health()
 
     def subscribe(self, challenge_id: str, handler: Handler) -> Callable[[], None]:
         with self._lock:

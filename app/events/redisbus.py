@@ -25,6 +25,7 @@ import redis
 from app.events.base import Handler, StatusChanged
 from app.events.memory import MemoryBus
 from app.events.poller import StatusPoller
+from app.health import Health
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,12 @@ class RedisBus:
         self._stop = threading.Event()
         self.degraded = False
         self.ready = threading.Event()
+
+    def health(self) -> Health:
+        """Degraded while Redis is unreachable (statuses then travel by database polling)."""
+        if self.degraded:
+            return Health("degraded", "redis unreachable; database polling in use")
+        return Health()
 
     def publish(self, event: StatusChanged) -> None:
         data = json.dumps({"id": event.challenge_id, "status": event.status})

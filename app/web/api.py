@@ -14,9 +14,17 @@ from app.domain.challenges import Challenge
 from app.web import live, qr
 from app.web.client import client_ip
 from app.web.errors import error
+from app.web.openapi import Content, describe
 from app.web.runtime import runtime
 from app.web.schemas import CreateChallenge, parse_body
-from app.web.views import challenge_view, created_view, status_view
+from app.web.views import (
+    ChallengeView,
+    CreatedView,
+    StatusView,
+    challenge_view,
+    created_view,
+    status_view,
+)
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -45,6 +53,10 @@ def require_api_key(view: F) -> F:
 
 
 @bp.post("/challenges")
+@describe(
+    "Create a challenge", ok=CreatedView, ok_status=201, body=CreateChallenge,
+    errors=(400, 401, 413, 429, 503), auth="api_key",
+)  # fmt: skip
 @require_api_key
 def create() -> tuple[Response, int]:
     data = request.get_json(silent=True) if request.is_json else None
@@ -69,12 +81,16 @@ def create() -> tuple[Response, int]:
 
 
 @bp.get("/challenges/<challenge_id>")
+@describe("Show a challenge", ok=ChallengeView, errors=(401, 404, 503), auth="api_key")
 @require_api_key
 def show(challenge_id: str) -> Response:
     return jsonify(challenge_view(_owned(services.get_challenge(runtime().ctx, challenge_id))))
 
 
 @bp.post("/challenges/<challenge_id>/cancel")
+@describe(
+    "Cancel a pending challenge", ok=ChallengeView, errors=(401, 404, 409, 503), auth="api_key"
+)
 @require_api_key
 def cancel(challenge_id: str) -> Response:
     ctx = runtime().ctx
@@ -90,6 +106,12 @@ def _owned(challenge: Challenge) -> Challenge:
 
 
 @bp.get("/status/<token>")
+@describe(
+    "A challenge's status, for the user's browser", tag="status", ok=StatusView,
+    errors=(400, 404, 503),
+    query={"wait": {"type": "number", "minimum": 0, "description": "long poll: answer once "
+                    "the status is final, or after this many seconds ([streams] max_wait)"}},
+)  # fmt: skip
 def status(token: str) -> Response:
     if "wait" in request.args:
         return live.long_poll(token, request.args["wait"])
@@ -99,6 +121,11 @@ def status(token: str) -> Response:
 
 
 @bp.get("/status/<token>/qr.<fmt>", endpoint="qr")
+@describe(
+    "QR code of the SMS to send", tag="status", errors=(404, 503),
+    ok=Content(("image/svg+xml", "image/png"), "the QR code", {"type": "string"}),
+    params={"fmt": {"enum": ["svg", "png"], "description": "image format"}},
+)  # fmt: skip
 def qr_code(token: str, fmt: str) -> Response:
     if fmt not in ("svg", "png"):
         abort(404)

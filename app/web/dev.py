@@ -19,12 +19,15 @@ from app.web import i18n
 from app.web.client import client_ip
 from app.web.errors import error
 from app.web.live import live_state
+from app.web.openapi import Content, describe
+from app.web.pages import PAGE
 from app.web.runtime import runtime
 
 bp = Blueprint("dev", __name__)
 
 
 @bp.get("/")
+@describe("Demo page (development mode only)", tag="pages", ok=PAGE)
 def demo() -> str:
     words = i18n.messages(i18n.choose(request.accept_languages))
     limited = request.args.get("limited") == "1"
@@ -32,6 +35,8 @@ def demo() -> str:
 
 
 @bp.post("/demo")
+@describe("Start a demo challenge (development mode only)", tag="pages",
+          responses={303: Content(("text/html",), "to the hosted page")})  # fmt: skip
 def try_it() -> WerkzeugResponse:
     """Create a discovery challenge (a few per address per minute) and open its page."""
     rt = runtime()
@@ -43,6 +48,7 @@ def try_it() -> WerkzeugResponse:
 
 
 @bp.get("/dev/phone")
+@describe("Phone simulator page (development mode only)", tag="pages", ok=PAGE)
 def phone() -> str:
     words = i18n.messages(i18n.choose(request.accept_languages))
     rt = runtime()
@@ -51,6 +57,8 @@ def phone() -> str:
 
 
 @bp.post("/dev/phone/sign")
+@describe("Sign a simulator SMS (development mode only)", tag="pages", errors=(400,),
+          ok=Content(("application/json",), "the signed webhook request"))  # fmt: skip
 def sign_sms() -> Response:
     """Return a signed simulator webhook body for {from, to, text}."""
     data = request.get_json(silent=True)

@@ -17,9 +17,10 @@ from app.events.limits import RateLimit, StreamLimits
 from app.events.stream import Snapshot, Subscription, events, wait_for_change
 from app.web.client import client_ip
 from app.web.errors import error
+from app.web.openapi import Content, describe
 from app.web.runtime import EXTENSION as RUNTIME
 from app.web.runtime import Runtime, runtime
-from app.web.views import message_view, status_view
+from app.web.views import MessageView, message_view, status_view
 
 bp = Blueprint("live", __name__, url_prefix="/api/v1")
 EXTENSION = "reverse_otp_live"
@@ -62,6 +63,11 @@ def reader(rt: Runtime, token: str) -> Callable[[], Snapshot]:
 
 
 @bp.get("/status/<token>/events", endpoint="events")
+@describe(
+    "Live status stream (Server-Sent Events)", tag="status", errors=(404, 429, 503),
+    ok=Content(("text/event-stream",), "one `status` event per change; ends when final"),
+    responses={204: Content((), "already final and the client has that event (Last-Event-ID)")},
+)  # fmt: skip
 def events_stream(token: str) -> Response:
     rt = runtime()
     challenge = services.challenge_for_token(rt.ctx, token)
@@ -87,8 +93,10 @@ def events_stream(token: str) -> Response:
             released.append(True)
             subscription.close()
             limits.release(ip, challenge.id)
+            rt.ctx.observer.stream_closed()
 
     response = Response(body, mimetype="text/event-stream")
+    rt.ctx.observer.stream_opened()
     response.call_on_close(release)
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Accel-Buffering"] = "no"  # nginx: do not buffer this answer
@@ -117,6 +125,10 @@ def long_poll(token: str, wait: str) -> Response:
 
 
 @bp.get("/status/<token>/message")
+@describe(
+    "What to send: number, text, sms: link, QR", tag="status", ok=MessageView,
+    errors=(404, 409, 503),
+)  # fmt: skip
 def message(token: str) -> Response:
     rt = runtime()
     challenge = services.challenge_for_token(rt.ctx, token)
@@ -131,6 +143,10 @@ def message(token: str) -> Response:
 
 
 @bp.post("/status/<token>/renew")
+@describe(
+    "Get a new code (after the cooldown)", tag="status", ok=MessageView,
+    errors=(404, 409, 429, 503),
+)  # fmt: skip
 def renew(token: str) -> Response:
     rt = runtime()
     challenge, code = services.renew_code(rt.ctx, token)

@@ -17,9 +17,11 @@ from app import services
 from app.domain import phone
 from app.domain.challenges import Challenge
 from app.web import i18n
+from app.web.openapi import Content, describe
 from app.web.runtime import Runtime, runtime
 from app.web.views import message_view, rfc3339, status_view
 
+PAGE = Content(("text/html",), "an HTML page")
 bp = Blueprint("pages", __name__)
 
 # Phones and tablets whose messaging app an sms: link opens.
@@ -28,6 +30,7 @@ NOTICES = ("renewed", "too_soon")
 
 
 @bp.get("/v/<token>")
+@describe("Hosted verification page", tag="pages", ok=PAGE, errors=(404, 503))
 def verify(token: str) -> Response:
     rt = runtime()
     challenge = services.challenge_for_token(rt.ctx, token)
@@ -42,6 +45,8 @@ def verify(token: str) -> Response:
 
 
 @bp.post("/v/<token>/renew")
+@describe("Renew the code from the page (no JavaScript)", tag="pages", errors=(404, 503),
+          responses={303: Content(("text/html",), "back to the page, with a notice")})  # fmt: skip
 def renew(token: str) -> WerkzeugResponse:
     """Renew the code from the page's form (without JavaScript), then show the page again."""
     try:
@@ -55,6 +60,8 @@ def renew(token: str) -> WerkzeugResponse:
 
 
 @bp.get("/theme.css")
+@describe("The operator's colours as CSS variables", tag="pages",
+          ok=Content(("text/css",), "CSS"))  # fmt: skip
 def theme() -> Response:
     """The operator's colours as CSS variables (from [page] in the settings)."""
     page = runtime().settings.page

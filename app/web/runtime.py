@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import current_app
 
 from app.config import Settings
+from app.dashboard import StatsSource
+from app.health import Component
 from app.providers.base import Provider
 from app.services import Context
 
@@ -18,6 +20,10 @@ class Runtime:
     settings: Settings
     ctx: Context
     providers: dict[str, Provider]
+    # What /readyz asks, by name: the factory registers the store and bus; add others here.
+    components: dict[str, Component] = field(default_factory=dict)
+    # The operator dashboard's reads (app/store/stats.py); None hides the dashboard's data.
+    stats: StatsSource | None = None
 
 
 def runtime() -> Runtime:

@@ -1,15 +1,104 @@
-"""JSON views of challenges: what each audience may see."""
+"""JSON views of challenges: what each audience may see.
+
+Every answer is built through a pydantic model, and /openapi.json is generated from the same
+models, so the description and the answers cannot drift apart.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from flask import url_for
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain import links, phone
-from app.domain.challenges import Challenge
+from app.domain.challenges import Challenge, Status
 from app.services import Created
+
+Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
+
+
+class View(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ChallengeView(View):
+    """A challenge as its integrator sees it."""
+
+    id: str = Field(description="challenge id (ch_...)")
+    status: Status = Field(description="pending, or the final status")
+    to: str = Field(description="virtual number the user texts, E.164")
+    phone: str | None = Field(description="expected phone (E.164); null in discovery mode")
+    created_at: Timestamp
+    expires_at: Timestamp
+    verified_phone: str | None = Field(description="number that verified it, E.164")
+    verified_at: Timestamp | None
+    attempts: int = Field(ge=0, description="failed attempts so far")
+    failure_reason: str | None = Field(description="why it failed (too_many_attempts)")
+    metadata: dict[str, Any] = Field(description="your own data, as sent")
+
+
+class CreatedView(ChallengeView):
+    """A new challenge, with the secrets only its creator sees."""
+
+    code: str = Field(description="the code the user must text")
+    body: str = Field(description="the full SMS text to send")
+    sms_uri: str = Field(description="sms: link opening the user's messaging app, prefilled")
+    qr_svg_url: str = Field(description="QR code of the SMS, SVG")
+    qr_png_url: str = Field(description="QR code of the SMS, PNG")
+    token: str = Field(description="status token for the user's browser; keep it out of logs")
+    status_url: str = Field(description="status URL for the user's browser")
+    events_url: str = Field(description="live status stream (SSE) for the user's browser")
+    verify_url: str = Field(description="hosted verification page to send the user to")
+
+
+class StatusView(View):
+    """What a status token grants: no code, no full number."""
+
+    expires_at: Timestamp
+    phone: str | None = Field(description="masked expected or verified phone")
+    verified_at: Timestamp | None
+    status: Status
+
+
+class MessageView(View):
+    """What the token holder needs to send the SMS."""
+
+    to: str = Field(description="virtual number to text, E.164")
+    body: str = Field(description="the SMS text, code included")
+    sms_uri: str = Field(description="sms: link opening the messaging app, prefilled")
+    qr_svg_url: str = Field(description="QR code of the SMS, SVG")
+    expires_at: Timestamp
+    renewals: int = Field(ge=0, description="codes renewed so far")
+    renew_in: int = Field(ge=0, description="seconds before a new code may be asked for")
+
+
+class ErrorDetail(View):
+    code: str = Field(description="stable machine-readable word, e.g. not_found")
+    message: str = Field(description="what went wrong, for people")
+
+
+class ErrorBody(View):
+    """The one error shape of every failed JSON answer."""
+
+    error: ErrorDetail
+
+
+class HealthView(View):
+    status: Literal["ok"]
+
+
+class CheckView(View):
+    state: Literal["ok", "degraded", "down"]
+    detail: str | None = None
+
+
+class ReadinessView(View):
+    """Readiness: ready unless a component is down; degraded components are listed."""
+
+    status: Literal["ready", "unavailable"]
+    checks: dict[str, CheckView]
 
 
 def rfc3339(moment: datetime | None) -> str | None:
@@ -17,11 +106,10 @@ def rfc3339(moment: datetime | None) -> str | None:
     return None if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def challenge_view(challenge: Challenge) -> dict[str, Any]:
-    """The integrator's full view (API key holders)."""
+def _challenge_fields(challenge: Challenge) -> dict[str, Any]:
     return {
         "id": challenge.id,
-        "status": challenge.status.value,
+        "status": challenge.status,
         "to": challenge.number,
         "phone": challenge.phone,
         "created_at": rfc3339(challenge.created_at),
@@ -34,32 +122,38 @@ def challenge_view(challenge: Challenge) -> dict[str, Any]:
     }
 
 
+def challenge_view(challenge: Challenge) -> dict[str, Any]:
+    """The integrator's full view (API key holders)."""
+    return ChallengeView(**_challenge_fields(challenge)).model_dump(mode="json")
+
+
 def created_view(created: Created, body: str, public_url: str) -> dict[str, Any]:
     """The answer to a new challenge: the full view plus code, text, links and token."""
     challenge, token = created.challenge, created.token
     base = public_url
-    return challenge_view(challenge) | {
-        "code": created.code,
-        "body": body,
-        "sms_uri": links.sms_uri(challenge.number, body),
-        "qr_svg_url": base + url_for("api.qr", token=token, fmt="svg"),
-        "qr_png_url": base + url_for("api.qr", token=token, fmt="png"),
-        "token": token,
-        "status_url": base + url_for("api.status", token=token),
-        "events_url": base + url_for("live.events", token=token),
-        "verify_url": base + url_for("pages.verify", token=token),
-    }
+    return CreatedView(
+        **_challenge_fields(challenge),
+        code=created.code,
+        body=body,
+        sms_uri=links.sms_uri(challenge.number, body),
+        qr_svg_url=base + url_for("api.qr", token=token, fmt="svg"),
+        qr_png_url=base + url_for("api.qr", token=token, fmt="png"),
+        token=token,
+        status_url=base + url_for("api.status", token=token),
+        events_url=base + url_for("live.events", token=token),
+        verify_url=base + url_for("pages.verify", token=token),
+    ).model_dump(mode="json")
 
 
 def status_view(challenge: Challenge) -> dict[str, Any]:
     """What a status token grants: no code, no full number."""
     shown = challenge.verified_phone or challenge.phone
-    return {
-        "expires_at": rfc3339(challenge.expires_at),
-        "phone": phone.mask(shown),
-        "verified_at": rfc3339(challenge.verified_at),
-        "status": challenge.status.value,
-    }
+    return StatusView(
+        expires_at=rfc3339(challenge.expires_at),
+        phone=phone.mask(shown),
+        verified_at=rfc3339(challenge.verified_at),
+        status=challenge.status,
+    ).model_dump(mode="json")
 
 
 def message_view(challenge: Challenge, body: str, token: str, public_url: str) -> dict[str, Any]:

@@ -18,14 +18,40 @@ from app import reassembly
 from app.providers.base import Malformed, Rejected, TryLater, WebhookRequest
 from app.store.base import StoreUnavailable
 from app.web.errors import error
+from app.web.openapi import Content, describe
 from app.web.runtime import runtime
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 log = logging.getLogger(__name__)
 
 
+ACK = Content(
+    ("application/json", "application/xml", "text/xml", "text/plain"),
+    "stored (matched, unmatched or a redelivery): the provider's expected acknowledgement",
+)
+REFUSED = Content(("text/plain",), "the request is not provably from the provider")
+UNAUTHORIZED = Content(("text/plain",), "HTTP Basic credentials missing or wrong (challenge)")
+PAYLOAD = Content(
+    ("application/x-www-form-urlencoded", "application/json"),
+    schema={"type": "object", "additionalProperties": {"type": "string"}},
+)
+
+
 @bp.route("/<provider>", methods=["GET", "POST"])
 @bp.route("/<provider>/<token>", methods=["GET", "POST"])
+@describe(
+    "Receive inbound SMS from a provider",
+    description="Called by the SMS provider, never by integrators. Each provider signs and "
+    "shapes its request its own way (see docs/providers.md); the request is verified, stored "
+    "once per provider message id, then matched. The `token` form is for providers that sign "
+    "nothing: the secret path token configured for them.",
+    tag="webhooks", ok=ACK, body=PAYLOAD, errors=(400, 404, 503),
+    responses={401: UNAUTHORIZED, 403: REFUSED},
+    params={
+        "provider": lambda app: {"enum": sorted(app.extensions["reverse_otp"].providers)},
+        "token": {"description": "the provider's secret path token (providers that sign nothing)"},
+    },
+)  # fmt: skip
 def receive(provider: str, token: str | None = None) -> Response:
     rt = runtime()
     adapter = rt.providers.get(provider)
@@ -39,11 +65,13 @@ def receive(provider: str, token: str | None = None) -> Response:
         messages = adapter.parse(incoming)
     except Rejected as exc:
         log.warning("webhook rejected provider=%s reason=%s", provider, exc.reason)
+        rt.ctx.observer.webhook_rejected(provider, exc.reason)
         if exc.credentials:
             challenge = {"WWW-Authenticate": 'Basic realm="reverse-otp webhooks"'}
             return Response("unauthorized\n", 401, challenge, mimetype="text/plain")
         return Response("forbidden\n", 403, mimetype="text/plain")
     except Malformed as exc:
+        rt.ctx.observer.webhook_rejected(provider, "malformed")
         return error(400, "malformed_webhook", str(exc))
     except TryLater as exc:
         log.error("webhook deferred provider=%s: %s", provider, exc)

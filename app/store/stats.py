@@ -1,0 +1,80 @@
+"""Reads for the operator dashboard: recent rows and the rows of a time window.
+
+Read-only, on the reader engine. Aggregation happens in app/dashboard.py over plain rows,
+the same way on SQLite and PostgreSQL; the window's rows are capped so a busy instance's
+dashboard stays quick (the page says when the cap was reached).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine, select
+
+from app.store.tables import challenges, inbound_messages
+
+
+@dataclass(frozen=True)
+class ChallengeRow:
+    id: str
+    number: str
+    phone: str | None
+    status: str
+    created_at: datetime
+    verified_at: datetime | None
+    ended_at: datetime | None
+    verified_phone: str | None
+    attempts: int
+    failure_reason: str | None
+
+
+@dataclass(frozen=True)
+class InboundRow:
+    provider: str
+    sender: str
+    recipient: str
+    outcome: str
+    challenge_id: str | None
+    received_at: datetime
+
+
+CHALLENGE_COLUMNS = [getattr(challenges.c, name) for name in ChallengeRow.__dataclass_fields__]
+INBOUND_COLUMNS = [getattr(inbound_messages.c, name) for name in InboundRow.__dataclass_fields__]
+
+
+class SqlStats:
+    """Dashboard reads on a SQL engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def recent_challenges(self, limit: int) -> list[ChallengeRow]:
+        query = select(*CHALLENGE_COLUMNS).order_by(challenges.c.created_at.desc()).limit(limit)
+        with self.engine.connect() as conn:
+            return [ChallengeRow(**row._mapping) for row in conn.execute(query)]
+
+    def recent_inbound(self, limit: int) -> list[InboundRow]:
+        query = select(*INBOUND_COLUMNS).order_by(inbound_messages.c.id.desc()).limit(limit)
+        with self.engine.connect() as conn:
+            return [InboundRow(**row._mapping) for row in conn.execute(query)]
+
+    def challenges_since(self, since: datetime, cap: int) -> list[ChallengeRow]:
+        query = (
+            select(*CHALLENGE_COLUMNS)
+            .where(challenges.c.created_at >= since)
+            .order_by(challenges.c.created_at.desc())
+            .limit(cap)
+        )
+        with self.engine.connect() as conn:
+            return [ChallengeRow(**row._mapping) for row in conn.execute(query)]
+
+    def inbound_since(self, since: datetime, cap: int) -> list[InboundRow]:
+        query = (
+            select(*INBOUND_COLUMNS)
+            .where(inbound_messages.c.received_at >= since)
+            .order_by(inbound_messages.c.received_at.desc())
+            .limit(cap)
+        )
+        with self.engine.connect() as conn:
+            return [InboundRow(**row._mapping) for row in conn.execute(query)]

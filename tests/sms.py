@@ -1,0 +1,31 @@
+"""Helpers for tests that verify challenges through the simulator webhook."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Any
+
+from app.providers.simulator import HEADER, sign
+from tests.conftest import AUTH, NUMBER, SIM_SECRET
+
+
+def create_on_simulator(client: Any, **body: Any) -> dict[str, Any]:
+    """Create a challenge on the simulator's number (numbers take turns, so retry once)."""
+    for _ in range(4):
+        created: dict[str, Any] = client.post("/api/v1/challenges", json=body, headers=AUTH).json
+        if created["to"] == NUMBER:
+            return created
+    raise AssertionError("no challenge landed on the simulator number")
+
+
+def text_in(client: Any, text: str, sender: str = "+33612345678", to: str = NUMBER) -> Any:
+    """Deliver a signed simulator SMS; return the webhook's answer."""
+    payload = {"from": sender, "to": to, "text": text, "id": "sim-" + secrets.token_hex(6)}
+    body = json.dumps(payload)
+    return client.post(
+        "/webhooks/simulator",
+        data=body,
+        content_type="application/json",
+        headers={HEADER: sign(SIM_SECRET, body.encode())},
+    )

@@ -1,0 +1,134 @@
+"""The published description covers every route, and real answers match its schemas."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from app.web.openapi import undescribed
+from tests.conftest import AUTH
+from tests.sms import create_on_simulator, text_in
+
+settings_overrides = pytest.fixture(
+    lambda: {"admin": {"key": "admin-key-" + "x" * 20}, "metrics": {"token": "m" * 24}}
+)
+
+
+@pytest.fixture
+def spec(client) -> dict[str, Any]:
+    return client.get("/openapi.json").json
+
+
+def schema_of(spec: dict[str, Any], path: str, method: str, status: int) -> dict[str, Any]:
+    content = spec["paths"][path][method]["responses"][str(status)]["content"]
+    return {"components": spec["components"], **content["application/json"]["schema"]}
+
+
+def assert_matches(spec, path, method, response) -> None:
+    schema = schema_of(spec, path, method, response.status_code)
+    errors = sorted(Draft202012Validator(schema).iter_errors(response.json), key=str)
+    assert not errors, [e.message for e in errors]
+
+
+def test_every_route_is_described(app):
+    assert undescribed(app) == []
+
+
+def test_a_route_without_description_is_reported(app):
+    @app.get("/undescribed-example")
+    def example() -> str:
+        return "x"
+
+    assert any("/undescribed-example" in line for line in undescribed(app))
+
+
+def test_spec_is_openapi_31_with_component_schemas(spec):
+    assert spec["openapi"] == "3.1.0"
+    for name in ("CreateChallenge", "CreatedView", "ChallengeView", "StatusView", "ErrorBody"):
+        assert name in spec["components"]["schemas"]
+    Draft202012Validator.check_schema(spec["components"]["schemas"]["CreatedView"])
+
+
+def test_path_parameters_come_from_the_routes(spec):
+    qr = spec["paths"]["/api/v1/status/{token}/qr.{fmt}"]["get"]
+    assert {p["name"] for p in qr["parameters"]} == {"token", "fmt"}
+    hook = spec["paths"]["/webhooks/{provider}"]["post"]
+    assert hook["parameters"][0]["schema"]["enum"] == ["simulator", "twilio"]
+
+
+def test_created_shown_and_cancelled_answers_match_their_schemas(client, spec):
+    created = client.post("/api/v1/challenges", json={"metadata": {"a": 1}}, headers=AUTH)
+    assert_matches(spec, "/api/v1/challenges", "post", created)
+    cid = created.json["id"]
+    shown = client.get(f"/api/v1/challenges/{cid}", headers=AUTH)
+    assert_matches(spec, "/api/v1/challenges/{challenge_id}", "get", shown)
+    cancelled = client.post(f"/api/v1/challenges/{cid}/cancel", headers=AUTH)
+    assert_matches(spec, "/api/v1/challenges/{challenge_id}/cancel", "post", cancelled)
+    again = client.post(f"/api/v1/challenges/{cid}/cancel", headers=AUTH)
+    assert again.status_code == 409
+    assert_matches(spec, "/api/v1/challenges/{challenge_id}/cancel", "post", again)
+
+
+def test_verified_status_answer_matches_its_schema(client, spec):
+    created = create_on_simulator(client)
+    text_in(client, created["body"])
+    status = client.get(f"/api/v1/status/{created['token']}")
+    assert status.json["status"] == "verified"
+    assert_matches(spec, "/api/v1/status/{token}", "get", status)
+
+
+CHALLENGES = "/api/v1/challenges"
+ERROR_CASES = [
+    ("post", CHALLENGES, CHALLENGES, {"json": {}}, 401),
+    ("post", CHALLENGES, CHALLENGES, {"json": [1], "headers": AUTH}, 400),
+    ("post", CHALLENGES, CHALLENGES, {"json": {"ttl": 1}, "headers": AUTH}, 400),
+    ("get", CHALLENGES + "/ch_nope", CHALLENGES + "/{challenge_id}", {"headers": AUTH}, 404),
+    ("get", "/api/v1/status/nope", "/api/v1/status/{token}", {}, 404),
+    ("get", "/metrics", "/metrics", {}, 401),
+    ("get", "/admin", "/admin", {"headers": {"Authorization": "Bearer wrong"}}, 401),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "spec_path", "kwargs", "status"), ERROR_CASES)
+def test_error_answers_match_the_error_schema(
+    client, spec, method, path, spec_path, kwargs, status
+):
+    response = getattr(client, method)(path, **kwargs)
+    assert response.status_code == status
+    assert_matches(spec, spec_path, method, response)
+
+
+def test_health_answers_match_their_schemas(client, spec):
+    assert_matches(spec, "/healthz", "get", client.get("/healthz"))
+    assert_matches(spec, "/readyz", "get", client.get("/readyz"))
+
+
+def test_reference_page_lists_every_operation_without_scripts(client, spec):
+    page = client.get("/docs")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    for item in spec["paths"].values():
+        for operation in item.values():
+            assert f'id="{operation["operationId"]}"' in html
+    assert "<script" not in html
+    assert 'href="http' not in html
+    assert 'src="http' not in html
+
+
+def test_reference_prose_is_escaped_with_backticks_as_code():
+    from app.web.docs import prose
+
+    assert prose("<b>`x`</b>") == "&lt;b&gt;<code>x</code>&lt;/b&gt;"
+
+
+def test_message_and_renew_answers_match_their_schema(client, clock, spec):
+    created = client.post("/api/v1/challenges", json={}, headers=AUTH).json
+    message = client.get(f"/api/v1/status/{created['token']}/message")
+    assert message.status_code == 200
+    assert_matches(spec, "/api/v1/status/{token}/message", "get", message)
+    clock.advance(120)  # past the renewal cooldown, within the lifetime
+    renewed = client.post(f"/api/v1/status/{created['token']}/renew")
+    assert renewed.status_code == 200
+    assert_matches(spec, "/api/v1/status/{token}/renew", "post", renewed)
