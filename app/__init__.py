@@ -147,6 +147,7 @@ def build_deliverer(settings: config.Settings, ctx: services.Context) -> Deliver
         section,
         ctx.default_app,
         sweep=lambda: services.expire_due(ctx),
+        observer=ctx.observer,
     )
 
 

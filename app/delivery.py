@@ -26,12 +26,15 @@ from app.config import Callbacks
 from app.domain import callbacks
 from app.domain.apps import DEFAULT_APP_ID, App
 from app.domain.callbacks import DeliveryState, Result
+from app.observer import NullObserver, Observer
 from app.store.base import Attempt, Delivery, OutboxStore
 
 log = logging.getLogger(__name__)
 PENDING = DeliveryState.PENDING.value
 DELIVERED = DeliveryState.DELIVERED.value
 ABANDONED = DeliveryState.ABANDONED.value
+# Metric outcome of an attempt by the state it leaves the callback in.
+OUTCOMES = {DELIVERED: "delivered", PENDING: "failed", ABANDONED: "abandoned"}
 
 
 @dataclass
@@ -48,6 +51,7 @@ class Deliverer:
     # Ends challenges whose time is up, so their challenge.expired events exist even when
     # nobody reads them; run before each pass.
     sweep: Callable[[], int] | None = None
+    observer: Observer = field(default_factory=NullObserver)
 
     def run_once(self) -> int:
         """Expire due challenges, claim one batch of due callbacks, deliver it; return how many."""
@@ -72,6 +76,10 @@ class Deliverer:
         """Try one callback once and record what came of it."""
         attempt = self.attempt(delivery)
         recorded = self.store.finish_callback(delivery, self.clock.now(), attempt)
+        if recorded:
+            self.observer.callback_delivery(OUTCOMES[attempt.state])
+            if attempt.state == PENDING:
+                self.observer.callback_retry()
         log.info(
             "callback event=%s app=%s type=%s attempt=%d state=%s status=%s error=%s%s",
             delivery.event_id,

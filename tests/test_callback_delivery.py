@@ -275,3 +275,19 @@ def test_the_worker_expires_forgotten_challenges_and_announces_them(
     worker(app).run_once()
     sent = json.loads(hook.last_request.body)
     assert (sent["type"], sent["data"]["id"]) == ("challenge.expired", made["id"])
+
+
+def test_deliveries_and_retries_are_counted_in_the_metrics(app, client, clock, requests_mock):
+    from tests.conftest import runtime
+
+    verify(client)
+    requests_mock.post(HOOK, [{"status_code": 500}] * 2 + [{"status_code": 200}])
+    deliverer = worker(app)
+    for _ in range(3):
+        deliverer.run_once()
+        clock.advance(60)
+    registry = runtime(app).ctx.observer.registry
+    count = registry.get_sample_value
+    assert count("reverse_otp_callback_deliveries_total", {"outcome": "failed"}) == 2
+    assert count("reverse_otp_callback_deliveries_total", {"outcome": "delivered"}) == 1
+    assert count("reverse_otp_callback_retries_total") == 2
