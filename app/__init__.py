@@ -46,7 +46,7 @@ def create_app(
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.compact = False  # type: ignore[attr-defined]
     providers = build_providers(settings)  # refuse bad provider settings before the store
-    store = SqlStore(settings.database.url)
+    store = SqlStore(settings.database.url, settings.database.pool_size)
     if settings.database.auto_create:
         store.create_schema()
     keys = KeyRing(settings.secret_keys)

@@ -84,12 +84,96 @@ def with_callback_worker(app: Any) -> Any:
     return app
 
 
+@main.group()
+def db() -> None:
+    """The database schema: Alembic migrations shipped in the package."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True, help="Target revision.")
+def db_upgrade(revision: str) -> None:
+    """Bring the database to the current schema (safe to run again: it changes nothing)."""
+    from app.store import migrate
+
+    engine = _writer()
+    try:
+        before, after = migrate.upgrade(engine, revision)
+    finally:
+        engine.dispose()
+    if before == after:
+        click.echo(f"database already at {after}")
+    else:
+        click.echo(f"database upgraded from {before or 'empty'} to {after}")
+
+
+@db.command("current")
+def db_current() -> None:
+    """Print the database's revision and the newest one this version ships."""
+    from app.store import migrate
+
+    engine = _writer()
+    try:
+        click.echo(f"database: {migrate.current(engine) or 'none'}  package head: {migrate.head()}")
+    finally:
+        engine.dispose()
+
+
+@db.command("check")
+def db_check() -> None:
+    """Compare the database with the tables the code defines; exit 1 if they differ."""
+    from app.store import migrate
+
+    engine = _writer()
+    try:
+        diffs = migrate.differences(engine)
+    finally:
+        engine.dispose()
+    for diff in diffs:
+        click.echo(repr(diff))
+    if diffs:
+        sys.exit(1)
+    click.echo("database matches the tables")
+
+
+@db.command("revision")
+@click.option("-m", "--message", required=True, help="What the revision changes.")
+def db_revision(message: str) -> None:
+    """Write a new migration from what app/store/tables.py adds (in a source checkout)."""
+    from app.store import migrate
+
+    click.echo(f"wrote {migrate.new_revision(message)}; review it before committing")
+
+
 @main.command("init-db")
-def init_db() -> None:
-    """Create the database tables."""
+@click.pass_context
+def init_db(context: click.Context) -> None:
+    """Same as `db upgrade`."""
+    context.invoke(db_upgrade)
+
+
+@main.command()
+@click.option("--max-age-days", type=click.IntRange(min=1), help="Default [retention].")
+@click.option("--batch-size", type=click.IntRange(min=1), help="Default [retention].")
+def purge(max_age_days: int | None, batch_size: int | None) -> None:
+    """Delete challenges and inbound messages older than [retention] max_age_days."""
+    from datetime import timedelta
+
+    from app import services
+
     rt = _ctx()
-    rt.ctx.store.create_schema()
-    click.echo("database ready")
+    retention = rt.settings.retention
+    days = max_age_days or retention.max_age_days
+    deleted = services.purge_old(rt.ctx, timedelta(days=days), batch_size or retention.batch_size)
+    click.echo(f"deleted {deleted} rows older than {days} days")
+
+
+def _writer() -> Any:
+    from app.store.sql import make_engines
+
+    writer, reader = make_engines(_settings().database.url, pool_size=1)
+    if reader is not writer:
+        reader.dispose()
+    return writer
 
 
 @main.command("create-api-key")

@@ -76,7 +76,12 @@ class Server(Section):
 
 class Database(Section):
     url: str = Field("", description="SQLAlchemy URL; default sqlite file under instance/")
-    auto_create: bool = Field(True, description="create missing tables at start-up")
+    auto_create: bool = Field(
+        True, description="run the migrations at start-up (else run `reverse-otp db upgrade`)"
+    )
+    pool_size: int = Field(
+        10, ge=1, le=200, description="PostgreSQL connections kept per process (as many more burst)"
+    )
 
 
 class Api(Section):
@@ -266,6 +271,23 @@ class Admin(Section):
     session_hours: int = Field(12, ge=1, le=168, description="hours an admin login lasts")
 
 
+class Expiry(Section):
+    sweep_seconds: float = Field(
+        1.0, ge=0, description="how often each process expires due challenges; 0 turns it off"
+    )
+    batch_size: int = Field(500, ge=1, le=10000, description="challenges expired per sweep")
+
+
+class Retention(Section):
+    max_age_days: int = Field(
+        30, ge=1, description="challenges and inbound messages older than this are deleted"
+    )
+    purge_hours: float = Field(
+        6.0, ge=0, description="how often each process purges old rows; 0 turns it off"
+    )
+    batch_size: int = Field(1000, ge=1, le=100000, description="rows deleted per transaction")
+
+
 class Settings(Section):
     server: Server = Field(default_factory=Server)
     database: Database = Field(default_factory=Database)
@@ -281,6 +303,8 @@ class Settings(Section):
     callbacks: Callbacks = Field(default_factory=Callbacks)
     metrics: Metrics = Field(default_factory=Metrics)
     admin: Admin = Field(default_factory=Admin)
+    expiry: Expiry = Field(default_factory=Expiry)
+    retention: Retention = Field(default_factory=Retention)
 
     @property
     def development(self) -> bool:

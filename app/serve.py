@@ -52,7 +52,19 @@ class Server(BaseApplication):  # type: ignore[misc]
             self.cfg.set(key, value)
 
     def load(self) -> Flask:
-        return self.factory()
+        from app import jobs
+
+        app = self.factory()
+        jobs.start(app)  # here, in the worker: no thread or connection crosses the fork
+        return app
+
+
+def _stop_jobs(_server: Any, worker: Any) -> None:
+    from app import jobs
+
+    app = getattr(worker, "wsgi", None)
+    if isinstance(app, Flask):
+        jobs.stop(app)
 
 
 def options(host: str, port: int, workers: int, worker_connections: int = 10_000) -> dict[str, Any]:
@@ -73,6 +85,7 @@ def options(host: str, port: int, workers: int, worker_connections: int = 10_000
         "errorlog": "-",
         "logconfig_dict": log_config(os.environ.get("REVERSE_OTP_LOG_LEVEL", "INFO").upper()),
         "child_exit": _child_exit,
+        "worker_exit": _stop_jobs,
     }
 
 

@@ -431,6 +431,20 @@ def expire_due(ctx: Context, limit: int = 500) -> int:
     return count
 
 
+def purge_old(ctx: Context, max_age: timedelta, batch_size: int = 1000) -> int:
+    """Delete challenges and inbound messages older than `max_age`, batch by batch; return how many.
+
+    Each batch is its own short transaction, so a large backlog never holds a lock for long.
+    """
+    before = ctx.clock.now() - max_age
+    total = 0
+    while True:
+        deleted = ctx.store.purge(before, batch_size)
+        total += deleted
+        if deleted == 0:
+            return total
+
+
 def _settle_expiry(ctx: Context, challenge: Challenge) -> Challenge:
     now = ctx.clock.now()
     if challenge.status is not Status.PENDING or not challenge.expired_at(now):

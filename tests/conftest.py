@@ -20,6 +20,7 @@ from sqlalchemy import create_engine, text
 from app import create_app, services
 from app.clock import FakeClock
 from app.config import Settings, load
+from app.store import migrate
 from app.store.tables import metadata
 from app.web.runtime import EXTENSION, Runtime
 
@@ -41,11 +42,13 @@ def database_url(tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'test.db'}"
     engine = create_engine(TEST_DB)
     if not _rebuilt:
-        # Once per run: a database kept from an older run lacks newly added columns, which
-        # create_all does not add.
+        # Once per run: a database kept from an older run may be at another schema; start
+        # it again from nothing and let the migrations build it.
         metadata.drop_all(engine)
+        with engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
         _rebuilt.append(True)
-    metadata.create_all(engine)
+    migrate.upgrade(engine)
     with engine.begin() as conn:
         names = ", ".join(t.name for t in metadata.sorted_tables)
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))

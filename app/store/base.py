@@ -173,4 +173,7 @@ class Store(AppStore, OutboxStore, Protocol):
     def final_statuses(self, challenge_ids: list[str]) -> dict[str, str]:
         """Return the statuses of those challenges that are no longer pending."""
 
+    def purge(self, before: datetime, limit: int) -> int:
+        """Delete up to `limit` challenges and `limit` inbound messages older than `before`."""
+
     def ping(self) -> None: ...

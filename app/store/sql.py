@@ -18,6 +18,7 @@ from sqlalchemy import (
     Engine,
     case,
     create_engine,
+    delete,
     event,
     func,
     insert,
@@ -41,7 +42,6 @@ from app.store.tables import (
     inbound_messages,
     message_part_groups,
     message_parts,
-    metadata,
 )
 
 PENDING = Status.PENDING.value
@@ -94,8 +94,10 @@ class SqlStore(AppsSql, OutboxSql):
         self._insert = pg_insert if self.writer.dialect.name == "postgresql" else sqlite_insert
 
     def create_schema(self) -> None:
-        with self.writer.begin() as conn:
-            metadata.create_all(conn)
+        """Bring the database to the current schema by running the migrations."""
+        from app.store import migrate  # Alembic loads only when a schema change is asked for
+
+        migrate.upgrade(self.writer)
 
     def dispose(self) -> None:
         self.writer.dispose()
@@ -146,6 +148,18 @@ class SqlStore(AppsSql, OutboxSql):
                 )
                 found.update({row.id: row.status for row in conn.execute(query)})
         return found
+
+    def purge(self, before: datetime, limit: int) -> int:
+        """Delete one batch of challenges and of inbound messages older than `before`."""
+        deleted = 0
+        for table, column in (
+            (inbound_messages, inbound_messages.c.received_at),
+            (challenges, challenges.c.created_at),
+        ):
+            batch = select(table.c.id).where(column < before).order_by(column).limit(limit)
+            with self.begin() as tx:
+                deleted += tx.conn.execute(delete(table).where(table.c.id.in_(batch))).rowcount
+        return deleted
 
     def ping(self) -> None:
         with self._read() as conn:

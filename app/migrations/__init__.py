@@ -1,0 +1,1 @@
+"""Alembic migrations of the store's schema; run them with `reverse-otp db upgrade`."""

@@ -1,0 +1,64 @@
+"""Databases for tests that must run on both engines, whichever one the suite runs on.
+
+PostgreSQL comes from REVERSE_OTP_TEST_DATABASE_URL, else REVERSE_OTP_TEST_POSTGRES_URL, else
+the CI database. Without CI set, an unreachable server skips; in CI it fails.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def postgres_url() -> str:
+    """Return a reachable PostgreSQL URL, or skip (outside CI) when there is none."""
+    url = os.environ.get("REVERSE_OTP_TEST_DATABASE_URL", "")
+    if not url.startswith("postgresql"):
+        url = os.environ.get("REVERSE_OTP_TEST_POSTGRES_URL", DEFAULT_PG)
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except OperationalError as exc:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"PostgreSQL unreachable: {exc.orig}")
+    finally:
+        engine.dispose()
+    return url
+
+
+@contextmanager
+def scratch_postgres() -> Iterator[str]:
+    """Create an empty database next to the test database; drop it afterwards."""
+    base = make_url(postgres_url())
+    name = f"{base.database}_scratch_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@contextmanager
+def empty_database(engine_name: str, tmp_path: Path) -> Iterator[str]:
+    """Yield the URL of an empty database on `engine_name` ("sqlite" or "postgresql")."""
+    if engine_name == "sqlite":
+        yield f"sqlite:///{tmp_path / f'empty-{uuid.uuid4().hex[:6]}.db'}"
+    else:
+        with scratch_postgres() as url:
+            yield url
