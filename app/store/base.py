@@ -22,14 +22,26 @@ class Tx(Protocol):
     def add_challenge(self, challenge: Challenge) -> bool:
         """Insert; False if its code is already pending on the same number."""
 
-    def add_inbound(self, message: InboundMessage, received_at: datetime) -> int | None:
-        """Insert; None if (provider, message id) was stored before."""
+    def add_inbound(
+        self,
+        message: InboundMessage,
+        received_at: datetime,
+        outcome: Outcome | None = None,
+        challenge_id: str | None = None,
+    ) -> int | None:
+        """Insert, with its outcome when known; None if (provider, message id) is stored."""
 
     def set_outcome(self, inbound_id: int, outcome: Outcome, challenge_id: str | None) -> None:
         """Record what became of an inbound message."""
 
     def find_by_code(self, number: str, code_hashes: list[str]) -> Challenge | None:
         """The challenge on `number` holding one of the hashes, pending first, newest first."""
+
+    def verify_by_code(
+        self, number: str, code_hashes: list[str], phone: str, now: datetime
+    ) -> Challenge | None:
+        """Verify the pending, unexpired challenge on `number` holding one of the hashes,
+        if its expected phone (if any) is `phone`; return it as verified."""
 
     def verify(self, challenge_id: str, phone: str, now: datetime) -> bool:
         """Verify a pending, unexpired challenge whose expected phone (if any) is `phone`."""

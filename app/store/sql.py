@@ -1,4 +1,4 @@
-"""The SQL store: SQLite or PostgreSQL through SQLAlchemy Core; the only module that writes SQL.
+"""The SQL store: SQLite or PostgreSQL through SQLAlchemy Core (statements in statements.py).
 
 State changes are single conditional statements (`UPDATE ... WHERE status = 'pending'`), so
 two concurrent deliveries can never both win, whatever the engine. On SQLite every write
@@ -9,24 +9,11 @@ fail with SQLITE_BUSY_SNAPSHOT in WAL mode, which the busy timeout does not retr
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    Connection,
-    Engine,
-    case,
-    create_engine,
-    delete,
-    event,
-    func,
-    insert,
-    select,
-    update,
-)
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Connection, Engine, create_engine, event, select
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError, OperationalError
 
@@ -36,13 +23,9 @@ from app.store import counters
 from app.store.apps_sql import AppsSql, AppsTx
 from app.store.base import StoreUnavailable
 from app.store.outbox_sql import OutboxSql, OutboxTx
-from app.store.tables import (
-    api_keys,
-    challenges,
-    inbound_messages,
-    message_part_groups,
-    message_parts,
-)
+from app.store.statements import Statements
+from app.store.tables import challenges, message_part_groups, message_parts
+from app.store.writelock import WriteLock
 
 PENDING = Status.PENDING.value
 
@@ -50,11 +33,15 @@ PENDING = Status.PENDING.value
 def make_engines(url: str, pool_size: int = 10) -> tuple[Engine, Engine]:
     """Return (writer, reader) engines for a URL; they are one engine except on SQLite."""
     if not url.startswith("sqlite"):
+        # No pre-ping: it would add a round trip to every request. A connection the server
+        # dropped fails one request (a webhook answers 503 and the provider retries) and the
+        # pool then replaces it; recycling keeps connections younger than common idle limits.
         engine = create_engine(
             url,
             pool_size=pool_size,
             max_overflow=pool_size,
-            pool_pre_ping=True,
+            pool_recycle=1800,
+            pool_timeout=10,
             hide_parameters=True,  # SQL logs and errors never show codes' texts or numbers
         )
         return engine, engine
@@ -91,7 +78,9 @@ class SqlStore(AppsSql, OutboxSql):
     def __init__(self, url: str, pool_size: int = 10) -> None:
         self.url = url
         self.writer, self.reader = make_engines(url, pool_size)
-        self._insert = pg_insert if self.writer.dialect.name == "postgresql" else sqlite_insert
+        self.sql = Statements(self.writer.dialect.name)
+        database = self.writer.url.database if self.writer.dialect.name == "sqlite" else None
+        self._lock = WriteLock(database) if database and database != ":memory:" else None
 
     def create_schema(self) -> None:
         """Bring the database to the current schema by running the migrations."""
@@ -102,41 +91,37 @@ class SqlStore(AppsSql, OutboxSql):
     def dispose(self) -> None:
         self.writer.dispose()
         self.reader.dispose()
+        if self._lock is not None:
+            self._lock.close()
 
     @contextmanager
     def begin(self) -> Iterator[SqlTx]:
-        try:
-            with self.writer.begin() as conn:
-                yield SqlTx(conn, self._insert)
-        except OperationalError as exc:
-            raise StoreUnavailable(str(exc.orig)) from exc
+        with self._lock.held() if self._lock else nullcontext():
+            try:
+                with self.writer.begin() as conn:
+                    yield SqlTx(conn, self.sql)
+            except OperationalError as exc:
+                raise StoreUnavailable(str(exc.orig)) from exc
 
     def challenge(self, challenge_id: str) -> Challenge | None:
-        return self._one(select(challenges).where(challenges.c.id == challenge_id))
+        return self._one(self.sql.challenge, {"cid": challenge_id})
 
     def challenge_by_token(self, token_hashes: list[str]) -> Challenge | None:
-        return self._one(select(challenges).where(challenges.c.token_hash.in_(token_hashes)))
+        return self._one(*self.sql.challenge_by_token(token_hashes))
 
     def add_api_key(self, key_hash: str, name: str, now: datetime) -> None:
         with self.begin() as tx:
-            tx.conn.execute(insert(api_keys).values(key_hash=key_hash, name=name, created_at=now))
+            tx.conn.execute(
+                self.sql.add_api_key, {"key_hash": key_hash, "name": name, "created_at": now}
+            )
 
     def api_key_valid(self, key_hashes: list[str]) -> bool:
-        query = select(api_keys.c.id).where(
-            api_keys.c.key_hash.in_(key_hashes), api_keys.c.revoked_at.is_(None)
-        )
         with self._read() as conn:
-            return conn.execute(query).first() is not None
+            return conn.execute(*self.sql.api_key_valid(key_hashes)).first() is not None
 
     def due_expiries(self, now: datetime, limit: int) -> list[str]:
-        query = (
-            select(challenges.c.id)
-            .where(challenges.c.status == PENDING, challenges.c.expires_at <= now)
-            .order_by(challenges.c.expires_at)
-            .limit(limit)
-        )
         with self._read() as conn:
-            return list(conn.execute(query).scalars())
+            return list(conn.execute(self.sql.due_expiries, {"now": now, "limit": limit}).scalars())
 
     def final_statuses(self, challenge_ids: list[str]) -> dict[str, str]:
         found: dict[str, str] = {}
@@ -150,24 +135,20 @@ class SqlStore(AppsSql, OutboxSql):
         return found
 
     def purge(self, before: datetime, limit: int) -> int:
-        """Delete one batch of challenges and of inbound messages older than `before`."""
+        """Delete one batch of inbound messages and one of challenges older than `before`."""
         deleted = 0
-        for table, column in (
-            (inbound_messages, inbound_messages.c.received_at),
-            (challenges, challenges.c.created_at),
-        ):
-            batch = select(table.c.id).where(column < before).order_by(column).limit(limit)
+        for statement in self.sql.purge:
             with self.begin() as tx:
-                deleted += tx.conn.execute(delete(table).where(table.c.id.in_(batch))).rowcount
+                deleted += tx.conn.execute(statement, {"before": before, "limit": limit}).rowcount
         return deleted
 
     def ping(self) -> None:
         with self._read() as conn:
             conn.exec_driver_sql("SELECT 1")
 
-    def _one(self, query: Any) -> Challenge | None:
+    def _one(self, query: Any, params: dict[str, Any]) -> Challenge | None:
         with self._read() as conn:
-            row = conn.execute(query).first()
+            row = conn.execute(query, params).first()
         return None if row is None else to_challenge(row)
 
     @contextmanager
@@ -182,132 +163,91 @@ class SqlStore(AppsSql, OutboxSql):
 class SqlTx(AppsTx, OutboxTx):
     """One write transaction on a connection."""
 
-    def __init__(self, conn: Connection, insert_fn: Any) -> None:
+    def __init__(self, conn: Connection, sql: Statements) -> None:
         self.conn = conn
-        self._insert = insert_fn
+        self.sql = sql
 
     def add_challenge(self, challenge: Challenge) -> bool:
-        try:
-            with self.conn.begin_nested():
-                self.conn.execute(insert(challenges).values(**from_challenge(challenge)))
-        except IntegrityError:
-            return False
-        return True
+        inserted = self.conn.execute(self.sql.add_challenge, from_challenge(challenge)).scalar()
+        return inserted is not None
 
-    def add_inbound(self, message: InboundMessage, received_at: datetime) -> int | None:
+    def add_inbound(
+        self,
+        message: InboundMessage,
+        received_at: datetime,
+        outcome: Outcome | None = None,
+        challenge_id: str | None = None,
+    ) -> int | None:
         values = {
             "provider": message.provider,
             "message_id": message.message_id,
             "sender": message.sender[:64],
             "recipient": message.to[:64],
             "text": message.text,
-            "outcome": "received",
+            "outcome": "received" if outcome is None else outcome.value,
+            "challenge_id": challenge_id,
             "received_at": received_at,
             "raw": message.raw,
         }
-        query = (
-            self._insert(inbound_messages)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=["provider", "message_id"])
-            .returning(inbound_messages.c.id)
-        )
-        inbound_id = self.conn.execute(query).scalar()
+        inbound_id = self.conn.execute(self.sql.add_inbound, values).scalar()
         return None if inbound_id is None else int(inbound_id)
 
     def set_outcome(self, inbound_id: int, outcome: Outcome, challenge_id: str | None) -> None:
-        self.conn.execute(
-            update(inbound_messages)
-            .where(inbound_messages.c.id == inbound_id)
-            .values(outcome=outcome.value, challenge_id=challenge_id)
-        )
+        params = {"inbound_id": inbound_id, "b_outcome": outcome.value, "cid": challenge_id}
+        self.conn.execute(self.sql.set_outcome, params)
 
     def find_by_code(self, number: str, code_hashes: list[str]) -> Challenge | None:
-        query = (
-            select(challenges)
-            .where(challenges.c.number == number, challenges.c.code_hash.in_(code_hashes))
-            .order_by(
-                case((challenges.c.status == PENDING, 0), else_=1),
-                challenges.c.created_at.desc(),
-            )
-            .limit(1)
-        )
-        row = self.conn.execute(query).first()
+        row = self.conn.execute(*self.sql.find_by_code(code_hashes, number=number)).first()
+        return None if row is None else to_challenge(row)
+
+    def verify_by_code(
+        self, number: str, code_hashes: list[str], phone: str, now: datetime
+    ) -> Challenge | None:
+        statement = self.sql.verify_by_code(code_hashes, b_number=number, b_phone=phone, now=now)
+        row = self.conn.execute(*statement).first()
         return None if row is None else to_challenge(row)
 
     def verify(self, challenge_id: str, phone: str, now: datetime) -> bool:
-        query = (
-            update(challenges)
-            .where(
-                challenges.c.id == challenge_id,
-                challenges.c.status == PENDING,
-                challenges.c.expires_at > now,
-                (challenges.c.phone.is_(None)) | (challenges.c.phone == phone),
-            )
-            .values(
-                status=Status.VERIFIED.value, verified_phone=phone, verified_at=now, ended_at=now
-            )
-        )
-        return self.conn.execute(query).rowcount == 1
+        params = {"cid": challenge_id, "b_phone": phone, "now": now}
+        return self.conn.execute(self.sql.verify, params).rowcount == 1
 
     def count_attempt(self, challenge_id: str, now: datetime) -> Challenge | None:
-        reached = challenges.c.attempts + 1 >= challenges.c.max_attempts
-        query = (
-            update(challenges)
-            .where(challenges.c.id == challenge_id, challenges.c.status == PENDING)
-            .values(
-                attempts=challenges.c.attempts + 1,
-                status=case((reached, Status.FAILED.value), else_=challenges.c.status),
-                failure_reason=case((reached, "too_many_attempts"), else_=None),
-                ended_at=case((reached, now), else_=None),
-            )
-            .returning(*challenges.c)
-        )
-        row = self.conn.execute(query).first()
+        params = {"cid": challenge_id, "now": now}
+        row = self.conn.execute(self.sql.count_attempt, params).first()
         return None if row is None else to_challenge(row)
 
     def end(self, challenge_id: str, status: Status, now: datetime) -> bool:
-        query = (
-            update(challenges)
-            .where(challenges.c.id == challenge_id, challenges.c.status == PENDING)
-            .values(status=status.value, ended_at=now)
-        )
-        return self.conn.execute(query).rowcount == 1
+        params = {"cid": challenge_id, "b_status": status.value, "now": now}
+        return self.conn.execute(self.sql.end, params).rowcount == 1
 
     def count_pending(self, now: datetime) -> int:
-        query = select(func.count()).where(
-            challenges.c.status == PENDING, challenges.c.expires_at > now
-        )
-        return int(self.conn.execute(query).scalar_one())
+        return int(self.conn.execute(self.sql.count_pending, {"now": now}).scalar_one())
 
     def hit_counter(
         self, key: str, window: int, now: datetime, amount: int
     ) -> tuple[int, datetime]:
-        return counters.hit(self.conn, self._insert, key, window, now, amount)
+        return counters.hit(self.conn, self.sql.upsert, key, window, now, amount)
 
     def peek_counter(self, key: str, now: datetime) -> tuple[int, datetime] | None:
         return counters.peek(self.conn, key, now)
 
     def renew(self, challenge: Challenge, now: datetime) -> bool:
-        query = (
-            update(challenges)
-            .where(challenges.c.id == challenge.id, challenges.c.status == PENDING)
-            .values(
-                code_hash=challenge.code_hash,
-                code_sealed=challenge.code_sealed,
-                renewals=challenges.c.renewals + 1,
-                renewed_at=now,
-            )
-        )
+        params = {
+            "cid": challenge.id,
+            "b_code_hash": challenge.code_hash,
+            "b_code_sealed": challenge.code_sealed,
+            "now": now,
+        }
         try:
             with self.conn.begin_nested():
-                return self.conn.execute(query).rowcount == 1
+                return self.conn.execute(self.sql.renew, params).rowcount == 1
         except IntegrityError:
             return False
 
     def add_part(self, part: MessagePart, received_at: datetime) -> dict[int, tuple[str, str]]:
         provider, key = part.message.provider, part.group[:200]
         self.conn.execute(
-            self._insert(message_part_groups)
+            self.sql.upsert(message_part_groups)
             .values(provider=provider, group_key=key, total=part.total, created_at=received_at)
             .on_conflict_do_nothing(index_elements=["provider", "group_key"])
         )
@@ -320,7 +260,7 @@ class SqlTx(AppsTx, OutboxTx):
             .with_for_update()
         )
         self.conn.execute(
-            self._insert(message_parts)
+            self.sql.upsert(message_parts)
             .values(
                 provider=provider,
                 group_key=key,

@@ -1,0 +1,156 @@
+"""Write benchmark results into docs/benchmarks.md, replacing only the sections this owns."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+TITLE = "# Benchmarks"
+CONDITIONS = "## Benchmark conditions"
+THROUGHPUT = "## Webhook and creation throughput"
+SCALE = "## Pending-challenge scale"
+MEMORY = "## Worker memory"
+RATIO_AIM = 0.5
+FLAT_AIM = 0.8
+NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+
+
+def write(results: dict[str, Any], path: Path, quick: bool = False) -> None:
+    """Replace (or add) this report's sections in `path`, keeping every other section."""
+    sections = {
+        CONDITIONS: conditions(results, quick),
+        THROUGHPUT: throughput(results),
+        SCALE: scale(results),
+        MEMORY: memory(results),
+    }
+    existing = path.read_text() if path.exists() else TITLE + "\n"
+    head, order, bodies = _split(existing)
+    for heading, body in sections.items():
+        if heading not in bodies:
+            order.append(heading)
+        bodies[heading] = body
+    text = head.rstrip() + "\n\n" + "\n".join(f"{h}\n\n{bodies[h].strip()}\n" for h in order)
+    path.write_text(text)
+
+
+def _split(text: str) -> tuple[str, list[str], dict[str, str]]:
+    head: list[str] = []
+    order: list[str] = []
+    bodies: dict[str, list[str]] = {}
+    current: list[str] = head
+    for line in text.splitlines():
+        if line.startswith("## "):
+            order.append(line.strip())
+            current = bodies.setdefault(line.strip(), [])
+        else:
+            current.append(line)
+    return "\n".join(head), order, {k: "\n".join(v) for k, v in bodies.items()}
+
+
+def conditions(results: dict[str, Any], quick: bool) -> str:
+    m, o = results["machine"], results["options"]
+    versions = ", ".join(f"{k} {v}" for k, v in m["versions"].items())
+    engines = {r["engine"] for part in ("throughput", "scale") for r in results.get(part, {}).values()}
+    load = lambda xs: " / ".join(f"{x:.2f}" for x in xs)  # noqa: E731
+    lines = [
+        "Written by `python bench/run.py`"
+        + (" --quick: a SMOKE RUN, not figures of record." if quick else "."),
+        "",
+        f"- Date: {m['date']}; the whole run took {results['minutes']:.1f} minutes.",
+        f"- Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB; load average"
+        f" (1/5/15 min) {load(m['load_before'])} before, {load(m['load_after'])} after."
+        " The machine is shared: absolute figures move 10-35% between runs; compare ratios.",
+        f"- Software: Python {m['python']}, {versions}; {', '.join(sorted(engines))}.",
+        f"- Servers: `reverse-otp serve` and the bare Flask app (`bench/bare.py`) on the same"
+        f" gunicorn settings ({o['workers']} gthread workers x 8 threads), both on 127.0.0.1.",
+        f"- Load: wrk, 2 threads, {o['connections']} connections, keep-alive;"
+        f" {o['reps']} runs of {o['duration']} s per throughput figure and {o['reps']} runs"
+        f" of {o['scale_duration']} s per scale figure, after a 2 s warm-up. Figures are"
+        " medians of the runs; latencies are wrk's p50 and p99.",
+    ]
+    return "\n".join(lines)
+
+
+def _met(ok: bool) -> str:
+    return "met" if ok else "**not met**"
+
+
+def throughput(results: dict[str, Any]) -> str:
+    parts = results.get("throughput", {})
+    rows = [
+        "| engine | request | product req/s | bare req/s | ratio (aim >= 0.5) | product p50 / p99 ms"
+        " | bare p50 / p99 ms |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    notes = []
+    for name, r in parts.items():
+        hook = r["webhook_rps"] / r["bare_webhook_rps"]
+        create = r["create_rps"] / r["bare_create_rps"]
+        rows.append(
+            f"| {NAMES[name]} | webhook (verifies) | {r['webhook_rps']:,.0f} |"
+            f" {r['bare_webhook_rps']:,.0f} | {hook:.2f} ({_met(hook >= RATIO_AIM)}) |"
+            f" {r['webhook_p50']:.1f} / {r['webhook_p99']:.1f} |"
+            f" {r['bare_webhook_p50']:.1f} / {r['bare_webhook_p99']:.1f} |"
+        )
+        rows.append(
+            f"| {NAMES[name]} | create challenge | {r['create_rps']:,.0f} |"
+            f" {r['bare_create_rps']:,.0f} | {create:.2f} ({_met(create >= RATIO_AIM)}) |"
+            f" {r['create_p50']:.1f} / {r['create_p99']:.1f} | - |"
+        )
+        notes.append(
+            f"- {NAMES[name]}: {r['webhooks_sent']:,} webhooks answered, {r['verified']:,}"
+            f" challenges verified ({'consistent' if r['verified_ok'] else '**inconsistent**'});"
+            f" {r['failures']} errors, non-2xx answers or reused bodies."
+        )
+    intro = (
+        "Each webhook is a signed simulator request carrying the code of its own pending"
+        " challenge, so every request takes the full path: verify the signature, parse, store"
+        " the inbound message, look the code up, verify the challenge with a conditional"
+        " update, record the outcome, commit, publish. Creation is `POST /api/v1/challenges`"
+        " with `{}`. The bare endpoints answer a constant body."
+    )
+    return "\n".join([intro, "", *rows, "", *notes])
+
+
+def scale(results: dict[str, Any]) -> str:
+    parts = results.get("scale", {})
+    rows = [
+        "| engine | pending challenges | req/s | vs fewest | p50 / p99 ms | seeding s |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    verdicts = []
+    for name, r in parts.items():
+        sizes = list(r["sizes"].values())
+        base = sizes[0]["rps"]
+        for s in sizes:
+            rows.append(
+                f"| {NAMES[name]} | {s['pending']:,} | {s['rps']:,.0f} | {s['rps'] / base:.2f} |"
+                f" {s['p50_ms']:.1f} / {s['p99_ms']:.1f} | {s['seed_seconds']:.0f} |"
+            )
+        worst = min(s["rps"] for s in sizes) / base
+        verdicts.append(
+            f"- {NAMES[name]}: slowest size at {worst:.2f} of the fewest: flat within 20%"
+            f" {_met(worst >= FLAT_AIM)}."
+        )
+    intro = (
+        "Pending challenges are bulk-inserted (COPY on PostgreSQL, executemany on SQLite) and"
+        " analysed. Each webhook carries the code of one of them, drawn at random, from a"
+        " sender other than the phone it expects: the same lookup, conditional update and"
+        " inbound insert as a verification, but the challenge stays pending (its attempt limit"
+        " is set out of reach), so the pending count holds while the run lasts."
+    )
+    return "\n".join([intro, "", *rows, "", *verdicts])
+
+
+def memory(results: dict[str, Any]) -> str:
+    rows = [
+        "| engine | one worker at rest, MB RSS | one worker under load (peak), MB RSS |",
+        "|---|---:|---:|",
+    ]
+    for name, r in results.get("throughput", {}).items():
+        rows.append(f"| {NAMES[name]} | {r['rss_rest_mb']:.0f} | {r['rss_peak_mb']:.0f} |")
+    intro = (
+        "Resident memory of the largest `reverse-otp serve` worker: at rest one second after"
+        " start-up, and the peak sampled every 0.2 s through the throughput runs."
+    )
+    return "\n".join([intro, "", *rows])

@@ -1,0 +1,407 @@
+"""Run every benchmark and write the figures to docs/benchmarks.md.
+
+    python bench/run.py            # the full run (about 10-12 minutes)
+    python bench/run.py --quick    # a smoke run: one short repetition of everything
+
+Bounded and on loopback only: servers bind 127.0.0.1, wrk runs for fixed durations. Needs wrk
+(`apt-get install -y wrk`) and, for the PostgreSQL half, a server that the URL in
+REVERSE_OTP_BENCH_DATABASE_URL reaches (default: database reverse_otp_bench on 127.0.0.1,
+which the run drops and creates again). Each product figure is measured side by side with a
+bare Flask endpoint on the same gunicorn settings, and reported as a ratio: absolute figures
+move 10-35% between runs on a shared machine, ratios much less.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import requests
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import report, seed  # noqa: E402
+from tests.e2e.server import free_port, write_config  # noqa: E402
+
+from app.store.tables import challenges  # noqa: E402
+
+SECRET = "bench-secret-key-that-is-long-enough-0123456789"
+SIM_SECRET = "bench-simulator-secret"
+API_KEY = "bench-api-key"
+NUMBER = "+15017122661"
+WORKERS = 2
+MAX_RATE = 4000  # req/s we never expect to exceed: sizes the pre-signed bodies
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/reverse_otp_bench"
+
+
+@dataclass
+class Run:
+    requests: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    bad_status: int
+    wrapped: int
+    sent_max_thread: int
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds
+
+
+@dataclass
+class Options:
+    reps: int
+    duration: int
+    scale_duration: int
+    connections: int
+    engines: list[str]
+    sizes: list[int]
+    pg_url: str
+    out: Path
+
+
+# -- servers ---------------------------------------------------------------------------------
+
+
+def wait_ready(port: int, process: subprocess.Popen[bytes], path: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server on {port} exited with {process.returncode}")
+        try:
+            requests.get(f"http://127.0.0.1:{port}{path}", timeout=1)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    raise RuntimeError(f"server on {port} did not start")
+
+
+@contextmanager
+def server(command: list[str], env: dict[str, str], cwd: Path, port: int) -> Iterator[int]:
+    """Run a server command until the block ends; yield its master pid."""
+    log = (cwd / f"server-{port}.log").open("wb")
+    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_ready(port, process, "/")
+        yield process.pid
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+def product(url: str, workdir: Path, port: int) -> Any:
+    settings = {
+        "server": {"mode": "production", "secret_key": SECRET, "public_url": "http://127.0.0.1"},
+        "database": {"url": url},
+        "api": {"keys": [API_KEY]},
+        "numbers": [{"number": NUMBER, "provider": "simulator"}],
+        "providers": {"simulator": {"secret": SIM_SECRET}},
+    }
+    config = write_config(workdir / "bench.toml", settings)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REVERSE_OTP_")}
+    env["REVERSE_OTP_CONFIG"] = str(config)
+    env["REVERSE_OTP_LOG_LEVEL"] = "WARNING"  # per-request INFO lines would cost disk, not CPU
+    exe = Path(sys.executable).with_name("reverse-otp")
+    cmd = [str(exe), "serve", "--port", str(port), "--workers", str(WORKERS)]
+    return server(cmd, env, workdir, port)
+
+
+def bare(workdir: Path, port: int) -> Any:
+    env = dict(os.environ) | {"PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, str(ROOT / "bench" / "bare.py"), str(port), str(WORKERS)]
+    return server(cmd, env, workdir, port)
+
+
+def workers_of(master: int) -> list[int]:
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    return [int(pid) for pid in children]
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class PeakRss:
+    """Sample the largest worker RSS while a block runs."""
+
+    def __init__(self, master: int) -> None:
+        self.master = master
+        self.peak = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.2):
+            for pid in workers_of(self.master):
+                self.peak = max(self.peak, rss_mb(pid))
+
+
+# -- load ------------------------------------------------------------------------------------
+
+
+def wrk(port: int, script: str, args: list[str], seconds: int, connections: int) -> Run:
+    command = [
+        "wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
+        "-s", str(ROOT / "bench" / script), f"http://127.0.0.1:{port}", "--", *args,
+    ]  # fmt: skip
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    line = next(x for x in output.splitlines() if x.startswith("RESULT "))
+    return Run(**json.loads(line[len("RESULT ") :]))
+
+
+class Webhooks:
+    """A file of pre-signed bodies and the next unused line in it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.offset = 0
+
+    def send(self, port: int, seconds: int, connections: int) -> Run:
+        run = wrk(port, "webhook.lua", [str(self.path), str(self.offset), "2"], seconds, connections)
+        self.offset += 2 * run.sent_max_thread
+        return run
+
+
+def median(runs: list[Run], field: str) -> float:
+    return statistics.median(getattr(r, field) if field != "rps" else r.rps for r in runs)
+
+
+# -- databases -------------------------------------------------------------------------------
+
+
+def fresh_database(engine_name: str, opts: Options, workdir: Path) -> str:
+    if engine_name == "sqlite":
+        for old in workdir.glob("bench.db*"):
+            old.unlink()
+        return f"sqlite:///{workdir / 'bench.db'}"
+    url = make_url(opts.pg_url)
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{url.database}"'))
+    admin.dispose()
+    return opts.pg_url
+
+
+def migrate(url: str) -> None:
+    from app.store import migrate as migrations
+
+    engine = create_engine(url)
+    migrations.upgrade(engine)
+    engine.dispose()
+
+
+def analyze_and_count(url: str, status: str) -> int:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("ANALYZE"))
+        query = select(func.count()).select_from(challenges).where(challenges.c.status == status)
+        found = int(conn.execute(query).scalar_one())
+    engine.dispose()
+    return found
+
+
+def server_version(url: str) -> str:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            found = "SQLite " + str(conn.exec_driver_sql("select sqlite_version()").scalar())
+        else:
+            found = str(conn.exec_driver_sql("show server_version").scalar())
+            found = "PostgreSQL " + found.split()[0]
+    engine.dispose()
+    return found
+
+
+# -- benchmarks ------------------------------------------------------------------------------
+
+
+def throughput(engine_name: str, opts: Options, workdir: Path) -> dict[str, Any]:
+    """Webhook (verify path) and creation, each side by side with the bare endpoint."""
+    url = fresh_database(engine_name, opts, workdir)
+    migrate(url)
+    targets = opts.reps * opts.duration * MAX_RATE
+    seed.seed(url, SECRET, NUMBER, 0, targets)
+    hooks = Webhooks(
+        seed.bodies(workdir / "hooks.txt", SIM_SECRET, NUMBER, range(targets), targets, "tp")
+    )
+    unmatched = range(targets, targets + 1)  # a code no challenge holds
+    warm = Webhooks(seed.bodies(workdir / "warm.txt", SIM_SECRET, NUMBER, unmatched, 1, "warm"))
+    runs: dict[str, list[Run]] = {k: [] for k in ("bare_hook", "hook", "bare_create", "create")}
+    p_port, b_port = free_port(), free_port()
+    with product(url, workdir, p_port) as master, bare(workdir, b_port):
+        time.sleep(1)
+        rest = max(rss_mb(pid) for pid in workers_of(master))
+        for port in (p_port, b_port):  # warm both up; unmatched bodies, results discarded
+            warm.send(port, 2, opts.connections)
+            wrk(port, "create.lua", [API_KEY], 2, opts.connections)
+        with PeakRss(master) as peak:
+            for _ in range(opts.reps):
+                runs["bare_hook"].append(warm.send(b_port, opts.duration, opts.connections))
+                runs["hook"].append(hooks.send(p_port, opts.duration, opts.connections))
+                runs["bare_create"].append(
+                    wrk(b_port, "create.lua", [API_KEY], opts.duration, opts.connections)
+                )
+                runs["create"].append(
+                    wrk(p_port, "create.lua", [API_KEY], opts.duration, opts.connections)
+                )
+        loaded = max(rss_mb(pid) for pid in workers_of(master))
+    verified = analyze_and_count(url, "verified")
+    sent = sum(r.requests for r in runs["hook"]) + 2 * opts.connections  # wrk's last in flight
+    return {
+        "engine": server_version(url),
+        "runs": {k: [asdict(r) | {"rps": r.rps} for r in v] for k, v in runs.items()},
+        "webhook_rps": median(runs["hook"], "rps"),
+        "bare_webhook_rps": median(runs["bare_hook"], "rps"),
+        "webhook_p50": median(runs["hook"], "p50_ms"),
+        "webhook_p99": median(runs["hook"], "p99_ms"),
+        "bare_webhook_p50": median(runs["bare_hook"], "p50_ms"),
+        "bare_webhook_p99": median(runs["bare_hook"], "p99_ms"),
+        "create_rps": median(runs["create"], "rps"),
+        "bare_create_rps": median(runs["bare_create"], "rps"),
+        "create_p50": median(runs["create"], "p50_ms"),
+        "create_p99": median(runs["create"], "p99_ms"),
+        "verified": verified,
+        "webhooks_sent": sum(r.requests for r in runs["hook"]),
+        "verified_ok": verified <= sent and verified >= sent - 4 * opts.connections,
+        "failures": sum(r.errors + r.bad_status for rs in runs.values() for r in rs)
+        + sum(r.wrapped for r in runs["hook"]),
+        "rss_rest_mb": rest,
+        "rss_peak_mb": max(peak.peak, loaded),
+    }
+
+
+def scale(engine_name: str, opts: Options, workdir: Path) -> dict[str, Any]:
+    """Webhook cost with N pending challenges: each webhook hits one of them at random."""
+    url = fresh_database(engine_name, opts, workdir)
+    migrate(url)
+    out: dict[str, Any] = {"engine": server_version(url), "sizes": {}}
+    seeded = 0
+    count = opts.reps * opts.scale_duration * MAX_RATE
+    port = free_port()
+    for size in opts.sizes:
+        started = time.monotonic()
+        seed.seed(url, SECRET, NUMBER, seeded, size - seeded, background=True)
+        seeded = size
+        pending = analyze_and_count(url, "pending")
+        seed_seconds = time.monotonic() - started
+        hooks = Webhooks(
+            seed.bodies(workdir / "scale.txt", SIM_SECRET, NUMBER, range(size), count, f"s{size}")
+        )
+        with product(url, workdir, port):
+            hooks.send(port, 2, opts.connections)  # warm-up
+            runs = [hooks.send(port, opts.scale_duration, opts.connections) for _ in range(opts.reps)]
+        out["sizes"][str(size)] = {
+            "pending": pending,
+            "seed_seconds": seed_seconds,
+            "rps": median(runs, "rps"),
+            "p50_ms": median(runs, "p50_ms"),
+            "p99_ms": median(runs, "p99_ms"),
+            "failures": sum(r.errors + r.bad_status + r.wrapped for r in runs),
+            "runs": [asdict(r) | {"rps": r.rps} for r in runs],
+        }
+    return out
+
+
+def machine() -> dict[str, Any]:
+    cpu = next(
+        (x.split(":", 1)[1].strip() for x in Path("/proc/cpuinfo").read_text().splitlines()
+         if x.startswith("model name")),
+        platform.processor(),
+    )  # fmt: skip
+    wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split()[1]
+    packages = ["flask", "gunicorn", "sqlalchemy", "psycopg", "alembic"]
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+        "load_before": os.getloadavg(),
+        "python": platform.python_version(),
+        "versions": {p: version(p) for p in packages} | {"wrk": wrk_version},
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="one short repetition (smoke)")
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per throughput run")
+    parser.add_argument("--scale-duration", type=int, default=6, help="seconds per scale run")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--engines", default="sqlite,postgresql")
+    parser.add_argument("--sizes", default="1000,100000,1000000")
+    parser.add_argument("--only", choices=["throughput", "scale"], default=None)
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    parser.add_argument("--json", type=Path, default=ROOT / "bench" / "results.json")
+    args = parser.parse_args()
+    opts = Options(
+        reps=1 if args.quick else args.reps,
+        duration=2 if args.quick else args.duration,
+        scale_duration=2 if args.quick else args.scale_duration,
+        connections=args.connections,
+        engines=args.engines.split(","),
+        sizes=[int(s) for s in args.sizes.split(",")],
+        pg_url=os.environ.get("REVERSE_OTP_BENCH_DATABASE_URL", DEFAULT_PG),
+        out=args.out,
+    )
+    results: dict[str, Any] = {"machine": machine(), "options": asdict(opts) | {"out": ""}}
+    results["options"]["workers"] = WORKERS
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="reverse-otp-bench-") as tmp:
+        for engine_name in opts.engines:
+            workdir = Path(tmp) / engine_name
+            workdir.mkdir()
+            if args.only in (None, "throughput"):
+                print(f"throughput on {engine_name} ...", flush=True)
+                results.setdefault("throughput", {})[engine_name] = throughput(
+                    engine_name, opts, workdir
+                )
+            if args.only in (None, "scale"):
+                print(f"pending-challenge scale on {engine_name} ...", flush=True)
+                results.setdefault("scale", {})[engine_name] = scale(engine_name, opts, workdir)
+    results["minutes"] = (time.monotonic() - started) / 60
+    results["machine"]["load_after"] = os.getloadavg()
+    args.json.write_text(json.dumps(results, indent=2) + "\n")
+    report.write(results, opts.out, quick=args.quick)
+    print(f"done in {results['minutes']:.1f} min; wrote {opts.out} and {args.json}")
+
+
+if __name__ == "__main__":
+    main()
