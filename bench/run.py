@@ -38,10 +38,9 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from app.store.tables import challenges  # noqa: E402
 from bench import report, seed  # noqa: E402
 from tests.e2e.server import free_port, write_config  # noqa: E402
-
-from app.store.tables import challenges  # noqa: E402
 
 SECRET = "bench-secret-key-that-is-long-enough-0123456789"
 SIM_SECRET = "bench-simulator-secret"
@@ -193,7 +192,9 @@ class Webhooks:
         self.offset = 0
 
     def send(self, port: int, seconds: int, connections: int) -> Run:
-        run = wrk(port, "webhook.lua", [str(self.path), str(self.offset), "2"], seconds, connections)
+        run = wrk(
+            port, "webhook.lua", [str(self.path), str(self.offset), "2"], seconds, connections
+        )
         self.offset += 2 * run.sent_max_thread
         return run
 
@@ -326,7 +327,9 @@ def scale(engine_name: str, opts: Options, workdir: Path) -> dict[str, Any]:
         )
         with product(url, workdir, port):
             hooks.send(port, 2, opts.connections)  # warm-up
-            runs = [hooks.send(port, opts.scale_duration, opts.connections) for _ in range(opts.reps)]
+            runs = [
+                hooks.send(port, opts.scale_duration, opts.connections) for _ in range(opts.reps)
+            ]
         out["sizes"][str(size)] = {
             "pending": pending,
             "seed_seconds": seed_seconds,

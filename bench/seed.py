@@ -10,14 +10,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, insert
-
 from app.crypto import KeyRing
 from app.domain import codes
 from app.providers.simulator import sign
-from app.store.sql import from_challenge
-from app.store.tables import challenges
-from app.domain.challenges import Challenge
 
 SENDER = "+14155552671"
 EXPECTED = "+14155552672"  # background challenges expect this phone; webhooks come from SENDER
@@ -34,59 +29,70 @@ def code_for(n: int) -> str:
     return "".join(reversed(out))
 
 
+COLUMNS = [
+    "id", "number", "code_hash", "token_hash", "code_sealed", "phone", "status", "attempts",
+    "max_attempts", "created_at", "expires_at", "renewals", "metadata",
+]  # fmt: skip
+
+
 def rows(
     secret: str, number: str, first: int, count: int, background: bool
-) -> Iterator[dict[str, Any]]:
+) -> Iterator[tuple[Any, ...]]:
+    """Yield challenge rows in COLUMNS order, times as naive UTC (what the store writes)."""
     keys = KeyRing([secret.encode()])
-    now = datetime.now(UTC)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    created, expires = str(now), str(now + timedelta(days=1))
+    phone = EXPECTED if background else None
+    # Background challenges absorb wrong-sender attempts and stay pending.
+    limit = 2_000_000_000 if background else 5
     for n in range(first, first + count):
-        code = code_for(n)
-        yield from_challenge(
-            Challenge(
-                id=f"ch_bench_{n}",
-                number=number,
-                code_hash=keys.digest("code", f"{number}:{code}"),
-                token_hash=f"bench-token-{n}",
-                code_sealed=SEALED,
-                phone=EXPECTED if background else None,
-                # Background challenges absorb wrong-sender attempts and stay pending.
-                max_attempts=2_000_000_000 if background else 5,
-                created_at=now,
-                expires_at=now + timedelta(days=1),
-            )
-        )
+        code_hash = keys.digest("code", f"{number}:{code_for(n)}")
+        yield (
+            f"ch_bench_{n}", number, code_hash, f"bench-token-{n}", SEALED, phone, "pending",
+            0, limit, created, expires, 0, "{}",
+        )  # fmt: skip
 
 
 def seed(
     url: str, secret: str, number: str, first: int, count: int, background: bool = False
 ) -> None:
     """Insert `count` pending challenges with codes code_for(first..first+count-1)."""
+    source = rows(secret, number, first, count, background)
     if url.startswith("postgresql"):
-        _copy_postgres(url, rows(secret, number, first, count, background))
-        return
-    engine = create_engine(url)
-    batch: list[dict[str, Any]] = []
-    with engine.begin() as conn:
-        for row in rows(secret, number, first, count, background):
-            batch.append(row)
-            if len(batch) == CHUNK:
-                conn.execute(insert(challenges), batch)
-                batch = []
-        if batch:
-            conn.execute(insert(challenges), batch)
-    engine.dispose()
+        _copy_postgres(url, source)
+    else:
+        _insert_sqlite(url, source)
 
 
-def _copy_postgres(url: str, source: Iterator[dict[str, Any]]) -> None:
+def _insert_sqlite(url: str, source: Iterator[tuple[Any, ...]]) -> None:
+    import sqlite3
+
+    conn = sqlite3.connect(url.removeprefix("sqlite:///"))
+    marks = ", ".join("?" for _ in COLUMNS)
+    with conn:
+        conn.executemany(f"INSERT INTO challenges ({', '.join(COLUMNS)}) VALUES ({marks})", source)
+    conn.close()
+
+
+def _copy_postgres(url: str, source: Iterator[tuple[Any, ...]]) -> None:
     import psycopg
 
-    columns = [c.name for c in challenges.columns]
-    statement = f"COPY challenges ({', '.join(columns)}) FROM STDIN"
-    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
-        with conn.cursor() as cur, cur.copy(statement) as copy:
-            for row in source:
-                row["metadata"] = json.dumps(row["metadata"])
-                copy.write_row([row[c] for c in columns])
+    statement = f"COPY challenges ({', '.join(COLUMNS)}) FROM STDIN"
+    sealed = "\\\\x" + SEALED.hex()
+    conninfo = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(conninfo) as conn, conn.cursor() as cur, cur.copy(statement) as copy:
+        chunk: list[str] = []
+        for row in source:
+            values = ["\\N" if v is None else str(v) for v in row]
+            values[4] = sealed
+            values[9] += "+00"
+            values[10] += "+00"
+            chunk.append("\t".join(values))
+            if len(chunk) == CHUNK:
+                copy.write("\n".join(chunk) + "\n")
+                chunk = []
+        if chunk:
+            copy.write("\n".join(chunk) + "\n")
 
 
 def bodies(
