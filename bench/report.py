@@ -156,3 +156,56 @@ def memory(results: dict[str, Any]) -> str:
         " start-up, and the peak sampled every 0.2 s through the throughput runs."
     )
     return "\n".join([intro, "", *rows])
+
+
+SIZING = "## Sizing"
+
+
+def write_sizing(results: dict[str, Any], path: Path) -> None:
+    """Replace the body of the "Sizing" section of docs/deployment.md with these figures."""
+    if not path.exists() or "throughput" not in results:
+        return
+    head, order, bodies = _split(path.read_text())
+    if SIZING not in bodies:
+        return
+    bodies[SIZING] = sizing(results)
+    text = head.rstrip() + "\n\n" + "\n".join(f"{h}\n\n{bodies[h].strip()}\n" for h in order)
+    path.write_text(text)
+
+
+def sizing(results: dict[str, Any]) -> str:
+    m, o = results["machine"], results["options"]
+    rows = [
+        "| engine | webhooks/s | creations/s | verifications/hour (one creation + one webhook)"
+        " | worker memory at rest / peak | PostgreSQL connections per instance |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for name, r in results["throughput"].items():
+        both = 1 / (1 / r["webhook_rps"] + 1 / r["create_rps"])
+        connections = "-" if name == "sqlite" else f"up to {o['workers'] * 20}"
+        rows.append(
+            f"| {NAMES[name]} | {r['webhook_rps']:,.0f} | {r['create_rps']:,.0f} |"
+            f" {both * 3600:,.0f} | {r['rss_rest_mb']:.0f} / {r['rss_peak_mb']:.0f} MB |"
+            f" {connections} |"
+        )
+    note = (
+        f"Measured {m['date']} by `python bench/run.py`"
+        + (" (a smoke run)" if o["reps"] == 1 else "")
+        + f" on one instance of {o['workers']} gthread workers on {m['cores']} cores"
+        f" ({m['cpu']}, load average {m['load_before'][0]:.1f} before the run), the load"
+        " generator on the same machine; docs/benchmarks.md has the conditions. Read them as"
+        " orders of magnitude: a busy or slow-disk machine gives less, and PostgreSQL on its own"
+        " machine gives the app servers more CPU."
+    )
+    advice = [
+        "- Verifications are cheap: even the lowest figure above is far more than most"
+        " deployments see in their busiest hour. Size for availability first (two instances),"
+        " then add an instance per the figure above of peak verifications.",
+        "- Memory: plan on the peak worker figure per worker, plus the status streams (see"
+        ' "Streaming and workers").',
+        '- Webhook cost does not grow with the number of pending challenges (see "Pending-'
+        'challenge scale" in docs/benchmarks.md); retention keeps tables at 30 days of rows.',
+        "- SQLite: one machine only; its writes serialise, so more workers add no write"
+        " throughput. PostgreSQL: instances x workers x 2 x pool_size connections at most.",
+    ]
+    return "\n".join([note, "", *rows, "", *advice])

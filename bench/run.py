@@ -403,6 +403,8 @@ def main() -> None:
     results["machine"]["load_after"] = os.getloadavg()
     args.json.write_text(json.dumps(results, indent=2) + "\n")
     report.write(results, opts.out, quick=args.quick)
+    if opts.out == ROOT / "docs" / "benchmarks.md":
+        report.write_sizing(results, ROOT / "docs" / "deployment.md")
     print(f"done in {results['minutes']:.1f} min; wrote {opts.out} and {args.json}")
 
 
