@@ -101,9 +101,9 @@ def db_upgrade(revision: str) -> None:
     finally:
         engine.dispose()
     if before == after:
-        click.echo(f"database already at {after}")
+        click.echo(f"database ready: already at {after}")
     else:
-        click.echo(f"database upgraded from {before or 'empty'} to {after}")
+        click.echo(f"database ready: upgraded from {before or 'empty'} to {after}")
 
 
 @db.command("current")

@@ -138,3 +138,17 @@ def test_auto_create_runs_the_migrations(app):
 
     store = runtime(app).ctx.store
     assert migrate.current(store.writer) == migrate.head()  # type: ignore[attr-defined]
+
+
+def test_a_database_made_at_the_first_revision_without_a_version_is_upgraded(tmp_path):
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = create_engine(url)
+    try:
+        migrate.upgrade(engine, migrate.BASELINE)
+        with engine.begin() as conn:
+            conn.execute(text("DROP TABLE alembic_version"))
+
+        assert migrate.upgrade(engine) == (None, migrate.head())
+        assert migrate.differences(engine) == []
+    finally:
+        engine.dispose()

@@ -3,8 +3,8 @@
 The revisions live in `app/migrations/versions` and ship inside the package. An upgrade runs
 in one transaction that first takes a lock (BEGIN IMMEDIATE on SQLite, an advisory lock on
 PostgreSQL), so processes starting together upgrade one at a time and the later ones find
-nothing to do. A database made by the old `create_all` (tables, no version) is stamped at the
-baseline revision first, then upgraded like any other.
+nothing to do. A database made by `create_all` (tables, no version) is stamped at the head
+when it matches the tables, else at the baseline revision, then upgraded like any other.
 """
 
 from __future__ import annotations
@@ -72,8 +72,11 @@ def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | N
         cfg.attributes["connection"] = conn
         before = MigrationContext.configure(conn).get_current_revision()
         if before is None and inspect(conn).has_table("challenges"):
-            log.warning("database has tables but no version: stamping %s", BASELINE)
-            command.stamp(cfg, BASELINE)
+            # Made by create_all before migrations: at the head if it matches the tables,
+            # else taken as the first revision and upgraded from there.
+            adopted = "head" if not _compare(conn) else BASELINE
+            log.warning("database has tables but no version: stamping %s", adopted)
+            command.stamp(cfg, adopted)
         command.upgrade(cfg, revision)
         after = MigrationContext.configure(conn).get_current_revision()
     if before != after:

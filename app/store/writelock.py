@@ -52,7 +52,10 @@ class WriteLock:
     def _file(self) -> int:
         # A forked child shares its parent's open file, and with it any flock: reopen.
         if self._pid != os.getpid():
-            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            except OSError as exc:
+                raise StoreUnavailable(f"cannot open the write lock: {exc.strerror}") from None
             self._pid = os.getpid()
         return self._fd
 
