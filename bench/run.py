@@ -127,7 +127,7 @@ def product(url: str, workdir: Path, port: int) -> Any:
             "per_api_key": "1000000000/hour",
             "per_ip": "1000000000/hour",
             "sender_failures": "1000000000/hour",
-            "max_pending": 100_000_000,
+            "max_pending": 1_000_000,
         },
         "database": {"url": url},
         "api": {"keys": [API_KEY]},
