@@ -187,3 +187,35 @@ def test_served_app_runs_its_jobs_until_the_worker_exits(settings):
     options("127.0.0.1", 0, 1)["worker_exit"](None, Worker())
     assert not scheduler.running
     runtime(served).ctx.store.dispose()
+
+
+def test_purge_deletes_old_message_parts_and_their_groups(ctx, clock):
+    from sqlalchemy import insert
+
+    from app.store.tables import message_part_groups, message_parts
+
+    def part(group: str, n: int) -> None:
+        with ctx.store.writer.begin() as conn:
+            conn.execute(
+                insert(message_part_groups).values(
+                    provider="simulator", group_key=group, total=1, created_at=clock.now()
+                )
+            )
+            conn.execute(
+                insert(message_parts).values(
+                    provider="simulator",
+                    group_key=group,
+                    part=1,
+                    message_id=f"part-{n}",
+                    text="VERIFY",
+                    received_at=clock.now(),
+                )
+            )
+
+    part("old-a", 1)
+    part("old-b", 2)
+    clock.advance(31 * DAY)
+    part("new", 3)
+
+    assert services.purge_old(ctx, timedelta(days=30), batch_size=1) == 4
+    assert count(ctx, message_parts) == 1 and count(ctx, message_part_groups) == 1

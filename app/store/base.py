@@ -186,6 +186,7 @@ class Store(AppStore, OutboxStore, Protocol):
         """Return the statuses of those challenges that are no longer pending."""
 
     def purge(self, before: datetime, limit: int) -> int:
-        """Delete up to `limit` challenges and `limit` inbound messages older than `before`."""
+        """Delete up to `limit` challenges, inbound messages and message parts (each) older
+        than `before`."""
 
     def ping(self) -> None: ...

@@ -10,12 +10,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import bindparam, case, delete, func, insert, select, text, update
+from sqlalchemy import bindparam, case, delete, func, insert, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.domain.challenges import Status
-from app.store.tables import UTCDateTime, api_keys, challenges, inbound_messages
+from app.store.tables import (
+    UTCDateTime,
+    api_keys,
+    challenges,
+    inbound_messages,
+    message_part_groups,
+    message_parts,
+)
 
 PENDING = Status.PENDING.value
 c = challenges.c
@@ -166,11 +173,16 @@ class Statements:
         self.purge = [
             _purge(inbound_messages, inbound_messages.c.received_at),
             _purge(challenges, c.created_at),
+            _purge(message_parts, message_parts.c.received_at),
+            _purge(message_part_groups, message_part_groups.c.created_at),
         ]
 
 
 def _purge(table: Any, column: Any) -> Any:
-    """Delete the oldest `limit` rows older than `before`."""
+    """Delete the oldest `limit` rows older than `before` (by primary key, one or several)."""
     before = bindparam("before", type_=UTCDateTime())
-    batch = select(table.c.id).where(column < before).order_by(column).limit(bindparam("limit"))
-    return delete(table).where(table.c.id.in_(batch.scalar_subquery()))
+    key = list(table.primary_key.columns)
+    batch = select(*key).where(column < before).order_by(column).limit(bindparam("limit"))
+    if len(key) == 1:
+        return delete(table).where(key[0].in_(batch.scalar_subquery()))
+    return delete(table).where(tuple_(*key).in_(batch))
