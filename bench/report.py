@@ -53,6 +53,9 @@ def conditions(results: dict[str, Any], quick: bool) -> str:
     engines = {
         r["engine"] for part in ("throughput", "scale") for r in results.get(part, {}).values()
     }
+    workers = ", ".join(
+        f"{r.get('workers', '?')} on {NAMES[n]}" for n, r in results.get("throughput", {}).items()
+    )
     load = lambda xs: " / ".join(f"{x:.2f}" for x in xs)  # noqa: E731
     lines = [
         "Written by `python bench/run.py`"
@@ -63,8 +66,9 @@ def conditions(results: dict[str, Any], quick: bool) -> str:
         f" (1/5/15 min) {load(m['load_before'])} before, {load(m['load_after'])} after."
         " The machine is shared: absolute figures move 10-35% between runs; compare ratios.",
         f"- Software: Python {m['python']}, {versions}; {', '.join(sorted(engines))}.",
-        f"- Servers: `reverse-otp serve` and the bare Flask app (`bench/bare.py`) on the same"
-        f" gunicorn settings ({o['workers']} gthread workers x 8 threads), both on 127.0.0.1.",
+        "- Servers: `reverse-otp serve` and the bare Flask app (`bench/bare.py`) on the same"
+        " gunicorn settings (`app/serve.py`: gevent workers, as many as `serve` starts by"
+        " default: " + workers + "), both on 127.0.0.1.",
         f"- Load: wrk, 2 threads, {o['connections']} connections, keep-alive;"
         f" {o['reps']} runs of {o['duration']} s per throughput figure and {o['reps']} runs"
         f" of {o['scale_duration']} s per scale figure, after a 2 s warm-up. Figures are"
@@ -194,7 +198,7 @@ def sizing(results: dict[str, Any]) -> str:
     ]
     for name, r in results["throughput"].items():
         both = 1 / (1 / r["webhook_rps"] + 1 / r["create_rps"])
-        connections = "-" if name == "sqlite" else f"up to {o['workers'] * 20}"
+        connections = "-" if name == "sqlite" else f"up to {r.get('workers', 2) * 20}"
         rows.append(
             f"| {NAMES[name]} | {r['webhook_rps']:,.0f} | {r['create_rps']:,.0f} |"
             f" {both * 3600:,.0f} | {r['rss_rest_mb']:.0f} / {r['rss_peak_mb']:.0f} MB |"
@@ -203,7 +207,7 @@ def sizing(results: dict[str, Any]) -> str:
     note = (
         f"Measured {m['date']} by `python bench/run.py`"
         + (" (a smoke run)" if o["reps"] == 1 else "")
-        + f" on one instance of {o['workers']} gthread workers on {m['cores']} cores"
+        + f" on one instance (gevent workers as `serve` starts them) on {m['cores']} cores"
         f" ({m['cpu']}, load average {m['load_before'][0]:.1f} before the run), the load"
         " generator on the same machine; docs/benchmarks.md has the conditions. Read them as"
         " orders of magnitude: a busy or slow-disk machine gives less, and PostgreSQL on its own"

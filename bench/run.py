@@ -38,6 +38,7 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from app.serve import default_workers  # noqa: E402
 from app.store.tables import challenges  # noqa: E402
 from bench import report, seed  # noqa: E402
 from tests.e2e.server import free_port, write_config  # noqa: E402
@@ -46,7 +47,6 @@ SECRET = "bench-secret-key-that-is-long-enough-0123456789"
 SIM_SECRET = "bench-simulator-secret"
 API_KEY = "bench-api-key"
 NUMBER = "+15017122661"
-WORKERS = 2
 MAX_RATE = 4000  # req/s we never expect to exceed: sizes the pre-signed bodies
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/reverse_otp_bench"
 
@@ -139,13 +139,13 @@ def product(url: str, workdir: Path, port: int) -> Any:
     env["REVERSE_OTP_CONFIG"] = str(config)
     env["REVERSE_OTP_LOG_LEVEL"] = "WARNING"  # per-request INFO lines would cost disk, not CPU
     exe = Path(sys.executable).with_name("reverse-otp")
-    cmd = [str(exe), "serve", "--port", str(port), "--workers", str(WORKERS)]
+    cmd = [str(exe), "serve", "--port", str(port), "--workers", str(default_workers(url))]
     return server(cmd, env, workdir, port)
 
 
-def bare(workdir: Path, port: int) -> Any:
+def bare(workdir: Path, port: int, workers: int) -> Any:
     env = dict(os.environ) | {"PYTHONPATH": str(ROOT)}
-    cmd = [sys.executable, str(ROOT / "bench" / "bare.py"), str(port), str(WORKERS)]
+    cmd = [sys.executable, str(ROOT / "bench" / "bare.py"), str(port), str(workers)]
     return server(cmd, env, workdir, port)
 
 
@@ -285,7 +285,8 @@ def throughput(engine_name: str, opts: Options, workdir: Path) -> dict[str, Any]
     warm = Webhooks(seed.bodies(workdir / "warm.txt", SIM_SECRET, NUMBER, unmatched, 1, "warm"))
     runs: dict[str, list[Run]] = {k: [] for k in ("bare_hook", "hook", "bare_create", "create")}
     p_port, b_port = free_port(), free_port()
-    with product(url, workdir, p_port) as master, bare(workdir, b_port):
+    workers = default_workers(url)
+    with product(url, workdir, p_port) as master, bare(workdir, b_port, workers):
         time.sleep(1)
         rest = max(rss_mb(pid) for pid in workers_of(master))
         for port in (p_port, b_port):  # warm both up; unmatched bodies, results discarded
@@ -311,6 +312,7 @@ def throughput(engine_name: str, opts: Options, workdir: Path) -> dict[str, Any]
     sent = sum(r.requests for r in runs["hook"]) + 2 * opts.connections  # wrk's last in flight
     return {
         "engine": server_version(url),
+        "workers": workers,
         "runs": {k: [asdict(r) | {"rps": r.rps} for r in v] for k, v in runs.items()},
         "webhook_rps": median(runs["hook"], "rps"),
         "bare_webhook_rps": median(runs["bare_hook"], "rps"),
@@ -409,7 +411,6 @@ def main() -> None:
         out=args.out,
     )
     results: dict[str, Any] = {"machine": machine(), "options": asdict(opts) | {"out": ""}}
-    results["options"]["workers"] = WORKERS
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="reverse-otp-bench-") as tmp:
         for engine_name in opts.engines:
