@@ -86,7 +86,8 @@ class SqlStore(AppsSql, OutboxSql):
         """Bring the database to the current schema by running the migrations."""
         from app.store import migrate  # Alembic loads only when a schema change is asked for
 
-        migrate.upgrade(self.writer)
+        with self._lock.held() if self._lock else nullcontext():
+            migrate.upgrade(self.writer)
 
     def dispose(self) -> None:
         self.writer.dispose()
