@@ -167,60 +167,6 @@ def test_without_redis_the_database_poller_takes_over(ctx, caplog):
         bus.close()
 
 
-@pytest.fixture
-def own_redis(tmp_path):
-    """A Redis server of this test's own, which the test may stop and start again."""
-    import shutil
-    import subprocess
-    import time
-
-    import redis
-
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.skip("redis-server is not installed")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    command = [
-        binary,
-        "--port",
-        str(port),
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-    ]
-    command += ["--dir", str(tmp_path)]
-    url = f"redis://127.0.0.1:{port}/0"
-    processes = []
-
-    def start():
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        processes.append(process)
-        client = redis.Redis.from_url(url)
-        for _ in range(100):
-            try:
-                client.ping()
-                break
-            except redis.RedisError:
-                time.sleep(0.05)
-        client.close()
-
-    def stop():
-        processes[-1].terminate()
-        processes[-1].wait(timeout=10)
-
-    start()
-    yield url, start, stop
-    for process in processes:
-        if process.poll() is None:
-            process.terminate()
-            process.wait(timeout=10)
-
-
 def test_redis_outage_switches_to_polling_and_back(ctx, own_redis, caplog):
     url, start, stop = own_redis
     first = services.create_challenge(ctx, None, 120, {})
