@@ -309,7 +309,9 @@ def throughput(engine_name: str, opts: Options, workdir: Path) -> dict[str, Any]
                 runs["hook"].append(hooks.send(p_port, opts.duration, opts.connections))
         loaded = max(rss_mb(pid) for pid in workers_of(master))
     verified = analyze_and_count(url, "verified")
-    sent = sum(r.requests for r in runs["hook"]) + 2 * opts.connections  # wrk's last in flight
+    # Each run ends with up to one request per connection in flight: the server completes it,
+    # wrk does not count it.
+    sent = sum(r.requests for r in runs["hook"]) + opts.reps * opts.connections
     return {
         "engine": server_version(url),
         "workers": workers,

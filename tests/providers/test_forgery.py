@@ -108,8 +108,13 @@ def accepted_as_other_message(name: str, forged: samples.Sample) -> bool:
         return False
 
 
+# Forged requests per adapter: a thousand read by each adapter, and some more posted to the app.
+ADAPTER_FORGERIES = 1000
+APP_FORGERIES = 40
+
+
 @pytest.mark.parametrize("name", PROVIDERS)
-@settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=ADAPTER_FORGERIES, deadline=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_no_forgery_is_accepted_as_another_message(name, data):
     forged = data.draw(forgeries(name))
@@ -127,7 +132,9 @@ def test_no_forgery_posted_to_the_app_changes_a_challenge(name, tmp_path):
         client = app.test_client()
         created = new_challenge(client)
 
-        @settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=APP_FORGERIES, deadline=None, suppress_health_check=list(HealthCheck)
+        )
         @given(data=st.data())
         def run(data):
             forged = data.draw(forgeries(name))
