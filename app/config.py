@@ -280,7 +280,10 @@ class Expiry(Section):
 
 class Retention(Section):
     max_age_days: int = Field(
-        30, ge=1, description="challenges and inbound messages older than this are deleted"
+        30,
+        ge=1,
+        description="challenges, inbound messages, ended callbacks and limit counters older than"
+        " this are deleted",
     )
     purge_hours: float = Field(
         6.0, ge=0, description="how often each process purges old rows; 0 turns it off"

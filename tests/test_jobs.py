@@ -219,3 +219,41 @@ def test_purge_deletes_old_message_parts_and_their_groups(ctx, clock):
 
     assert services.purge_old(ctx, timedelta(days=30), batch_size=1) == 4
     assert count(ctx, message_parts) == 1 and count(ctx, message_part_groups) == 1
+
+
+def test_purge_deletes_ended_callbacks_and_old_limit_counters(ctx, clock):
+    from sqlalchemy import insert
+
+    from app.store.tables import callback_outbox, limit_counters
+
+    def callback(n: int, ended: bool) -> None:
+        with ctx.store.writer.begin() as conn:
+            conn.execute(
+                insert(callback_outbox).values(
+                    event_id=f"evt_{n}",
+                    app_id="default",
+                    challenge_id=f"ch_{n}",
+                    event_type="challenge.verified",
+                    url="https://example.com/hook",
+                    body=b"{}",
+                    state="delivered" if ended else "pending",
+                    attempts=1,
+                    created_at=clock.now(),
+                    next_attempt_at=clock.now(),
+                    ended_at=clock.now() if ended else None,
+                )
+            )
+
+    def counter(key: str) -> None:
+        with ctx.store.writer.begin() as conn:
+            conn.execute(insert(limit_counters).values(key=key, count=3, reset_at=clock.now()))
+
+    callback(1, ended=True)
+    callback(2, ended=False)  # still due: kept, whatever its age
+    counter("old")
+    clock.advance(31 * DAY)
+    callback(3, ended=True)
+    counter("new")
+
+    assert services.purge_old(ctx, timedelta(days=30)) == 2
+    assert count(ctx, callback_outbox) == 2 and count(ctx, limit_counters) == 1

@@ -18,8 +18,10 @@ from app.domain.challenges import Status
 from app.store.tables import (
     UTCDateTime,
     api_keys,
+    callback_outbox,
     challenges,
     inbound_messages,
+    limit_counters,
     message_part_groups,
     message_parts,
 )
@@ -175,6 +177,9 @@ class Statements:
             _purge(challenges, c.created_at),
             _purge(message_parts, message_parts.c.received_at),
             _purge(message_part_groups, message_part_groups.c.created_at),
+            # Only ended callbacks have ended_at; their bodies may hold a verified number.
+            _purge(callback_outbox, callback_outbox.c.ended_at),
+            _purge(limit_counters, limit_counters.c.reset_at),
         ]
 
 
