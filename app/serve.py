@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import resource
+import shutil
 import sys
 import tempfile
 from collections.abc import Callable, MutableMapping
@@ -13,7 +14,7 @@ from typing import Any, NoReturn
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
-from app.config import Settings
+from app.config import ConfigError, Settings, load
 
 # Run the command again with gevent's patches applied before any other import: the ssl module
 # (imported by requests) must be patched before urllib3 copies its names, or outbound HTTPS
@@ -49,7 +50,8 @@ class Server(BaseApplication):  # type: ignore[misc]
 
     def load_config(self) -> None:
         for key, value in self.options.items():
-            self.cfg.set(key, value)
+            if key in self.cfg.settings:  # as in a config file: older gunicorns lack some
+                self.cfg.set(key, value)
 
     def load(self) -> Flask:
         from app import jobs
@@ -81,12 +83,49 @@ def options(host: str, port: int, workers: int, worker_connections: int = 10_000
         "timeout": 30,
         "graceful_timeout": 10,
         "keepalive": 5,
+        # gunicorn's control socket (25.1+) sits at one path per user, which every instance on
+        # the host would share, in a home folder a hardened service cannot write: not used.
+        "control_socket_disable": True,
         "accesslog": None,
         "errorlog": "-",
         "logconfig_dict": log_config(os.environ.get("REVERSE_OTP_LOG_LEVEL", "INFO").upper()),
         "child_exit": _child_exit,
         "worker_exit": _stop_jobs,
     }
+
+
+def conf_file() -> dict[str, Any]:
+    """Return the settings gunicorn.conf.py gives a bare `gunicorn wsgi:app`: those of `serve`.
+
+    The address is left to gunicorn (`--bind`, default 127.0.0.1:8000 like `serve`) and its
+    command line overrides any of these (`-w 4`). Each worker starts the periodic jobs and
+    callback delivery as `serve`'s workers do. Call it with gevent already patched.
+    """
+    try:
+        settings = load()
+    except ConfigError as exc:
+        sys.exit(f"reverse-otp: {exc}")
+    connections = settings.streams.worker_connections
+    raise_open_files(2 * connections + 100)
+    made = prepare_metrics_dir()  # before prometheus_client is imported
+
+    def remove_metrics_dir(_server: Any) -> None:
+        if made is not None:
+            shutil.rmtree(made, ignore_errors=True)
+
+    found = options("127.0.0.1", 8000, default_workers(settings.database.url), connections)
+    del found["bind"]
+    return found | {"post_worker_init": _start_background, "on_exit": remove_metrics_dir}
+
+
+def _start_background(worker: Any) -> None:
+    from app import jobs
+    from app.cli import with_callback_worker
+
+    app = getattr(worker, "wsgi", None)
+    if isinstance(app, Flask):
+        jobs.start(app)
+        with_callback_worker(app)
 
 
 def default_workers(database_url: str) -> int:

@@ -6,6 +6,7 @@ import resource
 
 from app.config import load
 from app.serve import (
+    conf_file,
     default_workers,
     log_config,
     options,
@@ -14,6 +15,7 @@ from app.serve import (
     single_process_events,
 )
 from tests.conftest import base_settings
+from tests.e2e.server import write_config
 
 
 def test_serves_with_gevent_workers_holding_many_connections():
@@ -21,6 +23,10 @@ def test_serves_with_gevent_workers_holding_many_connections():
     assert settings["worker_class"] == "gevent"
     assert settings["worker_connections"] == 12_000
     assert settings["accesslog"] is None  # paths carry status tokens
+
+
+def test_gunicorn_control_socket_stays_off():
+    assert options("127.0.0.1", 8000, 1)["control_socket_disable"] is True
 
 
 def test_one_worker_on_sqlite_two_on_postgresql():
@@ -68,3 +74,16 @@ def test_gunicorn_access_log_stays_off_and_lines_are_json():
         "level": "CRITICAL", "handlers": [], "propagate": False,
     }  # fmt: skip
     assert log_config("INFO")["formatters"]["json"]["()"] == "app.logs.JsonFormatter"
+
+
+def test_bare_gunicorn_gets_the_settings_of_serve_but_the_address(tmp_path, monkeypatch):
+    raw = base_settings(tmp_path)
+    config = write_config(tmp_path / "config.toml", raw)
+    monkeypatch.setenv("REVERSE_OTP_CONFIG", str(config))
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "metrics"))
+    found = conf_file()
+    workers = default_workers(raw["database"]["url"])
+    served = options("127.0.0.1", 8000, workers, worker_connections=10_000)
+    assert "bind" not in found  # gunicorn's --bind, default 127.0.0.1:8000 like serve
+    assert {k: v for k, v in served.items() if k != "bind"}.items() <= found.items()
+    assert found["worker_class"] == "gevent"

@@ -93,6 +93,6 @@ def _wait_ready(base: str, process: subprocess.Popen[bytes], timeout: float) -> 
         try:
             requests.get(base + "/api/v1/status/none", timeout=1)
             return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # a worker still booting
             time.sleep(0.1)
     raise RuntimeError("server did not start in time")
