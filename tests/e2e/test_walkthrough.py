@@ -29,6 +29,7 @@ def test_the_readme_walkthrough_ends_verified(tmp_path):
     env = {"REVERSE_OTP_SERVER__PUBLIC_URL": f"http://127.0.0.1:{port}"}
     script = walkthrough_script().replace("127.0.0.1:8000", f"127.0.0.1:{port}")
     with running_server(tmp_path, port=port, env=env):
+        before = set(tmp_path.iterdir())
         environ = {k: v for k, v in os.environ.items() if not k.startswith("REVERSE_OTP_")} | env
         done = subprocess.run(
             ["bash", "-euo", "pipefail", "-c", script],
@@ -44,6 +45,7 @@ def test_the_readme_walkthrough_ends_verified(tmp_path):
     assert json.loads(final)["status"] == "verified"
     assert final.strip().splitlines()[-2].strip() == '"status": "verified"'
     assert (tmp_path / "instance" / "api_key").exists()
+    assert set(tmp_path.iterdir()) == before  # the walkthrough leaves nothing in the clone
 
 
 def test_the_server_refuses_bad_settings_with_a_clear_message(tmp_path):
