@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 
-from app import apps, config, health, logs, outbound, services
+from app import apps, assets, config, health, logs, outbound, services
 from app.clock import Clock, SystemClock
 from app.crypto import KeyRing
 from app.delivery import Deliverer
@@ -39,7 +39,9 @@ def create_app(
     if not isinstance(settings, config.Settings):
         settings = config.load(overrides=settings)
     _configure_logging()
-    app = Flask(__name__, template_folder="../templates", static_folder="../static")
+    app = Flask(
+        __name__, template_folder=assets.folder("templates"), static_folder=assets.folder("static")
+    )
     app.config["MAX_CONTENT_LENGTH"] = settings.server.max_body_bytes
     app.config["SECRET_KEY"] = settings.server.secret_key
     app.config["SECRET_KEY_FALLBACKS"] = list(settings.server.old_secret_keys)
