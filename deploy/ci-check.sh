@@ -2,14 +2,15 @@
 # The production install, checked end to end:
 #  1. build the wheel from a copy of the checkout and install it, with the PostgreSQL extra,
 #     into a fresh virtualenv outside the checkout;
-#  2. run `reverse-otp serve` from it (no source tree around) with a production config on
-#     a PostgreSQL database of its own, secrets in an env file as systemd would pass them;
+#  2. run `reverse-otp serve` from it (no source tree around) with deploy/config.toml on
+#     a PostgreSQL database of its own and Redis (keys and channel of its own), secrets in
+#     an env file as systemd would pass them;
 #  3. verify one challenge over HTTP: create it with an API key, deliver the SMS as a
 #     Twilio webhook signed with the auth token, read the status: verified;
 #  4. check deploy/reverse-otp.service (systemd-analyze verify, exposure score),
 #     deploy/nginx.conf (nginx -t) and deploy/Caddyfile (caddy validate).
-# Needs: python3 (3.11+), PostgreSQL on 127.0.0.1:5432 (user postgres, trust auth),
-# curl, openssl, and the Debian packages systemd, nginx and caddy (installed when missing).
+# Needs: python3 (3.11+), PostgreSQL on 127.0.0.1:5432 (user postgres, trust auth), Redis
+# on 127.0.0.1:6379, curl, openssl, and the Debian packages systemd, nginx and caddy (installed when missing).
 # Usage: deploy/ci-check.sh   (exit status 0 when every check passes)
 set -euo pipefail
 
@@ -73,8 +74,8 @@ build_and_install() {
   rm -rf "$WORK/source"
   local wheel
   wheel=$(ls "$WORK"/dist/reverse_otp-*.whl)
-  say "installing $(basename "$wheel")[postgres] into a fresh virtualenv"
-  "$WORK/venv/bin/pip" install -q "$wheel[postgres]"
+  say "installing $(basename "$wheel")[postgres,redis] into a fresh virtualenv"
+  "$WORK/venv/bin/pip" install -q "$wheel[postgres,redis]"
   local where
   where=$(cd "$WORK" && "$WORK/venv/bin/python" -c 'import app; print(app.__file__)')
   [[ "$where" == "$WORK/venv/"* ]] || fail "app imported from $where, not the virtualenv"
@@ -87,21 +88,11 @@ free_port() {
 
 write_config() {
   mkdir -p "$WORK/etc" "$WORK/state"
-  cat >"$WORK/etc/config.toml" <<EOF
-[server]
-mode = "production"
-public_url = "http://127.0.0.1:$PORT"
-name = "CI check"
-
-[database]
-auto_create = false
-
-[[numbers]]
-number = "+15017122661"
-provider = "twilio"
-
-[providers.twilio]
-EOF
+  # The shipped production template, served on a loopback port instead of its example host.
+  sed "s#^public_url = .*#public_url = \"http://127.0.0.1:$PORT\"#" \
+    "$ROOT/deploy/config.toml" >"$WORK/etc/config.toml"
+  grep -q "^public_url = \"http://127.0.0.1:$PORT\"" "$WORK/etc/config.toml" ||
+    fail "deploy/config.toml has no public_url line"
   SECRET=$(openssl rand -hex 32)
   TWILIO_TOKEN=$(openssl rand -hex 16)
   umask 077
@@ -109,6 +100,8 @@ EOF
 REVERSE_OTP_SERVER__SECRET_KEY=$SECRET
 REVERSE_OTP_DATABASE__URL=postgresql+psycopg://postgres@$PG_HOST:$PG_PORT/$DB
 REVERSE_OTP_PROVIDERS__TWILIO__AUTH_TOKEN=$TWILIO_TOKEN
+REVERSE_OTP_LIMITS__KEY_PREFIX=$DB:limits:
+REVERSE_OTP_EVENTS__REDIS_CHANNEL=$DB:events
 EOF
   umask 022
 }
