@@ -211,11 +211,23 @@ class Limits(Section):
     trusted_proxies: int = Field(
         0, ge=0, le=5, description="reverse proxies whose X-Forwarded-For is trusted (0: none)"
     )
+    credential_failures: str = Field(
+        "10/900",
+        description="wrong admin keys, metrics tokens or API keys one client address may present"
+        " per window before its checks are refused (429)",
+    )
 
     @field_validator("per_api_key", "per_ip", "per_phone", "sender_failures")
     @classmethod
     def _rate(cls, value: str) -> str:
         rates.parse(value)
+        return value
+
+    @field_validator("credential_failures")
+    @classmethod
+    def _always_on(cls, value: str) -> str:
+        if rates.parse(value).off:
+            raise ValueError("credential checks are always throttled: allow at least 1 failure")
         return value
 
 
@@ -444,6 +456,7 @@ def _checked(settings: Settings) -> Settings:
         problem = weak_secret(key)
         if problem:
             raise ConfigError(f"server.{name}: {problem}")
+    _check_credentials(settings)
     if "simulator" in settings.providers and not server.unsafe_allow_simulator:
         enabled = settings.providers["simulator"].get("enabled", True) is not False
         if enabled:
@@ -458,6 +471,31 @@ def _checked(settings: Settings) -> Settings:
     if not settings.numbers:
         raise ConfigError("numbers: list at least one [[numbers]] entry with number and provider")
     return settings
+
+
+def configured_credentials(settings: Settings) -> list[tuple[str, str]]:
+    """Return (key, value) of every secret a client presents to us, as configured."""
+    found = [("admin.key", settings.admin.key), ("metrics.token", settings.metrics.token)]
+    found += [(f"api.keys[{i}]", key) for i, key in enumerate(settings.api.keys)]
+    for name, section in sorted(settings.providers.items()):
+        for key in WEBHOOK_CREDENTIALS:
+            value = section.get(key) if isinstance(section, dict) else None
+            if isinstance(value, str):
+                found.append((f"providers.{name}.{key}", value))
+    return [(key, value) for key, value in found if value]
+
+
+# Secrets an operator chooses for a provider's webhook (signing secrets issued by a provider
+# are checked by its adapter).
+WEBHOOK_CREDENTIALS = ("basic_password", "path_token")
+
+
+def _check_credentials(settings: Settings) -> None:
+    """Refuse a configured credential weaker than the server secret must be."""
+    for key, value in configured_credentials(settings):
+        problem = weak_secret(value)
+        if problem:
+            raise ConfigError(f"{key}: {problem.replace('secret', 'credential')}")
 
 
 # Values shipped in examples and docs; a server using one has no secret at all.

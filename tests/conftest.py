@@ -69,7 +69,7 @@ def base_settings(tmp_path: Path, **sections: Any) -> dict[str, Any]:
             "unsafe_allow_simulator": True,
         },
         "database": {"url": database_url(tmp_path)},
-        "api": {"keys": ["test-api-key"]},
+        "api": {"keys": ["test-api-key-0123456789-abcdefghijk"]},
         "numbers": [
             {"number": NUMBER, "provider": "simulator"},
             {"number": TWILIO_NUMBER, "provider": "twilio"},
@@ -125,7 +125,8 @@ def runtime(app: Flask) -> Runtime:
     return found
 
 
-AUTH = {"Authorization": "Bearer test-api-key"}
+API_KEY = "test-api-key-0123456789-abcdefghijk"
+AUTH = {"Authorization": f"Bearer {API_KEY}"}
 
 
 @pytest.fixture

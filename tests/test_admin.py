@@ -12,7 +12,8 @@ from app.web.admin import COOKIE
 from tests.conftest import AUTH, runtime
 from tests.sms import create_on_simulator, text_in
 
-KEY = "admin-key-" + "k" * 24
+KEY = "admin-key-" + "0123456789abcdefghijkl"
+OTHER_KEY = "another-key-" + "0123456789abcdefghijkl"
 BEARER = {"Authorization": f"Bearer {KEY}"}
 SENDER = "+33612345678"
 
@@ -67,7 +68,7 @@ def test_session_ends_when_the_key_changes(app, client, settings):
     log_in(client)
     rt = runtime(app)
     rt.settings = settings.model_copy(
-        update={"admin": settings.admin.model_copy(update={"key": "another-key-" + "z" * 20})}
+        update={"admin": settings.admin.model_copy(update={"key": OTHER_KEY})}
     )
     assert client.get("/admin").status_code == 401
 

@@ -12,7 +12,7 @@ from app.cli import main
 from app.domain import callbacks
 from app.store.tables import api_keys
 from tests.callback_helpers import HOOK, HOOK_SECRET, PHONE, create, outbox, text_in, worker
-from tests.conftest import AUTH, NUMBER, TWILIO_NUMBER, base_settings, runtime
+from tests.conftest import API_KEY, AUTH, NUMBER, TWILIO_NUMBER, base_settings, runtime
 from tests.e2e.server import write_config
 
 
@@ -120,7 +120,7 @@ def test_app_default_ttl_and_numbers_apply(ctx):
 
 
 def test_configured_keys_keep_acting_for_the_default_app(ctx, client):
-    caller = apps.caller(ctx, "test-api-key", ["test-api-key"])
+    caller = apps.caller(ctx, API_KEY, [API_KEY])
     assert caller is not None and caller.app.id == "default"
     assert create(client)["to"] in (NUMBER, TWILIO_NUMBER)
 

@@ -38,18 +38,22 @@ def test_a_config_file_means_production_mode(tmp_path):
     assert settings.database.url.endswith("x.db")
 
 
+KEY_A = "api-key-a-0123456789abcdefghijklmn"
+KEY_B = "api-key-b-0123456789abcdefghijklmn"
+
+
 def test_environment_variables_override_single_keys(tmp_path):
     env = write(tmp_path, GOOD) | {
         "REVERSE_OTP_CODES__LENGTH": "8",
         "REVERSE_OTP_DATABASE__URL": "sqlite:///other.db",
         "REVERSE_OTP_PROVIDERS__TWILIO__AUTH_TOKEN": "from-env",
-        "REVERSE_OTP_API__KEYS": '["a", "b"]',
+        "REVERSE_OTP_API__KEYS": f'["{KEY_A}", "{KEY_B}"]',
     }
     settings = load(environ=env)
     assert settings.codes.length == 8
     assert settings.database.url == "sqlite:///other.db"
     assert settings.providers["twilio"]["auth_token"] == "from-env"
-    assert settings.api.keys == ["a", "b"]
+    assert settings.api.keys == [KEY_A, KEY_B]
 
 
 def test_no_file_means_development_mode_with_generated_defaults(tmp_path, monkeypatch):

@@ -169,7 +169,11 @@ def test_stream_is_open_to_the_listed_origins_only(tmp_path, clock):
     from app import config, create_app
 
     raw = base_settings(
-        tmp_path, api={"keys": ["test-api-key"], "cors_origins": ["https://shop.example"]}
+        tmp_path,
+        api={
+            "keys": ["test-api-key-0123456789-abcdefghijk"],
+            "cors_origins": ["https://shop.example"],
+        },
     )
     application = create_app(config.load(overrides=raw, environ={}), clock=clock)
     client = application.test_client()

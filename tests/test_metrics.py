@@ -11,7 +11,7 @@ from app.providers.simulator import HEADER, sign
 from tests.conftest import AUTH, NUMBER, SIM_SECRET, runtime
 from tests.sms import create_on_simulator, text_in
 
-TOKEN = "metrics-token-" + "t" * 20
+TOKEN = "metrics-token-" + "0123456789abcdefghij"
 SCRAPE = {"Authorization": f"Bearer {TOKEN}"}
 
 

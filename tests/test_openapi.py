@@ -12,7 +12,10 @@ from tests.conftest import AUTH
 from tests.sms import create_on_simulator, text_in
 
 settings_overrides = pytest.fixture(
-    lambda: {"admin": {"key": "admin-key-" + "x" * 20}, "metrics": {"token": "m" * 24}}
+    lambda: {
+        "admin": {"key": "admin-key-" + "0123456789abcdefghijkl"},
+        "metrics": {"token": "metrics-0123456789abcdefghijklmn"},
+    }
 )
 
 

@@ -38,8 +38,8 @@ _app = create_app(
         overrides=base_settings(
             _folder,
             database={"url": f"sqlite:///{_folder / 'api.db'}"},
-            admin={"key": "admin-key-" + "x" * 20},
-            metrics={"token": "m" * 24},
+            admin={"key": "admin-key-" + "0123456789abcdefghijkl"},
+            metrics={"token": "metrics-0123456789abcdefghijklmn"},
         ),
         environ={},
     )

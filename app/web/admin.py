@@ -2,8 +2,12 @@
 
 No key configured: every /admin route answers 404. Otherwise a request is let in with
 `Authorization: Bearer <key>`, or with the session cookie the login form sets: an
-itsdangerous-signed, time-limited fingerprint of the key (rotating the key ends every
-session), HttpOnly, SameSite=Strict, Secure behind https, scoped to /admin.
+itsdangerous-signed, time-limited random session id, HttpOnly, SameSite=Strict, Secure behind
+https, scoped to /admin. The session also lives server-side, in the shared limit counters
+under a keyed digest of the id and the admin key: logout ends it there (a cookie captured
+before logout is refused after it), it ends with its lifetime, and rotating the key or the
+server secret ends every session. Wrong keys, by form or Bearer, are throttled per address
+(app/web/throttle.py).
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import secrets
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
@@ -22,8 +27,8 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from app import dashboard
 from app.domain import phone
 from app.domain.challenges import Outcome, Status
-from app.web import charts
-from app.web.client import client_ip
+from app.limits import Counters, LimitsUnavailable
+from app.web import charts, throttle
 from app.web.errors import error
 from app.web.openapi import Content, describe
 from app.web.runtime import Runtime, runtime
@@ -46,9 +51,6 @@ LOGIN_FORM = Content(
     schema={"type": "object", "properties": {"key": {"type": "string"}}, "required": ["key"]},
 )
 STATUSES = [s.value for s in Status]
-# Failed logins one address may make per window before it is refused (429).
-LOGIN_FAILURES = 10
-LOGIN_WINDOW = 900
 OUTCOMES = [o.value for o in Outcome]
 
 
@@ -60,7 +62,7 @@ def _key() -> str:
 
 
 def _fingerprint(key: str) -> str:
-    return hashlib.sha256(b"admin:" + key.encode()).hexdigest()[:32]
+    return hashlib.sha256(b"admin:" + key.encode()).hexdigest()
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -71,16 +73,53 @@ def _same(given: str, key: str) -> bool:
     return hmac.compare_digest(_fingerprint(given), _fingerprint(key))
 
 
-def _session_valid(key: str) -> bool:
+def _lifetime(rt: Runtime) -> int:
+    return rt.settings.admin.session_hours * 3600
+
+
+def _session_name(rt: Runtime, session_id: str, key: str) -> str:
+    """Name the server-side record of a session; a new key or secret names another one."""
+    return "admin_session:" + rt.ctx.keys.digest("admin-session", f"{session_id}:{key}")[:32]
+
+
+def _counters(rt: Runtime) -> Counters:
+    if rt.ctx.limits is None:
+        raise LimitsUnavailable("no shared counters to hold admin sessions")
+    return rt.ctx.limits.counters
+
+
+def _session_id(rt: Runtime) -> str | None:
+    """Return the session id of a genuine, unexpired cookie, or None."""
     cookie = request.cookies.get(COOKIE)
     if not cookie:
-        return False
-    max_age = runtime().settings.admin.session_hours * 3600
+        return None
     try:
-        fingerprint = _serializer().loads(cookie, max_age=max_age)
+        data = _serializer().loads(cookie, max_age=_lifetime(rt))
     except BadSignature:
+        return None
+    found = data.get("sid") if isinstance(data, dict) else None
+    return found if isinstance(found, str) else None
+
+
+def _session_valid(key: str) -> bool:
+    rt = runtime()
+    session_id = _session_id(rt)
+    if session_id is None:
         return False
-    return isinstance(fingerprint, str) and hmac.compare_digest(fingerprint, _fingerprint(key))
+    count = _counters(rt).peek(_session_name(rt, session_id, key), rt.ctx.clock.now())
+    return count is not None and count.value > 0
+
+
+def _bearer(key: str, given: str) -> Any:
+    """Answer a Bearer attempt: None lets the view run, else the refusal."""
+    refused = throttle.refused("admin")
+    if refused is not None:
+        return refused
+    if _same(given, key):
+        return None
+    throttle.failed("admin")
+    log.warning("admin Bearer key refused")
+    return error(401, "unauthorized", "the admin key is required")
 
 
 def require_admin(view: F) -> F:
@@ -91,9 +130,8 @@ def require_admin(view: F) -> F:
         key = _key()
         scheme, _, given = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() == "bearer":
-            if _same(given.strip(), key):
-                return view(*args, **kwargs)
-            return error(401, "unauthorized", "the admin key is required")
+            refusal = _bearer(key, given.strip())
+            return view(*args, **kwargs) if refusal is None else refusal
         if _session_valid(key):
             return view(*args, **kwargs)
         return _login_page(failed=False), 401
@@ -105,7 +143,7 @@ def require_admin(view: F) -> F:
 @describe(
     "Operator dashboard",
     description="HTML. Without a session or key: 401 with the login form.",
-    tag="admin", ok=HTML, errors=(404,), responses={401: UNAUTHORIZED}, auth="admin",
+    tag="admin", ok=HTML, errors=(404, 429, 503), responses={401: UNAUTHORIZED}, auth="admin",
 )  # fmt: skip
 @require_admin
 def index() -> str:
@@ -169,26 +207,25 @@ def _login_page(failed: bool) -> str:
 @describe(
     "Log in with the admin key",
     description="Sets the session cookie and redirects to /admin (303); a wrong key gets 401.",
-    tag="admin", body=LOGIN_FORM, responses={303: REDIRECT, 401: HTML}, errors=(404, 429),
+    tag="admin", body=LOGIN_FORM, responses={303: REDIRECT, 401: HTML}, errors=(404, 429, 503),
 )  # fmt: skip
 def login_post() -> WerkzeugResponse | tuple[str, int] | Response:
     key = _key()
     rt = runtime()
-    guard = _login_guard(rt)
-    if guard is not None and guard() is not None:
-        refused = error(429, "too_many_logins", "too many failed logins; try again later")
-        refused.headers["Retry-After"] = str(LOGIN_WINDOW)
+    refused = throttle.refused("admin")
+    if refused is not None:
         return refused
     if not _same(request.form.get("key", ""), key):
-        if guard is not None:
-            guard(fail=True)
+        throttle.failed("admin")
         log.warning("admin login failed")
         return _login_page(failed=True), 401
+    session_id = secrets.token_urlsafe(24)
+    _counters(rt).hit(_session_name(rt, session_id, key), _lifetime(rt), rt.ctx.clock.now())
     response = redirect(url_for("admin.index"), 303)
     response.set_cookie(
         COOKIE,
-        _serializer().dumps(_fingerprint(key)),
-        max_age=rt.settings.admin.session_hours * 3600,
+        _serializer().dumps({"sid": session_id}),
+        max_age=_lifetime(rt),
         path="/admin",
         secure=rt.settings.server.public_url.startswith("https://"),
         httponly=True,
@@ -197,29 +234,19 @@ def login_post() -> WerkzeugResponse | tuple[str, int] | Response:
     return response
 
 
-def _login_guard(rt: Runtime) -> Callable[..., int | None] | None:
-    """Return a function counting (fail=True) or checking failed logins from this address."""
-    if rt.ctx.limits is None:
-        return None
-    counters = rt.ctx.limits.counters
-    ip = client_ip(rt.settings.limits.trusted_proxies)
-    name = "admin_login:" + rt.ctx.keys.digest("admin-login", ip)
-    now = rt.ctx.clock.now()
-
-    def guard(fail: bool = False) -> int | None:
-        if fail:
-            counters.hit(name, LOGIN_WINDOW, now)
-            return None
-        count = counters.peek(name, now)
-        return count.value if count is not None and count.value >= LOGIN_FAILURES else None
-
-    return guard
-
-
 @bp.post("/logout")
-@describe("Log out", tag="admin", responses={303: REDIRECT}, errors=(404,))
+@describe("Log out", tag="admin", responses={303: REDIRECT}, errors=(404, 503))
 def logout() -> WerkzeugResponse:
-    _key()
+    """End the session server-side (its cookie is refused from now on) and clear the cookie."""
+    key = _key()
+    rt = runtime()
+    session_id = _session_id(rt)
+    if session_id is not None:
+        name = _session_name(rt, session_id, key)
+        counters = _counters(rt)
+        count = counters.peek(name, rt.ctx.clock.now())
+        if count is not None and count.value > 0:
+            counters.hit(name, _lifetime(rt), rt.ctx.clock.now(), -count.value)
     response = redirect(url_for("admin.login"), 303)
     response.delete_cookie(COOKIE, path="/admin", httponly=True, samesite="Strict")
     return response

@@ -11,7 +11,7 @@ from flask import Blueprint, Response, abort, g, jsonify, request
 from app import apps, services
 from app.domain import links
 from app.domain.challenges import Challenge
-from app.web import live, qr
+from app.web import live, qr, throttle
 from app.web.client import client_ip
 from app.web.errors import error
 from app.web.openapi import Content, describe
@@ -32,16 +32,26 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def require_api_key(view: F) -> F:
-    """Refuse a request without a valid `Authorization: Bearer <key>` (401)."""
+    """Refuse a request without a valid `Authorization: Bearer <key>` (401).
+
+    Wrong keys are throttled per client address (app/web/throttle.py): over the limit, the
+    key is not even looked up (429).
+    """
 
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+        presented = request.headers.get("Authorization", "")
+        refused = throttle.refused("api") if presented else None
+        if refused is not None:
+            return refused
+        scheme, _, key = presented.partition(" ")
         rt = runtime()
         caller = None
         if scheme.lower() == "bearer":
             caller = apps.caller(rt.ctx, key.strip(), rt.settings.api.keys)
         if caller is None:
+            if presented:
+                throttle.failed("api")
             response = error(401, "unauthorized", "a valid API key is required (Bearer token)")
             response.headers["WWW-Authenticate"] = 'Bearer realm="reverse-otp"'
             return response
@@ -81,7 +91,7 @@ def create() -> tuple[Response, int]:
 
 
 @bp.get("/challenges/<challenge_id>")
-@describe("Show a challenge", ok=ChallengeView, errors=(401, 404, 503), auth="api_key")
+@describe("Show a challenge", ok=ChallengeView, errors=(401, 404, 429, 503), auth="api_key")
 @require_api_key
 def show(challenge_id: str) -> Response:
     return jsonify(challenge_view(_owned(services.get_challenge(runtime().ctx, challenge_id))))
@@ -89,7 +99,8 @@ def show(challenge_id: str) -> Response:
 
 @bp.post("/challenges/<challenge_id>/cancel")
 @describe(
-    "Cancel a pending challenge", ok=ChallengeView, errors=(401, 404, 409, 503), auth="api_key"
+    "Cancel a pending challenge", ok=ChallengeView, errors=(401, 404, 409, 429, 503),
+    auth="api_key",
 )
 @require_api_key
 def cancel(challenge_id: str) -> Response:

@@ -8,6 +8,7 @@ import hmac
 from flask import Blueprint, Response, abort, jsonify, request
 
 from app import health
+from app.web import throttle
 from app.web.errors import error
 from app.web.openapi import Content, describe
 from app.web.runtime import runtime
@@ -45,10 +46,11 @@ def readyz() -> tuple[Response, int]:
 @bp.get("/metrics")
 @describe(
     "Prometheus metrics",
-    description="404 unless `[metrics] token` is set; the token is sent as a Bearer header.",
+    description="404 unless `[metrics] token` is set; the token is sent as a Bearer header."
+    " Wrong tokens are throttled per client address (429).",
     tag="operations",
     ok=METRICS_TEXT,
-    errors=(401, 404),
+    errors=(401, 404, 429, 503),
     auth="metrics",
 )
 def metrics() -> Response:
@@ -57,8 +59,14 @@ def metrics() -> Response:
     exposition = getattr(rt.ctx.observer, "exposition", None)
     if not token or exposition is None:
         abort(404)
-    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    presented = request.headers.get("Authorization", "")
+    refused = throttle.refused("metrics") if presented else None
+    if refused is not None:
+        return refused
+    scheme, _, given = presented.partition(" ")
     if scheme.lower() != "bearer" or not _same(given.strip(), token):
+        if presented:
+            throttle.failed("metrics")
         response = error(401, "unauthorized", "the metrics token is required (Bearer token)")
         response.headers["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response

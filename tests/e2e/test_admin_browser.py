@@ -9,14 +9,14 @@ from tests.conftest import base_settings
 from tests.e2e.server import running_server, write_config
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
-KEY = "browser-admin-key-" + "q" * 20
+KEY = "browser-admin-key-" + "0123456789abcdefghij"
 
 
 def test_operator_logs_in_and_sees_the_dashboard(tmp_path):
     playwright = pytest.importorskip("playwright.sync_api")
     config = write_config(tmp_path / "config.toml", base_settings(tmp_path, admin={"key": KEY}))
     with running_server(tmp_path, config=config, workers=1) as base:
-        headers = {"Authorization": "Bearer test-api-key"}
+        headers = {"Authorization": "Bearer test-api-key-0123456789-abcdefghijk"}
         for _ in range(3):
             requests.post(f"{base}/api/v1/challenges", json={}, headers=headers, timeout=5)
         with playwright.sync_playwright() as p:

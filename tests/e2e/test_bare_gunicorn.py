@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import base_settings
+from tests.conftest import AUTH, base_settings
 from tests.e2e.live import SseClient
 from tests.e2e.server import _wait_ready, free_port, write_config
 
@@ -42,7 +42,7 @@ def test_bare_gunicorn_answers_other_requests_while_a_stream_is_open(tmp_path):
         created = requests.post(
             base + "/api/v1/challenges",
             json={"phone": "+33612345678"},
-            headers={"Authorization": "Bearer test-api-key"},
+            headers=AUTH,
             timeout=10,
         )
         assert created.status_code == 201, created.text

@@ -30,7 +30,7 @@ ARGS = [
     "--no-first-run",
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-AUTH = {"Authorization": "Bearer test-api-key"}
+AUTH = {"Authorization": "Bearer test-api-key-0123456789-abcdefghijk"}
 DESKTOP = {"viewport": {"width": 1280, "height": 900}}
 
 

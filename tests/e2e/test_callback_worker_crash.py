@@ -155,7 +155,7 @@ def test_server_processes_deliver_each_callback_once(tmp_path):
     }
     raw = base_settings(tmp_path, callbacks=callbacks, numbers=SIMULATOR_ONLY)
     config = write_config(tmp_path / "config.toml", raw)
-    auth = {"Authorization": "Bearer test-api-key"}
+    auth = {"Authorization": "Bearer test-api-key-0123456789-abcdefghijk"}
     try:
         with running_server(tmp_path, config=config, workers=2) as base:
             for _ in range(6):

@@ -29,7 +29,7 @@ def open_streams_on_both_workers(base, port, opened):
     """Open streams (one challenge each) until both workers hold at least one."""
     streams = {}
     for _ in range(MAX_STREAMS):
-        created = create(base, "test-api-key")
+        created = create(base, "test-api-key-0123456789-abcdefghijk")
         client = SseClient(base, f"/api/v1/status/{created['token']}/events")
         opened.append(client)
         assert client.status == 200

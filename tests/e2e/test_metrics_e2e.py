@@ -13,8 +13,8 @@ from tests.conftest import NUMBER, SIM_SECRET, base_settings
 from tests.e2e.server import running_server, write_config
 
 pytestmark = pytest.mark.e2e
-TOKEN = "e2e-metrics-token-" + "x" * 16
-API = {"Authorization": "Bearer test-api-key"}
+TOKEN = "e2e-metrics-token-" + "0123456789abcdef"
+API = {"Authorization": "Bearer test-api-key-0123456789-abcdefghijk"}
 
 
 def scrape(base: str) -> dict[str, float]:

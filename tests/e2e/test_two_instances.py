@@ -79,7 +79,7 @@ def stream(base, created):
 
 def verified_across(first, second):
     """Create on `first`, stream on `first`, deliver through `second`: the stream sees it."""
-    created = create(first, "test-api-key", phone="+33612345678")
+    created = create(first, "test-api-key-0123456789-abcdefghijk", phone="+33612345678")
     client = stream(first, created)
     try:
         deliver(second, created)
@@ -89,7 +89,7 @@ def verified_across(first, second):
     assert (name, data["status"]) == ("verified", "verified")
     shown = requests.get(
         f"{second}/api/v1/challenges/{created['id']}",
-        headers={"Authorization": "Bearer test-api-key"},
+        headers={"Authorization": "Bearer test-api-key-0123456789-abcdefghijk"},
         timeout=10,
     ).json()
     assert shown["verified_phone"] == "+33612345678"
@@ -119,7 +119,7 @@ def test_two_instances_share_challenges_and_events(tmp_path, postgres, own_redis
         verified_across(a, b)
 
         # Expiry is announced on time to a stream held by the other instance.
-        short = create(b, "test-api-key", ttl=10)
+        short = create(b, "test-api-key-0123456789-abcdefghijk", ttl=10)
         client = stream(a, short)
         try:
             name, data = client.next_event()

@@ -76,14 +76,14 @@ KEYS: dict[str, Any] = {
     "bird": "bird-signing-key",
     "messagebird": "messagebird-signing-key",
     "sinch": "sinch-signing-secret",
-    "infobip": ("infobip-user", "infobip-password-123"),
-    "bandwidth": ("bandwidth-user", "bandwidth-password-123"),
+    "infobip": ("infobip-user", "infobip-password-0123456789-abcdef"),
+    "bandwidth": ("bandwidth-user", "bandwidth-password-0123456789-abcd"),
     "aws-sns": SNS_KEY,
     "android-sms-gateway": "android-signing-key",
     "smsgateway24": "smsgateway24-path-token-0123456789",
-    "smsmode": "smsmode-path-token-0123456789",
+    "smsmode": "smsmode-path-token-0123456789-abc",
     "africastalking": "africastalking-path-token-0123456789",
-    "textmagic": "textmagic-path-token-0123456789",
+    "textmagic": "textmagic-path-token-0123456789-ab",
     "generic": "generic-hmac-secret",
 }
 OTHER_KEYS: dict[str, Any] = {

@@ -59,7 +59,12 @@ def test_no_cross_origin_api_calls_by_default(client):
     assert "Access-Control-Allow-Origin" not in preflight.headers
 
 
-CORS = {"api": {"keys": ["test-api-key"], "cors_origins": ["https://app.example.com"]}}
+CORS = {
+    "api": {
+        "keys": ["test-api-key-0123456789-abcdefghijk"],
+        "cors_origins": ["https://app.example.com"],
+    }
+}
 
 
 @pytest.mark.parametrize("settings_overrides", [CORS])

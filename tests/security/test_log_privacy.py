@@ -13,7 +13,7 @@ import pytest
 from app import services
 from app.logfilter import redact
 from app.providers.simulator import HEADER, sign
-from tests.conftest import NUMBER, SIM_SECRET
+from tests.conftest import API_KEY, NUMBER, SIM_SECRET
 from tests.security.helpers import outcome, send_sms
 
 EXPECTED = "+33612345678"
@@ -84,7 +84,7 @@ def test_the_whole_flow_at_debug_logs_no_secret_and_no_full_number(app, ctx, deb
     )
     assert forged.status_code == 403
     client.get("/api/v1/challenges/nope", headers={"Authorization": "Bearer wrong-key-123456"})
-    secrets_seen += [signature, "wrong-key-123456", "test-api-key", SIM_SECRET]
+    secrets_seen += [signature, "wrong-key-123456", API_KEY, SIM_SECRET]
 
     text = debug_logs.stream.getvalue()
     assert "outcome=matched" in text and "outcome=wrong_sender" in text  # decisions are logged
@@ -131,7 +131,7 @@ def test_the_real_server_at_debug_logs_no_secret_no_token_path_and_no_full_numbe
     config = write_config(tmp_path / "config.toml", raw)
     env = {"REVERSE_OTP_LOG_LEVEL": "DEBUG"}
     with running_server(tmp_path, config=config, workers=1, env=env) as base:
-        auth = {"Authorization": "Bearer test-api-key"}
+        auth = {"Authorization": "Bearer test-api-key-0123456789-abcdefghijk"}
         made = requests.post(f"{base}/api/v1/challenges", json={"phone": EXPECTED}, headers=auth)
         made = made.json()
         requests.get(f"{base}/api/v1/status/{made['token']}", timeout=5)
@@ -146,5 +146,5 @@ def test_the_real_server_at_debug_logs_no_secret_no_token_path_and_no_full_numbe
         assert answer.json()["outcomes"] == ["matched"]
     text = "".join(p.read_text() for p in tmp_path.glob("server-*.log"))
     assert "outcome=matched" in text
-    for secret in (made["code"], made["token"], "test-api-key", EXPECTED, EXPECTED[1:]):
+    for secret in (made["code"], made["token"], API_KEY, EXPECTED, EXPECTED[1:]):
         assert secret not in text
