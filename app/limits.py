@@ -12,6 +12,7 @@ Keys never hold a phone number, address or API key in clear: each is keyed-hashe
 
 from __future__ import annotations
 
+import ipaddress
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -81,7 +82,7 @@ class Limits:
         """Count a challenge creation against its caller, address and phone; refuse over any."""
         checks = [
             ("api_key", caller, self.rules.per_api_key),
-            ("ip", client_ip, self.rules.per_ip),
+            ("ip", address_group(client_ip), self.rules.per_ip),
             ("phone", phone, self.rules.per_phone),
         ]
         for name, value, rate in checks:
@@ -148,6 +149,25 @@ class Limits:
 
     def _key(self, kind: str, value: str) -> str:
         return f"{kind}:{self._hash(value)[:32]}"
+
+
+def address_group(ip: str | None) -> str | None:
+    """Return what the per-IP limit counts for an address: itself, or its /64 for IPv6.
+
+    One IPv6 subscriber usually holds a whole /64, so counting single addresses would let
+    one user rotate through 2^64 of them.
+    """
+    if not ip:
+        return ip
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
 
 
 def _seconds(until: datetime, now: datetime) -> int:

@@ -12,7 +12,6 @@ from app import apps, services
 from app.domain import links
 from app.domain.challenges import Challenge
 from app.web import live, qr, throttle
-from app.web.client import client_ip
 from app.web.errors import error
 from app.web.openapi import Content, describe
 from app.web.runtime import runtime
@@ -65,6 +64,8 @@ def require_api_key(view: F) -> F:
 @bp.post("/challenges")
 @describe(
     "Create a challenge", ok=CreatedView, ok_status=201, body=CreateChallenge,
+    description="`client_ip` (optional) is the end user's address as your backend sees it:"
+    " the per-IP creation limit counts it, and only when it is given.",
     errors=(400, 401, 413, 429, 503), auth="api_key",
 )  # fmt: skip
 @require_api_key
@@ -82,7 +83,8 @@ def create() -> tuple[Response, int]:
         body.ttl,
         body.metadata or {},
         caller=g.api_caller,
-        client_ip=client_ip(rt.settings.limits.trusted_proxies),
+        # The integrator's backend is the peer: count the end user it names, if it does.
+        client_ip=body.client_ip,
         app=g.api_app,
         callback_url=body.callback_url,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from typing import Any
 
@@ -19,6 +20,22 @@ class CreateChallenge(BaseModel):
     callback_url: str | None = Field(
         None, max_length=2000, description="where this challenge's callbacks go (else the app's)"
     )
+    client_ip: str | None = Field(
+        None,
+        max_length=64,
+        description="the end user's IP address (IPv4 or IPv6) as your backend sees it; the"
+        " per-IP creation limit counts this address, and only when it is given",
+    )
+
+    @field_validator("client_ip")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return str(ipaddress.ip_address(value.strip()))
+        except ValueError:
+            raise ValueError("must be an IPv4 or IPv6 address") from None
 
     @field_validator("metadata")
     @classmethod

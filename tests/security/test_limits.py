@@ -50,47 +50,47 @@ def test_refuses_unreadable_rates(text):
 
 
 PER_IP_3 = {"numbers": SIM_ONLY, "limits": {"per_ip": "3/minute"}}
+END_USER = {"client_ip": "198.51.100.20"}
 
 
 @pytest.mark.parametrize("settings_overrides", [PER_IP_3])
 def test_limits_challenges_per_client_ip_with_retry_after(client):
     for _ in range(3):
-        create(client)
-    response = client.post("/api/v1/challenges", json={}, headers=AUTH)
+        assert client.post("/api/v1/challenges", json=END_USER, headers=AUTH).status_code == 201
+    response = client.post("/api/v1/challenges", json=END_USER, headers=AUTH)
     assert response.status_code == 429
     assert response.json["error"]["code"] == "rate_limited_ip"
     assert 1 <= int(response.headers["Retry-After"]) <= 60
 
 
-@pytest.mark.parametrize("settings_overrides", [PER_IP_3])
+# The demo creates challenges for the peer address (behind trusted_proxies): it is where
+# X-Forwarded-For still matters for the per-IP limit.
+DEMO = {"mode": "development"}
+
+
+@pytest.mark.parametrize("settings_overrides", [PER_IP_3 | {"server": DEMO}])
 def test_ignores_forwarded_for_unless_a_proxy_is_trusted(client):
     for n in range(3):
-        create_from(client, f"198.51.100.{n}")
-    response = client.post(
-        "/api/v1/challenges", json={}, headers=AUTH | {"X-Forwarded-For": "198.51.100.9"}
-    )
+        demo_from(client, f"198.51.100.{n}")
+    response = client.post("/demo", headers={"X-Forwarded-For": "198.51.100.9"})
     assert response.json["error"]["code"] == "rate_limited_ip"
 
 
-def create_from(client, forwarded_for):
-    headers = AUTH | {"X-Forwarded-For": forwarded_for}
-    response = client.post("/api/v1/challenges", json={}, headers=headers)
-    assert response.status_code == 201
+def demo_from(client, forwarded_for):
+    response = client.post("/demo", headers={"X-Forwarded-For": forwarded_for})
+    assert response.status_code == 303
+    assert "/v/" in response.headers["Location"]
     return response
 
 
-@pytest.mark.parametrize("settings_overrides", [{"numbers": SIM_ONLY, "limits": {
+@pytest.mark.parametrize("settings_overrides", [{"numbers": SIM_ONLY, "server": DEMO, "limits": {
     "per_ip": "2/minute", "trusted_proxies": 1}}])  # fmt: skip
 def test_counts_the_address_the_trusted_proxy_saw_not_forged_entries(client):
-    create_from(client, "203.0.113.7, 198.51.100.1")
-    create_from(client, "203.0.113.8, 198.51.100.1")
-    response = client.post(
-        "/api/v1/challenges",
-        json={},
-        headers=AUTH | {"X-Forwarded-For": "203.0.113.9, 198.51.100.1"},
-    )
+    demo_from(client, "203.0.113.7, 198.51.100.1")
+    demo_from(client, "203.0.113.8, 198.51.100.1")
+    response = client.post("/demo", headers={"X-Forwarded-For": "203.0.113.9, 198.51.100.1"})
     assert response.json["error"]["code"] == "rate_limited_ip"
-    create_from(client, "198.51.100.2")
+    demo_from(client, "198.51.100.2")
 
 
 @pytest.mark.parametrize("settings_overrides", [{"limits": {"per_api_key": "4/hour"}}])
@@ -237,7 +237,7 @@ def test_redis_counters_are_shared_by_every_instance(tmp_path, redis_prefix, mak
     raw = base_settings(tmp_path, numbers=SIM_ONLY, limits=limits)
     first, second = make_app(raw).test_client(), make_app(raw).test_client()
     statuses = [
-        c.post("/api/v1/challenges", json={}, headers=AUTH).status_code
+        c.post("/api/v1/challenges", json=END_USER, headers=AUTH).status_code
         for c in (first, second, first, second)
     ]
     assert statuses == [201, 201, 201, 429]
