@@ -166,8 +166,12 @@ class Events(Section):
 class Streams(Section):
     heartbeat: float = Field(15, gt=0, le=120, description="seconds between keep-alive comments")
     retry_ms: int = Field(3000, ge=100, description="reconnection delay suggested to clients")
-    max_per_ip: int = Field(20, ge=0, description="open streams per client address (0: no cap)")
-    max_per_token: int = Field(5, ge=0, description="open streams per challenge (0: no cap)")
+    max_per_ip: int = Field(
+        20, ge=0, description="open streams and waiting long polls per client address (0: no cap)"
+    )
+    max_per_token: int = Field(
+        5, ge=0, description="open streams and waiting long polls per challenge (0: no cap)"
+    )
     max_wait: int = Field(30, ge=0, le=120, description="longest long-poll wait, seconds")
     worker_connections: int = Field(
         10000, ge=100, description="connections one gevent worker holds (open streams included)"

@@ -101,7 +101,9 @@ def show(challenge_id: str) -> Response:
 
 @bp.post("/challenges/<challenge_id>/cancel")
 @describe(
-    "Cancel a pending challenge", ok=ChallengeView, errors=(401, 404, 409, 429, 503),
+    "Cancel a pending challenge",
+    ok=ChallengeView,
+    errors=(401, 404, 409, 429, 503),
     auth="api_key",
 )
 @require_api_key
@@ -121,9 +123,10 @@ def _owned(challenge: Challenge) -> Challenge:
 @bp.get("/status/<token>")
 @describe(
     "A challenge's status, for the user's browser", tag="status", ok=StatusView,
-    errors=(400, 404, 503),
+    errors=(400, 404, 429, 503),
     query={"wait": {"type": "number", "minimum": 0, "description": "long poll: answer once "
-                    "the status is final, or after this many seconds ([streams] max_wait)"}},
+                    "the status is final, or after this many seconds ([streams] max_wait); "
+                    "waiting long polls count against the stream caps (429 past them)"}},
 )  # fmt: skip
 def status(token: str) -> Response:
     if "wait" in request.args:

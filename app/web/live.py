@@ -76,11 +76,9 @@ def events_stream(token: str) -> Response:
         return Response(status=204)  # the client has the end: stop reconnecting
     ip = client_ip(rt.settings.limits.trusted_proxies) or "-"
     limits = live_state().streams
-    refused = limits.acquire(ip, challenge.id)
+    refused = _refuse_stream(limits.acquire(ip, challenge.id))
     if refused is not None:
-        response = error(429, "too_many_streams", f"too many open streams for this {refused}")
-        response.headers["Retry-After"] = "10"
-        return response
+        return refused
     subscription = Subscription(rt.ctx.bus, challenge.id)
     cfg = rt.settings.streams
     read = reader(rt, token)
@@ -103,8 +101,21 @@ def events_stream(token: str) -> Response:
     return response
 
 
+def _refuse_stream(cap: str | None) -> Response | None:
+    """Return the 429 answer for a stream or long poll past a cap ("ip" or "challenge")."""
+    if cap is None:
+        return None
+    response = error(429, "too_many_streams", f"too many open streams for this {cap}")
+    response.headers["Retry-After"] = "10"
+    return response
+
+
 def long_poll(token: str, wait: str) -> Response:
-    """Answer GET /status/<token>?wait=N: the status once final, or after N seconds."""
+    """Answer GET /status/<token>?wait=N: the status once final, or after N seconds.
+
+    A waiting long poll holds a connection like a stream: it counts against the same caps
+    per client address and per challenge ([streams] max_per_ip, max_per_token).
+    """
     rt = runtime()
     try:
         seconds = float(wait)
@@ -114,11 +125,19 @@ def long_poll(token: str, wait: str) -> Response:
         limit = rt.settings.streams.max_wait
         return error(400, "invalid_wait", f"wait must be between 0 and {limit} seconds")
     challenge = services.challenge_for_token(rt.ctx, token)
-    subscription = Subscription(rt.ctx.bus, challenge.id)
+    ip = client_ip(rt.settings.limits.trusted_proxies) or "-"
+    limits = live_state().streams
+    refused = _refuse_stream(limits.acquire(ip, challenge.id))
+    if refused is not None:
+        return refused
     try:
-        snapshot = wait_for_change(subscription, reader(rt, token), rt.ctx.clock.now, seconds)
+        subscription = Subscription(rt.ctx.bus, challenge.id)
+        try:
+            snapshot = wait_for_change(subscription, reader(rt, token), rt.ctx.clock.now, seconds)
+        finally:
+            subscription.close()
     finally:
-        subscription.close()
+        limits.release(ip, challenge.id)
     response = jsonify(snapshot.data)
     response.headers["Cache-Control"] = "no-store"
     return response
