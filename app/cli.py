@@ -40,7 +40,11 @@ def main() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=None, type=int, help="Default: 1 on SQLite, 2 on PostgreSQL.")
-@click.option("--dev", is_flag=True, help="Flask's development server with the reloader.")
+@click.option(
+    "--dev",
+    is_flag=True,
+    help="Flask's development server with the reloader and debugger (development mode only).",
+)
 def serve(host: str, port: int, workers: int | None, dev: bool) -> None:
     """Run the server (gunicorn, gevent workers)."""
     from app import create_app
@@ -53,6 +57,12 @@ def serve(host: str, port: int, workers: int | None, dev: bool) -> None:
     temporary = None if dev else prepare_metrics_dir()
 
     settings = _settings()
+    if dev and not settings.development:
+        # The Werkzeug debugger runs any Python a visitor types: never on production settings.
+        raise click.ClickException(
+            '--dev (Werkzeug debugger and reloader) is refused with server.mode = "production"; '
+            "run `reverse-otp serve` without --dev"
+        )
     try:
         app = create_app(settings)  # in this process: refuse bad settings before forking
     except config.ConfigError as exc:

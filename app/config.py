@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import os
 import re
 import secrets
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -366,7 +368,59 @@ def load(
     except ValidationError as exc:
         raise ConfigError(_explain(exc)) from None
     _check_code_strength(settings)
-    return _with_defaults(settings) if settings.development else _checked(settings)
+    if settings.development:
+        _refuse_development_in_production(settings)
+        return _with_defaults(settings)
+    return _checked(settings)
+
+
+def production_signs(settings: Settings) -> list[str]:
+    """Say what makes settings a production configuration (empty: a local one).
+
+    A configuration is production when its public_url is not a local address (loopback, 0.0.0.0,
+    a private network, or a localhost name) or when it enables a real SMS provider (any
+    provider section but the simulator's not marked enabled = false).
+    """
+    signs = []
+    if not local_url(settings.server.public_url):
+        signs.append(f"server.public_url {settings.server.public_url} is not a local address")
+    for name, section in sorted(settings.providers.items()):
+        enabled = not isinstance(section, dict) or section.get("enabled", True) is not False
+        if name != "simulator" and enabled:
+            signs.append(f"providers.{name} is a real SMS provider")
+    return signs
+
+
+def local_url(url: str) -> bool:
+    """Tell whether a URL names this machine or a private network."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    if address.is_loopback or address.is_link_local or address.is_unspecified:
+        return True
+    return any(
+        address in network for network in PRIVATE_NETWORKS if network.version == address.version
+    )
+
+
+# Private networks (RFC 1918, IPv6 unique local): a development box on a LAN.
+PRIVATE_NETWORKS = tuple(
+    ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
+)
+
+
+def _refuse_development_in_production(settings: Settings) -> None:
+    signs = production_signs(settings)
+    if signs:
+        raise ConfigError(
+            'server.mode: "development" (SMS simulator, demo pages, generated secrets) is '
+            f"refused with a production configuration ({'; '.join(signs)}); set "
+            'server.mode = "production", or use a local public_url and only the simulator'
+        )
 
 
 def _check_code_strength(settings: Settings) -> None:

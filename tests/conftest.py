@@ -87,6 +87,17 @@ def base_settings(tmp_path: Path, **sections: Any) -> dict[str, Any]:
     return raw
 
 
+def development_settings(tmp_path: Path, **sections: Any) -> dict[str, Any]:
+    """Development-mode settings: a local public URL and the simulator as the only provider
+    (development mode is refused with a production configuration)."""
+    raw = base_settings(tmp_path, **sections)
+    raw["server"] = raw["server"] | {"mode": "development", "public_url": "http://127.0.0.1:8000"}
+    raw["server"].pop("unsafe_allow_simulator", None)
+    raw["numbers"] = [n for n in raw["numbers"] if n["provider"] == "simulator"]
+    raw["providers"] = {"simulator": raw["providers"]["simulator"]}
+    return raw
+
+
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()

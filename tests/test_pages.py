@@ -8,7 +8,7 @@ import pytest
 
 from app import config, create_app, services
 from app.domain.challenges import InboundMessage
-from tests.conftest import AUTH, NUMBER, PUBLIC_URL, base_settings
+from tests.conftest import AUTH, NUMBER, PUBLIC_URL, base_settings, development_settings
 
 DESKTOP = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/126.0 Safari/537.36"}
 IPHONE = {
@@ -129,8 +129,7 @@ def test_demo_pages_are_absent_in_production(client):
 
 @pytest.fixture
 def dev_client(tmp_path, clock):
-    raw = base_settings(tmp_path, page={"demo_per_minute": 2})
-    raw["server"]["mode"] = "development"
+    raw = development_settings(tmp_path, page={"demo_per_minute": 2})
     application = create_app(config.load(overrides=raw, environ={}), clock=clock)
     yield application.test_client()
     application.extensions["reverse_otp"].ctx.store.dispose()

@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 
 from app import services
+from app.config import load
 from app.domain import rates
 from app.limits import Count, LimitsUnavailable
 from app.store.tables import inbound_messages
-from tests.conftest import AUTH, NUMBER, base_settings
+from tests.conftest import AUTH, NUMBER, base_settings, development_settings
 from tests.security.helpers import create, outcome, send_sms
 
 SIM_ONLY = [{"number": NUMBER, "provider": "simulator"}]
@@ -65,11 +66,17 @@ def test_limits_challenges_per_client_ip_with_retry_after(client):
 
 # The demo creates challenges for the peer address (behind trusted_proxies): it is where
 # X-Forwarded-For still matters for the per-IP limit.
-DEMO = {"mode": "development"}
+@pytest.fixture
+def demo(tmp_path, make_app):
+    def build(**limits: Any) -> Any:
+        raw = development_settings(tmp_path, limits=limits)
+        return make_app(load(overrides=raw, environ={})).test_client()
+
+    return build
 
 
-@pytest.mark.parametrize("settings_overrides", [PER_IP_3 | {"server": DEMO}])
-def test_ignores_forwarded_for_unless_a_proxy_is_trusted(client):
+def test_ignores_forwarded_for_unless_a_proxy_is_trusted(demo):
+    client = demo(per_ip="3/minute")
     for n in range(3):
         demo_from(client, f"198.51.100.{n}")
     response = client.post("/demo", headers={"X-Forwarded-For": "198.51.100.9"})
@@ -83,9 +90,8 @@ def demo_from(client, forwarded_for):
     return response
 
 
-@pytest.mark.parametrize("settings_overrides", [{"numbers": SIM_ONLY, "server": DEMO, "limits": {
-    "per_ip": "2/minute", "trusted_proxies": 1}}])  # fmt: skip
-def test_counts_the_address_the_trusted_proxy_saw_not_forged_entries(client):
+def test_counts_the_address_the_trusted_proxy_saw_not_forged_entries(demo):
+    client = demo(per_ip="2/minute", trusted_proxies=1)
     demo_from(client, "203.0.113.7, 198.51.100.1")
     demo_from(client, "203.0.113.8, 198.51.100.1")
     response = client.post("/demo", headers={"X-Forwarded-For": "203.0.113.9, 198.51.100.1"})
