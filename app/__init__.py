@@ -116,6 +116,7 @@ def limits(settings: config.Settings, store: SqlStore, keys: KeyRing) -> Limits:
         per_api_key=parse(s.per_api_key),
         per_ip=parse(s.per_ip),
         per_phone=parse(s.per_phone),
+        per_phone_global=s.phone_ceiling,
         max_pending=s.max_pending,
         sender_failures=parse(s.sender_failures),
         sender_cooloff=s.sender_cooloff,

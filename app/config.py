@@ -204,7 +204,14 @@ class Limits(Section):
     key_prefix: str = Field("rotp:limits:", description="prefix of the Redis keys")
     per_api_key: str = Field("600/hour", description="challenges one API key may create")
     per_ip: str = Field("60/hour", description="challenges one client IP may create")
-    per_phone: str = Field("5/hour", description="challenges naming one expected phone")
+    per_phone: str = Field(
+        "5/hour", description="challenges naming one expected phone, counted per app"
+    )
+    per_phone_global: str = Field(
+        "",
+        description="challenges naming one expected phone, all apps together: a ceiling at"
+        " least as high as per_phone (empty: 4 times per_phone)",
+    )
     max_pending: int = Field(
         10_000, ge=1, description="pending challenges at most, all numbers together"
     )
@@ -228,6 +235,26 @@ class Limits(Section):
     def _rate(cls, value: str) -> str:
         rates.parse(value)
         return value
+
+    @property
+    def phone_ceiling(self) -> rates.Rate:
+        """The global per-phone rate: as set, or four times the per-app one."""
+        if self.per_phone_global:
+            return rates.parse(self.per_phone_global)
+        app = rates.parse(self.per_phone)
+        return rates.Rate(app.count * 4, app.seconds)
+
+    @model_validator(mode="after")
+    def _ceiling_above_per_app(self) -> Limits:
+        app, ceiling = rates.parse(self.per_phone), self.phone_ceiling
+        if app.off or ceiling.off:
+            return self
+        if ceiling.count * app.seconds < app.count * ceiling.seconds:
+            raise ValueError(
+                "per_phone_global must allow at least as many challenges as per_phone"
+                " (it is the ceiling over all apps)"
+            )
+        return self
 
     @field_validator("credential_failures")
     @classmethod

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from app.domain.apps import DEFAULT_APP_ID
 from app.domain.rates import Rate
 from app.store.base import StoreUnavailable, Tx
 
@@ -47,6 +48,9 @@ class Counters(Protocol):
         """Return the key's count in its current window, or None when there is none."""
 
 
+OFF = Rate(0, 1)
+
+
 @dataclass(frozen=True)
 class Rules:
     """Which limits apply, read once from the settings."""
@@ -57,6 +61,8 @@ class Rules:
     max_pending: int
     sender_failures: Rate
     sender_cooloff: int
+    # The ceiling on challenges naming one phone over every app (per_phone counts per app).
+    per_phone_global: Rate = OFF
 
 
 @dataclass(frozen=True)
@@ -77,24 +83,35 @@ class Limits:
         self._hash = hasher
 
     def check_create(
-        self, caller: str | None, client_ip: str | None, phone: str | None, now: datetime
+        self,
+        caller: str | None,
+        client_ip: str | None,
+        phone: str | None,
+        now: datetime,
+        app_id: str = DEFAULT_APP_ID,
     ) -> Refusal | None:
-        """Count a challenge creation against its caller, address and phone; refuse over any."""
+        """Count a challenge creation against its caller, address and phone; refuse over any.
+
+        The phone counts per app (one app cannot lock a phone out for the others) and under a
+        global ceiling. Both answer `rate_limited_phone`, so an app learns nothing of the
+        others' use of a number.
+        """
+        per_app = None if phone is None else f"{app_id}:{phone}"
         checks = [
-            ("api_key", caller, self.rules.per_api_key),
-            ("ip", address_group(client_ip), self.rules.per_ip),
-            ("phone", phone, self.rules.per_phone),
+            ("api_key", "api_key", caller, self.rules.per_api_key),
+            ("ip", "ip", address_group(client_ip), self.rules.per_ip),
+            ("phone", "phone_app", per_app, self.rules.per_phone),
+            ("phone", "phone", phone, self.rules.per_phone_global),
         ]
-        for name, value, rate in checks:
+        for name, kind, value, rate in checks:
             if value is None or rate.off:
                 continue
-            count = self.counters.hit(self._key(name, value), rate.seconds, now)
+            count = self.counters.hit(self._key(kind, value), rate.seconds, now)
             if count.value > rate.count:
                 return Refusal(
                     f"rate_limited_{name}",
                     _seconds(count.reset_at, now),
-                    f"too many challenges for this {name.replace('_', ' ')} "
-                    f"({rate.count} per {rate.seconds} s)",
+                    f"too many challenges for this {name.replace('_', ' ')}; try again later",
                 )
         return None
 

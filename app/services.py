@@ -176,7 +176,7 @@ def create_challenge(
     except ValueError as exc:
         raise ServiceError("invalid_ttl", str(exc)) from None
     if ctx.limits is not None:
-        _refuse(ctx.limits.check_create(caller, client_ip, expected, ctx.clock.now()))
+        _refuse(ctx.limits.check_create(caller, client_ip, expected, ctx.clock.now(), app.id))
     numbers = [n for n in policy.numbers if not app.numbers or n in app.numbers]
     if not numbers:
         raise Unavailable("no_number", "none of this app's numbers is configured")

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 
-from app import services
+from app import apps, services
+from app.domain.challenges import Challenge
 from app.events.limits import RateLimit, StreamLimits
 from app.events.stream import Snapshot, Subscription, events, wait_for_change
 from app.web.client import client_ip
@@ -154,7 +155,7 @@ def message(token: str) -> Response:
     code = services.code_for_token(challenge, token)
     if code is None or challenge.status.final:
         return error(409, "not_pending", f"challenge is {challenge.status.value}")
-    body = message_view(challenge, services.sms_text(rt.ctx, code), token, _base(rt))
+    body = message_view(challenge, _text(rt, challenge, code), token, _base(rt))
     body["renew_in"] = services.renew_wait(rt.ctx, challenge)
     response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"
@@ -169,11 +170,16 @@ def message(token: str) -> Response:
 def renew(token: str) -> Response:
     rt = runtime()
     challenge, code = services.renew_code(rt.ctx, token)
-    body = message_view(challenge, services.sms_text(rt.ctx, code), token, _base(rt))
+    body = message_view(challenge, _text(rt, challenge, code), token, _base(rt))
     body["renew_in"] = services.renew_wait(rt.ctx, challenge)
     response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _text(rt: Runtime, challenge: Challenge, code: str) -> str:
+    """Return the SMS text naming the challenge's app, as the create answer did."""
+    return services.sms_text(rt.ctx, code, apps.app_for(rt.ctx, challenge.app_id).name)
 
 
 def _base(rt: Runtime) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from app import services
+from app import apps, services
 from app.domain import phone
 from app.domain.challenges import Challenge
 from app.web import i18n
@@ -78,14 +78,16 @@ def _page(rt: Runtime, challenge: Challenge, token: str, words: dict[str, str]) 
     code = services.code_for_token(challenge, token)  # None once final
     if code is None and not challenge.status.final:
         abort(404)
-    message = code and message_view(challenge, services.sms_text(rt.ctx, code), token, "")
+    # The user deals with the app that sent them here: its name, as in the API's SMS text.
+    name = apps.app_for(rt.ctx, challenge.app_id).name
+    message = code and message_view(challenge, services.sms_text(rt.ctx, code, name), token, "")
     now = rt.ctx.clock.now()
     remaining = max(0, int((challenge.expires_at - now).total_seconds()))
     shown = challenge.phone and phone.mask(challenge.phone)
     return {
         "t": words,
         "lang": i18n.choose(request.accept_languages),
-        "name": rt.settings.server.name,
+        "name": name,
         "status": challenge.status.value,
         "view": status_view(challenge),
         "message": message,
