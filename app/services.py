@@ -288,7 +288,8 @@ def renew_wait(ctx: Context, challenge: Challenge) -> int:
 def renew_code(ctx: Context, token: str) -> tuple[Challenge, str]:
     """Give a pending challenge a new code after the cooldown; keep its attempts and expiry.
 
-    The old code stops working at once. Raises Conflict when the challenge is final and
+    The new code has the format of the challenge's mode (long for discovery). The old code
+    stops working at once. Raises Conflict when the challenge is final and
     TooSoon (429) during the cooldown.
     """
     challenge = challenge_for_token(ctx, token)
@@ -298,8 +299,9 @@ def renew_code(ctx: Context, token: str) -> tuple[Challenge, str]:
     if wait:
         raise TooSoon("renew_too_soon", f"a new code can be asked for in {wait} s", wait)
     now = ctx.clock.now()
+    fmt = ctx.policy.format_for(challenge.discovery)  # a renewal never shortens the code
     for _ in range(20):
-        code = _new_code(ctx.policy)
+        code = _new_code(ctx.policy, fmt)
         renewed = replace(
             challenge,
             code_hash=ctx.keys.digest(CODE_PURPOSE, f"{challenge.number}:{code}"),
