@@ -405,7 +405,8 @@ def _verify_at_once(
     tx: Tx, message: InboundMessage, hashes: list[str], now: datetime
 ) -> Challenge | None:
     """Verify in one statement when `match` would say MATCHED (return the challenge as it
-    was); None for every other case.
+    was); None for every other case. Of several codes in one message, the first that names a
+    challenge this sender may verify wins; one message verifies at most one challenge.
 
     The conditional update holds exactly MATCHED's conditions (pending, unexpired, this
     number, the expected phone if any), so the common case costs one statement and anything

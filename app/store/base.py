@@ -35,13 +35,15 @@ class Tx(Protocol):
         """Record what became of an inbound message."""
 
     def find_by_code(self, number: str, code_hashes: list[str]) -> Challenge | None:
-        """The challenge on `number` holding one of the hashes, pending first, newest first."""
+        """The challenge on `number` holding one of the hashes: pending first, then the
+        first hash in the list's order, then the newest."""
 
     def verify_by_code(
         self, number: str, code_hashes: list[str], phone: str, now: datetime
     ) -> Challenge | None:
-        """Verify the pending, unexpired challenge on `number` holding one of the hashes,
-        if its expected phone (if any) is `phone`; return it as verified."""
+        """Verify one pending, unexpired challenge on `number` holding one of the hashes and
+        whose expected phone (if any) is `phone`: the first such hash in the list's order.
+        Return it as verified; every other challenge is left as it was."""
 
     def verify(self, challenge_id: str, phone: str, now: datetime) -> bool:
         """Verify a pending, unexpired challenge whose expected phone (if any) is `phone`."""

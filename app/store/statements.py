@@ -91,7 +91,12 @@ class Statements:
                     c.number == bindparam("number"),
                     c.code_hash.in_(hashes),
                 )
-                .order_by(case((c.status == PENDING, 0), else_=1), c.created_at.desc())
+                .order_by(
+                    case((c.status == PENDING, 0), else_=1),
+                    _position(hashes),
+                    c.created_at.desc(),
+                    c.id,
+                )
                 .limit(1)
             )
         )
@@ -109,25 +114,7 @@ class Statements:
                 ended_at=_now(),
             )
         )
-        self.verify_by_code = ByArity(
-            lambda hashes: (
-                update(challenges)
-                .where(
-                    c.number == bindparam("b_number"),
-                    c.code_hash.in_(hashes),
-                    c.status == PENDING,
-                    c.expires_at > _now(),
-                    c.phone.is_(None) | (c.phone == bindparam("b_phone")),
-                )
-                .values(
-                    status=Status.VERIFIED.value,
-                    verified_phone=bindparam("b_phone"),
-                    verified_at=_now(),
-                    ended_at=_now(),
-                )
-                .returning(*c)
-            )
-        )
+        self.verify_by_code = ByArity(_verify_first)
         reached = c.attempts + 1 >= c.max_attempts
         self.count_attempt = (
             update(challenges)
@@ -181,6 +168,39 @@ class Statements:
             _purge(callback_outbox, callback_outbox.c.ended_at),
             _purge(limit_counters, limit_counters.c.reset_at),
         ]
+
+
+def _position(hashes: list[Any]) -> Any:
+    """The rank of a row's code hash in the list: the order of the message's codes."""
+    return case(*((c.code_hash == h, i) for i, h in enumerate(hashes)), else_=len(hashes))
+
+
+def _verify_first(hashes: list[Any]) -> Any:
+    """Verify one challenge: the first hash in the list's order naming one the sender may verify.
+
+    Hashes come in the order of the message's codes, so the first code wins, whatever the
+    others name; those challenges are left as they were. The conditions are repeated outside
+    the subquery: on PostgreSQL a row changed meanwhile is checked again against them.
+    """
+    eligible = (
+        c.number == bindparam("b_number"),
+        c.code_hash.in_(hashes),
+        c.status == PENDING,
+        c.expires_at > _now(),
+        c.phone.is_(None) | (c.phone == bindparam("b_phone")),
+    )
+    first = select(c.id).where(*eligible).order_by(_position(hashes)).limit(1).scalar_subquery()
+    return (
+        update(challenges)
+        .where(c.id == first, *eligible)
+        .values(
+            status=Status.VERIFIED.value,
+            verified_phone=bindparam("b_phone"),
+            verified_at=_now(),
+            ended_at=_now(),
+        )
+        .returning(*c)
+    )
 
 
 def _purge(table: Any, column: Any) -> Any:
