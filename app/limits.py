@@ -129,7 +129,9 @@ class Limits:
 
         Reserving before matching keeps the budget exact under concurrency: of any number of
         simultaneous messages, at most the rate's count are matched. A message that turns out
-        not to be a failure gives its reservation back with `sender_success`.
+        free (`app.domain.budget.spends`) gives its reservation back with `sender_success`.
+        Call it only for a message not seen before: counters in Redis do not roll back with
+        the transaction, so the caller stores the message first and stops on a redelivery.
         """
         rate = self.rules.sender_failures
         if rate.off:
@@ -147,7 +149,8 @@ class Limits:
         return self._cooloff(block, now)
 
     def sender_success(self, sender: str, now: datetime, tx: Tx | None = None) -> None:
-        """Give back the attempt reserved for a message that was not a failure."""
+        """Give back the attempt reserved for a message that turned out free (it verified a
+        pending challenge with the one code it offered)."""
         if not self.rules.sender_failures.off:
             key = self._key("sender", sender)
             self.counters.hit(key, self.rules.sender_failures.seconds, now, -1, tx)

@@ -18,7 +18,7 @@ from typing import Any
 from app import outbox
 from app.clock import Clock
 from app.crypto import KeyRing, seal, unseal
-from app.domain import callbacks, codes, phone
+from app.domain import budget, callbacks, codes, phone
 from app.domain import challenges as rules
 from app.domain.apps import DEFAULT_APP_ID, App
 from app.domain.challenges import Challenge, InboundMessage, Outcome, Status, Verdict
@@ -65,11 +65,6 @@ class RateLimited(ServiceError):
     def __init__(self, refusal: Refusal) -> None:
         super().__init__(refusal.limit, refusal.message)
         self.retry_after = refusal.retry_after
-
-
-# Outcomes that spend a sender's failure budget: a guess that hit nothing, or a code sent
-# from another phone than the expected one.
-FAILURES = frozenset({Outcome.UNKNOWN_CODE, Outcome.WRONG_SENDER})
 
 
 class TooSoon(ServiceError):
@@ -340,18 +335,17 @@ class _AlreadyStored(Exception):
 def record_inbound(ctx: Context, message: InboundMessage) -> Verdict:
     """Store an inbound SMS and apply it to the challenge its code points at, exactly once.
 
-    One transaction decides and changes the challenge, then stores the message with its
-    outcome (unique on provider and message id). A redelivery finds the message stored, and
-    its transaction is rolled back: it changes nothing. Doing the insert last saves a
-    statement per webhook; duplicates are rare. Raises StoreUnavailable when nothing could
-    be stored, so the provider retries.
+    One transaction stores the message (unique on provider and message id), decides and
+    changes the challenge, and records the outcome. A message that offers a code is stored
+    first, before its sender's budget is charged, so a redelivery is recognised before it
+    counts, even with counters that do not roll back (Redis). Other messages are stored last,
+    with their outcome, in one statement. A redelivery changes nothing. Raises
+    StoreUnavailable when nothing could be stored, so the provider retries.
     """
     now = ctx.clock.now()
     try:
         with ctx.store.begin() as tx:
             verdict, challenge = _decide(ctx, tx, message, now)
-            if tx.add_inbound(message, now, verdict.outcome, verdict.challenge_id) is None:
-                raise _AlreadyStored
             if verdict.challenge_id and verdict.new_status:
                 outbox.enqueue(ctx, tx, verdict.challenge_id, now)
     except _AlreadyStored:
@@ -376,16 +370,44 @@ def record_inbound(ctx: Context, message: InboundMessage) -> Verdict:
 def _decide(
     ctx: Context, tx: Tx, message: InboundMessage, now: datetime
 ) -> tuple[Verdict, Challenge | None]:
-    """Return the verdict on a message and the challenge its code pointed at (if any)."""
+    """Store the message, decide on it and return the verdict and the challenge its code
+    pointed at (if any); raise _AlreadyStored for a redelivery."""
     policy = ctx.policy
     owner = policy.numbers.get(message.to)
-    if owner is None:
-        return Verdict(Outcome.UNKNOWN_NUMBER), None
-    if owner != message.provider:
-        return Verdict(Outcome.WRONG_PROVIDER), None
-    candidates = candidates_in(policy, message.text)
+    candidates = candidates_in(policy, message.text) if owner == message.provider else []
     if not candidates:
-        return Verdict(Outcome.NO_CODE), None
+        verdict = Verdict(_without_code(owner, message.provider))
+        _store(tx, message, now, verdict)
+        return verdict, None
+    inbound_id = _store(tx, message, now, None)  # before the budget: a redelivery stops here
+    verdict, challenge = _match(ctx, tx, message, candidates, now)
+    tx.set_outcome(inbound_id, verdict.outcome, verdict.challenge_id)
+    return verdict, challenge
+
+
+def _without_code(owner: str | None, provider: str) -> Outcome:
+    """The outcome of a message that offers no code to look up (in the order checked)."""
+    if owner is None:
+        return Outcome.UNKNOWN_NUMBER
+    if owner != provider:
+        return Outcome.WRONG_PROVIDER
+    return Outcome.NO_CODE
+
+
+def _store(tx: Tx, message: InboundMessage, now: datetime, verdict: Verdict | None) -> int:
+    """Insert the message (with its outcome when known); raise _AlreadyStored if it is."""
+    outcome, cid = (verdict.outcome, verdict.challenge_id) if verdict else (None, None)
+    inbound_id = tx.add_inbound(message, now, outcome, cid)
+    if inbound_id is None:
+        raise _AlreadyStored
+    return inbound_id
+
+
+def _match(
+    ctx: Context, tx: Tx, message: InboundMessage, candidates: list[str], now: datetime
+) -> tuple[Verdict, Challenge | None]:
+    """Charge the sender's budget, then apply the message's codes (budget.spends decides the
+    refund)."""
     sender = message.sender_e164 or message.sender
     if ctx.limits is not None and ctx.limits.sender_attempt(sender, now, tx) is not None:
         return Verdict(Outcome.SENDER_BLOCKED), None
@@ -396,7 +418,7 @@ def _decide(
     else:
         challenge = tx.find_by_code(message.to, hashes)
         verdict = _apply(tx, rules.match(challenge, message, now), message, now)
-    if ctx.limits is not None and verdict.outcome not in FAILURES:
+    if ctx.limits is not None and not budget.spends(verdict.outcome, len(candidates)):
         ctx.limits.sender_success(sender, now, tx)
     return verdict, challenge
 
