@@ -105,6 +105,10 @@ class Policy:
         """Return the code format of a mode: long codes when any sender may verify."""
         return (self.discovery_format or self.code_format) if discovery else self.code_format
 
+    def mask(self, text: str) -> str:
+        """Return a text with every code candidate of every format masked (for storage)."""
+        return codes.mask(text, self.formats, self.ignore_words)
+
     @property
     def formats(self) -> list[codes.CodeFormat]:
         """Every code format in use, for extraction."""
@@ -345,7 +349,7 @@ def record_inbound(ctx: Context, message: InboundMessage) -> Verdict:
     now = ctx.clock.now()
     try:
         with ctx.store.begin() as tx:
-            verdict, challenge = _decide(ctx, tx, message, now)
+            verdict, challenge = _decide(ctx, tx, message, now, stored_form(ctx.policy, message))
             if verdict.challenge_id and verdict.new_status:
                 outbox.enqueue(ctx, tx, verdict.challenge_id, now)
     except _AlreadyStored:
@@ -367,19 +371,27 @@ def record_inbound(ctx: Context, message: InboundMessage) -> Verdict:
     return verdict
 
 
+def stored_form(policy: Policy, message: InboundMessage) -> InboundMessage:
+    """Return a message as it is stored: every code candidate masked in its text and in every
+    string of its raw payload, so no code a user sent (from any phone) is kept in clear."""
+    return replace(
+        message, text=policy.mask(message.text), raw=codes.mask_values(message.raw, policy.mask)
+    )
+
+
 def _decide(
-    ctx: Context, tx: Tx, message: InboundMessage, now: datetime
+    ctx: Context, tx: Tx, message: InboundMessage, now: datetime, stored: InboundMessage
 ) -> tuple[Verdict, Challenge | None]:
-    """Store the message, decide on it and return the verdict and the challenge its code
-    pointed at (if any); raise _AlreadyStored for a redelivery."""
+    """Store the message (as `stored`), decide on it and return the verdict and the challenge
+    its code pointed at (if any); raise _AlreadyStored for a redelivery."""
     policy = ctx.policy
     owner = policy.numbers.get(message.to)
     candidates = candidates_in(policy, message.text) if owner == message.provider else []
     if not candidates:
         verdict = Verdict(_without_code(owner, message.provider))
-        _store(tx, message, now, verdict)
+        _store(tx, stored, now, verdict)
         return verdict, None
-    inbound_id = _store(tx, message, now, None)  # before the budget: a redelivery stops here
+    inbound_id = _store(tx, stored, now, None)  # before the budget: a redelivery stops here
     verdict, challenge = _match(ctx, tx, message, candidates, now)
     tx.set_outcome(inbound_id, verdict.outcome, verdict.challenge_id)
     return verdict, challenge

@@ -16,6 +16,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 DIGITS = "0123456789"
@@ -28,6 +29,8 @@ _LOOKALIKES = {"O": "0", "I": "1", "L": "1"}
 MAX_TEXT_LENGTH = 1600
 # Most candidates one message may offer; each counts as a guess against the code space.
 MAX_CANDIDATES = 8
+# What a code's characters become in a stored text.
+MASK = "*"
 
 # The default SMS names the site and the purpose, so a person lured into texting a code sees
 # what they authorise; the keyword stays first so extraction finds the code after it.
@@ -42,6 +45,8 @@ _WORD = re.compile(rf"[^\W_]+(?:[{re.escape(_INNER_SEPARATORS)}]+[^\W_]+)*")
 _DROP_SEPARATORS = str.maketrans("", "", _INNER_SEPARATORS)
 
 _PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
+
+Span = tuple[int, int]
 
 
 class InvalidAlphabet(ValueError):
@@ -144,23 +149,89 @@ def candidates(words: list[str], fmt: CodeFormat) -> list[str]:
     Runs of consecutive words whose lengths add up to the code length are tried shortest
     run first, then from the left; the first MAX_CANDIDATES in the alphabet are kept.
     """
-    runs: list[tuple[int, int]] = []
-    for start in range(len(words)):
-        total = 0
-        for end in range(start, len(words)):
-            total += len(words[end])
-            if total >= fmt.length:
-                if total == fmt.length:
-                    runs.append((end - start + 1, start))
-                break
     found: list[str] = []
-    for span, start in sorted(runs):
+    for span, start in sorted(_runs([len(w) for w in words], fmt.length)):
         joined = "".join(words[start : start + span])
         if _in_alphabet(joined, fmt.alphabet) and joined not in found:
             found.append(joined)
             if len(found) == MAX_CANDIDATES:
                 break
     return found
+
+
+def _runs(sizes: list[int], length: int) -> list[tuple[int, int]]:
+    """Return (span, start) of every run of consecutive words whose sizes add up to length."""
+    runs: list[tuple[int, int]] = []
+    for start in range(len(sizes)):
+        total = 0
+        for end in range(start, len(sizes)):
+            total += sizes[end]
+            if total >= length:
+                if total == length:
+                    runs.append((end - start + 1, start))
+                break
+    return runs
+
+
+def mask(text: str, formats: list[CodeFormat], ignore: frozenset[str] = frozenset()) -> str:
+    """Return the text with every word that is part of a candidate code hidden.
+
+    Candidates are read as `extract` reads them, of every format, with no cap on their number
+    and on the whole text; each of their words, as written, becomes MASK characters of the
+    same length. Should a candidate survive (a character that folds into a word, like a
+    ligature), every character but white space is hidden instead: a stored text never keeps
+    a code in clear.
+    """
+    if not formats:
+        return text
+    words, spans = _spans(text, formats[0].alphabet, ignore)
+    hidden: set[int] = set()
+    for fmt in formats:
+        for span, start in _runs([len(w) for w in words], fmt.length):
+            if _in_alphabet("".join(words[start : start + span]), fmt.alphabet):
+                hidden.update(range(start, start + span))
+    chars = list(text)
+    for index in hidden:
+        begin, end = spans[index]
+        chars[begin:end] = MASK * (end - begin)
+    masked = "".join(chars)
+    if _offers_code(masked, formats, ignore):
+        return "".join(c if c.isspace() else MASK for c in text)
+    return masked
+
+
+def _spans(text: str, alphabet: str, ignore: frozenset[str]) -> tuple[list[str], list[Span]]:
+    """Return a text's folded words (as `words` does) and where each was written."""
+    found: list[str] = []
+    spans: list[Span] = []
+    prefixes = tuple(ignore)
+    for written in _WORD.finditer(text):
+        for token in _tokens(normalise(written.group(), alphabet), alphabet):
+            word = _strip_keyword(token, ignore) if token.startswith(prefixes) else token
+            if word and word not in ignore:
+                found.append(word)
+                spans.append(written.span())
+    return found, spans
+
+
+def _offers_code(text: str, formats: list[CodeFormat], ignore: frozenset[str]) -> bool:
+    found = words(text, formats[0].alphabet, ignore)
+    return any(
+        _in_alphabet("".join(found[start : start + span]), fmt.alphabet)
+        for fmt in formats
+        for span, start in _runs([len(w) for w in found], fmt.length)
+    )
+
+
+def mask_values(value: Any, hide: Callable[[str], str]) -> Any:
+    """Return a JSON-like value with `hide` applied to every string in it (keys are kept)."""
+    if isinstance(value, str):
+        return hide(value)
+    if isinstance(value, dict):
+        return {key: mask_values(item, hide) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [mask_values(item, hide) for item in value]
+    return value
 
 
 def _tokens(folded: str, alphabet: str) -> list[str]:
