@@ -27,14 +27,22 @@ def assemble(
 ) -> InboundMessage | None:
     """Return the whole message once every part 1..total is present, else None.
 
-    Its id derives from the group, so however many times assembly happens (retries, parts
-    racing) the store keeps and matches it once.
+    Its id derives from the group's first part (a provider's message ids are unique), so
+    however many times assembly happens (retries, parts racing) the store keeps and matches it
+    once, and a later long SMS that reuses the reference is another message. Once assembled,
+    the group is closed under that id (`closed_key`).
     """
     if set(texts) != set(range(1, first.total + 1)):
         return None
     return replace(
         first.message,
-        message_id=f"concat:{first.reference}:{first.message.sender}:{first.message.to}"[:200],
+        message_id=f"concat:{ids[1]}"[:200],
         text="".join(texts[i] for i in sorted(texts)),
         raw={"concat-ref": first.reference, "parts": [ids[i] for i in sorted(ids)]},
     )
+
+
+def closed_key(whole: InboundMessage) -> str:
+    """The key an assembled group is kept under: its whole message's id (never an open key,
+    which holds "|")."""
+    return whole.message_id[:200]

@@ -68,11 +68,21 @@ class Tx(Protocol):
     def peek_counter(self, key: str, now: datetime) -> tuple[int, datetime] | None:
         """Return a limit counter's (count, reset) in its current window, or None."""
 
-    def add_part(self, part: MessagePart, received_at: datetime) -> dict[int, tuple[str, str]]:
-        """Store one part of a long SMS (a retry changes nothing), locking its group.
+    def add_part(
+        self, part: MessagePart, received_at: datetime
+    ) -> tuple[str, dict[int, tuple[str, str]]]:
+        """Store one part of a long SMS in its group's open group, locking it; a retry (same
+        message id) changes nothing and reads the group the part was stored in.
 
-        Returns every stored part of the group as {index: (message id, text)}.
+        Returns the group's key and every stored part as {index: (message id, text)}.
         """
+
+    def set_part_texts(self, provider: str, key: str, texts: dict[int, str]) -> None:
+        """Replace the texts of a group's parts, {index: text} (to mask what was matched)."""
+
+    def close_group(self, provider: str, key: str, closed_key: str) -> None:
+        """Move an assembled group's rows to `closed_key`: a later long SMS that reuses the
+        concatenation reference starts a new group; retries of these parts still find them."""
 
     def challenge(self, challenge_id: str) -> Challenge | None:
         """Read a challenge inside the transaction (it sees this transaction's changes)."""

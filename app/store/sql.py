@@ -13,7 +13,7 @@ from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, select
+from sqlalchemy import Connection, Engine, create_engine, event, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError, OperationalError
 
@@ -245,8 +245,19 @@ class SqlTx(AppsTx, OutboxTx):
         except IntegrityError:
             return False
 
-    def add_part(self, part: MessagePart, received_at: datetime) -> dict[int, tuple[str, str]]:
-        provider, key = part.message.provider, part.group[:200]
+    def add_part(
+        self, part: MessagePart, received_at: datetime
+    ) -> tuple[str, dict[int, tuple[str, str]]]:
+        provider = part.message.provider
+        stored = self.conn.execute(
+            select(message_parts.c.group_key).where(
+                message_parts.c.provider == provider,
+                message_parts.c.message_id == part.message.message_id,
+            )
+        ).scalar()
+        if stored is not None:  # a retry: read the group it belongs to, open or closed
+            return stored, self._parts(provider, stored)
+        key = part.group[:200]
         self.conn.execute(
             self.sql.upsert(message_part_groups)
             .values(provider=provider, group_key=key, total=part.total, created_at=received_at)
@@ -272,6 +283,29 @@ class SqlTx(AppsTx, OutboxTx):
             )
             .on_conflict_do_nothing()
         )
+        return key, self._parts(provider, key)
+
+    def close_group(self, provider: str, key: str, closed_key: str) -> None:
+        for table in (message_part_groups, message_parts):
+            self.conn.execute(
+                update(table)
+                .where(table.c.provider == provider, table.c.group_key == key)
+                .values(group_key=closed_key)
+            )
+
+    def set_part_texts(self, provider: str, key: str, texts: dict[int, str]) -> None:
+        for index, text in texts.items():
+            self.conn.execute(
+                update(message_parts)
+                .where(
+                    message_parts.c.provider == provider,
+                    message_parts.c.group_key == key,
+                    message_parts.c.part == index,
+                )
+                .values(text=text)
+            )
+
+    def _parts(self, provider: str, key: str) -> dict[int, tuple[str, str]]:
         rows = self.conn.execute(
             select(message_parts.c.part, message_parts.c.message_id, message_parts.c.text).where(
                 message_parts.c.provider == provider, message_parts.c.group_key == key
