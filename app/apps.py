@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from app.config import Settings
-from app.domain import callbacks
+from app.domain import callbacks, codes
 from app.domain.apps import DEFAULT_APP_ID, App
-from app.services import Context, NotFound, ServiceError, api_key_hash
+from app.services import Context, NotFound, ServiceError, api_key_hash, candidates_in
 from app.services import authenticate as by_key
 
 KEY_PREFIX = "rotp_"
@@ -61,6 +61,11 @@ def register(
     name = name.strip()
     if not 0 < len(name) <= 100:
         raise ServiceError("invalid_name", "an app name has 1 to 100 characters")
+    if _reads_as_code(ctx, name):
+        raise ServiceError(
+            "invalid_name",
+            "an app name goes into the SMS text: it must hold nothing that reads as a code",
+        )
     problem = callbacks.check_url(callback_url) if callback_url else None
     if problem:
         raise ServiceError("invalid_callback_url", problem)
@@ -84,6 +89,18 @@ def register(
     )
     ctx.store.add_app(app)
     return Registered(app, _new_key(ctx, app.id))
+
+
+def _reads_as_code(ctx: Context, name: str) -> bool:
+    """Tell whether the SMS text around a code, with this app's name, offers a code itself.
+
+    Extraction ignores only the template's words and the operator's name; an app name that
+    offered a code would make every SMS of the app look like a guess (and spend its sender's
+    budget), so such names are refused.
+    """
+    policy = ctx.policy
+    fixed = codes.render(policy.code_format, " ", name=name)
+    return bool(candidates_in(policy, fixed))
 
 
 def list_apps(ctx: Context) -> list[tuple[App, int]]:

@@ -111,6 +111,24 @@ def test_app_name_fills_the_sms_template(cli, client):
     assert create(client, headers=bearer(made["api_key"]))["body"].startswith("Acme ")
 
 
+@pytest.mark.parametrize("name", ["Shop 123456", "Bank 12 3456", "Acme 42 Pay", "A1B2C3D4E5F6G"])
+def test_an_app_name_that_reads_as_a_code_is_refused(ctx, name):
+    with pytest.raises(services.ServiceError) as refused:
+        apps.register(ctx, name)
+    assert refused.value.code == "invalid_name"
+
+
+def test_an_app_name_that_reads_as_a_code_is_refused_by_the_cli(cli):
+    assert "reads as a code" in cli("apps", "create", "--name", "Shop 123456", ok=False)
+
+
+def test_a_verifying_sms_of_a_named_app_spends_no_budget(ctx, client):
+    made = apps.register(ctx, "Acme Pay")
+    created = services.create_challenge(ctx, None, None, {}, app=made.app)
+    text = services.sms_text(ctx, created.code, made.app.name)
+    assert services.candidates_in(ctx.policy, text) == [created.code]
+
+
 def test_app_default_ttl_and_numbers_apply(ctx):
     made = apps.register(ctx, "Shop", numbers=(TWILIO_NUMBER,), ttl=120)
     challenge = services.create_challenge(ctx, None, None, {}, app=made.app).challenge
