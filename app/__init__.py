@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 
-from app import apps, assets, config, health, logs, outbound, services
+from app import apps, assets, config, health, logs, services
 from app.clock import Clock, SystemClock
 from app.crypto import KeyRing
 from app.delivery import Deliverer
@@ -141,13 +141,10 @@ def event_bus(settings: config.Settings, store: SqlStore) -> EventBus:
 
 def build_deliverer(settings: config.Settings, ctx: services.Context) -> Deliverer:
     """Return the callback delivery worker for the app's store and settings."""
-    section = settings.callbacks
-    http = outbound.OutboundHTTP((section.connect_timeout, section.read_timeout))
     return Deliverer(
         ctx.store,
-        http,
         ctx.clock,
-        section,
+        settings.callbacks,
         ctx.default_app,
         sweep=lambda: services.expire_due(ctx),
         observer=ctx.observer,

@@ -280,6 +280,15 @@ class Callbacks(Section):
     max_age: int = Field(86400, ge=60, description="seconds of retries before giving up")
     poll_interval: float = Field(1.0, gt=0, description="seconds between looks at the outbox")
     batch: int = Field(20, ge=1, le=500, description="callbacks claimed at a time")
+    concurrency: int = Field(8, ge=1, le=200, description="callbacks one process delivers at once")
+    per_app: int = Field(
+        2, ge=1, le=200, description="callbacks of one app delivered at once (slow receivers)"
+    )
+
+    @property
+    def attempt_deadline(self) -> float:
+        """Seconds one attempt may take in all (connect, TLS, answer): less than the lease."""
+        return self.connect_timeout + self.read_timeout
 
     @field_validator("url")
     @classmethod
@@ -300,8 +309,10 @@ class Callbacks(Section):
     def _consistent(self) -> Callbacks:
         if self.url and not self.secret:
             raise ValueError("callbacks.secret: set a whsec_ secret to sign callbacks to url")
-        if self.lease <= self.connect_timeout + self.read_timeout:
+        if self.lease <= self.attempt_deadline:
             raise ValueError("callbacks.lease must exceed connect_timeout + read_timeout")
+        if self.per_app > self.concurrency:
+            raise ValueError("callbacks.per_app must not exceed callbacks.concurrency")
         return self
 
 

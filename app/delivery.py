@@ -6,6 +6,11 @@ drop duplicates by the webhook-id header. Failures are retried with doubling, ji
 delays until `max_age` after the event, then the row is abandoned; a 4xx answer other than
 429 abandons it at once. Redirects are never followed. Runs as a thread in each server
 process (`start`), or alone as `reverse-otp callbacks run`.
+
+Each attempt connects only to the addresses its destination check approved (no second DNS
+lookup to rebind) and ends by `Callbacks.attempt_deadline`, shorter than the lease, however
+slowly the receiver answers. Attempts run concurrently in lanes, a few per app at most, so
+one app's slow receiver delays only its own callbacks.
 """
 
 from __future__ import annotations
@@ -14,9 +19,11 @@ import logging
 import random
 import secrets
 import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import partial
 
 import requests
 
@@ -37,12 +44,63 @@ ABANDONED = DeliveryState.ABANDONED.value
 OUTCOMES = {DELIVERED: "delivered", PENDING: "failed", ABANDONED: "abandoned"}
 
 
+class Lanes:
+    """Runs deliveries in threads: at most `size` at once, at most `per_app` for one app.
+
+    The bound per app is what keeps one slow receiver from holding every lane: its
+    callbacks wait for its own lanes while other apps' callbacks go out.
+    """
+
+    def __init__(self, size: int, per_app: int) -> None:
+        self.size = size
+        self.per_app = per_app
+        self._cond = threading.Condition()
+        self._busy: Counter[str] = Counter()
+
+    def free(self) -> int:
+        """Return how many more deliveries may start now."""
+        with self._cond:
+            return self.size - self._busy.total()
+
+    def full_apps(self) -> set[str]:
+        """Return the apps whose lanes are all taken."""
+        with self._cond:
+            return {app for app, n in self._busy.items() if n >= self.per_app}
+
+    def try_start(self, app_id: str, work: Callable[[], object]) -> bool:
+        """Run `work` in a new thread when a lane is free for `app_id`; tell whether it runs."""
+        with self._cond:
+            if self._busy.total() >= self.size or self._busy[app_id] >= self.per_app:
+                return False
+            self._busy[app_id] += 1
+        threading.Thread(
+            target=self._run, args=(app_id, work), name="callback", daemon=True
+        ).start()
+        return True
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until no delivery runs (at most `timeout` seconds); tell whether none does."""
+        with self._cond:
+            return self._cond.wait_for(lambda: not self._busy.total(), timeout)
+
+    def _run(self, app_id: str, work: Callable[[], object]) -> None:
+        try:
+            work()
+        except Exception:
+            log.exception("callback delivery failed")
+        finally:
+            with self._cond:
+                self._busy[app_id] -= 1
+                if not self._busy[app_id]:
+                    del self._busy[app_id]
+                self._cond.notify_all()
+
+
 @dataclass
 class Deliverer:
     """Delivers callbacks from the outbox; every collaborator is a parameter."""
 
     store: OutboxStore
-    http: outbound.OutboundHTTP
     clock: Clock
     settings: Callbacks
     default_app: App
@@ -52,25 +110,57 @@ class Deliverer:
     # nobody reads them; run before each pass.
     sweep: Callable[[], int] | None = None
     observer: Observer = field(default_factory=NullObserver)
+    lanes: Lanes = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.lanes = Lanes(self.settings.concurrency, self.settings.per_app)
 
     def run_once(self) -> int:
-        """Expire due challenges, claim one batch of due callbacks, deliver it; return how many."""
+        """Deliver the due callbacks that fit in free lanes, wait for them; return how many."""
+        started = self.pump()
+        self.lanes.wait_idle(self.settings.lease)
+        return started
+
+    def pump(self) -> int:
+        """Expire due challenges, start delivering what fits in free lanes; return how many.
+
+        Apps whose lanes are full are left out of the claim, and rows beyond an app's free
+        lanes are handed back at once, so every other worker may claim them.
+        """
         if self.sweep is not None:
             self.sweep()
+        free = self.lanes.free()
+        if free <= 0:
+            return 0
         now = self.clock.now()
         lease_until = now + timedelta(seconds=self.settings.lease)
         batch = self.store.claim_callbacks(
-            now, lease_until, secrets.token_hex(8), self.settings.batch
+            now,
+            lease_until,
+            secrets.token_hex(8),
+            min(free, self.settings.batch),
+            skip_apps=self.lanes.full_apps(),
         )
-        longest = timedelta(seconds=self.settings.connect_timeout + self.settings.read_timeout)
-        for done, delivery in enumerate(batch):
-            if self.clock.now() + longest >= lease_until:
-                # Slow receivers used up the lease: hand the rest back rather than risk a
-                # second worker sending them while we do.
-                self.store.release_callbacks(batch[done:])
-                return done
-            self.deliver(delivery)
-        return len(batch)
+        over = [
+            d
+            for d in batch
+            if not self.lanes.try_start(d.app_id, partial(self.deliver_leased, d, lease_until))
+        ]
+        if over:
+            self.store.release_callbacks(over)
+        return len(batch) - len(over)
+
+    def deliver_leased(self, delivery: Delivery, lease_until: datetime) -> Attempt | None:
+        """Deliver a claimed callback, or hand it back untried when its lease ran too short.
+
+        An attempt may take `attempt_deadline`; starting one later than that before the
+        lease ends could let a second worker send the same callback meanwhile.
+        """
+        now = self.clock.now()
+        if now + timedelta(seconds=self.settings.attempt_deadline) >= lease_until:
+            self.store.release_callbacks([delivery])
+            return None
+        return self.deliver(delivery)
 
     def deliver(self, delivery: Delivery) -> Attempt:
         """Try one callback once and record what came of it."""
@@ -102,12 +192,14 @@ class Deliverer:
         if not signing:
             return Attempt(ABANDONED, None, "app has no callback secret")
         try:
-            outbound.check_destination(delivery.url, self.settings.allow_private, self.resolver)
+            addresses = outbound.check_destination(
+                delivery.url, self.settings.allow_private, self.resolver
+            )
         except outbound.ForbiddenDestination as exc:
             return Attempt(ABANDONED, None, str(exc))
         except (OSError, UnicodeError) as exc:
             return self._failed(delivery, None, f"cannot resolve: {type(exc).__name__}", None)
-        status, retry_after, error = self._post(delivery, signing)
+        status, retry_after, error = self._post(delivery, signing, addresses)
         result = callbacks.classify(status)
         if result is Result.DELIVERED:
             return Attempt(DELIVERED, status, None)
@@ -116,20 +208,27 @@ class Deliverer:
         return self._failed(delivery, status, error or f"HTTP {status}", retry_after)
 
     def _post(
-        self, delivery: Delivery, signing: list[str]
+        self, delivery: Delivery, signing: list[str], addresses: list[str]
     ) -> tuple[int | None, float | None, str | None]:
+        """POST to the checked addresses; the whole exchange ends by the attempt deadline."""
         stamp = int(self.clock.now().timestamp())
         headers = callbacks.headers(signing, delivery.event_id, stamp, delivery.body)
         timeout = (self.settings.connect_timeout, self.settings.read_timeout)
-        try:
-            # stream=True: the answer's body is never read, however large.
-            response = self.http.post(
-                delivery.url, data=delivery.body, headers=headers, timeout=timeout, stream=True
-            )
-        except requests.RequestException as exc:
-            return None, None, type(exc).__name__
-        with response:
-            return response.status_code, _seconds(response.headers.get("Retry-After")), None
+        with outbound.Deadline(self.settings.attempt_deadline) as deadline:
+            try:
+                response = outbound.pinned_post(
+                    delivery.url,
+                    addresses,
+                    deadline,
+                    data=delivery.body,
+                    headers=headers,
+                    timeout=timeout,
+                )
+            except (requests.RequestException, OSError) as exc:
+                if deadline.expired:
+                    return None, None, f"no answer within {deadline.seconds:g} s"
+                return None, None, type(exc).__name__
+        return response.status_code, _seconds(response.headers.get("Retry-After")), None
 
     def _failed(
         self, delivery: Delivery, status: int | None, error: str, retry_after: float | None
@@ -158,16 +257,21 @@ def _seconds(value: str | None) -> float | None:
 
 
 def run(deliverer: Deliverer, stop: threading.Event, interval: float) -> None:
-    """Deliver until `stop` is set, resting `interval` seconds whenever nothing was due."""
+    """Deliver until `stop` is set, resting `interval` seconds whenever nothing was started.
+
+    Deliveries run in the deliverer's lanes while this loop keeps claiming: a slow
+    receiver holds its own app's lanes, not the loop.
+    """
     while not stop.is_set():
         try:
-            tried = deliverer.run_once()
+            started = deliverer.pump()
         except Exception:
             # The store may be down; rows stay in the outbox and are tried later.
             log.exception("callback worker pass failed")
-            tried = 0
-        if not tried:
+            started = 0
+        if not started:
             stop.wait(interval)
+    deliverer.lanes.wait_idle(deliverer.settings.attempt_deadline)
 
 
 def start(deliverer: Deliverer, interval: float) -> Callable[[], None]:

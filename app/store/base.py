@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -151,7 +152,12 @@ class OutboxStore(Protocol):
     """The callback outbox, as the delivery worker sees it."""
 
     def claim_callbacks(
-        self, now: datetime, lease_until: datetime, lease: str, limit: int
+        self,
+        now: datetime,
+        lease_until: datetime,
+        lease: str,
+        limit: int,
+        skip_apps: Collection[str] = (),
     ) -> list[Delivery]: ...
 
     def finish_callback(self, delivery: Delivery, now: datetime, outcome: Attempt) -> bool: ...

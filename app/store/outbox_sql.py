@@ -9,6 +9,7 @@ leaves its lease behind; the row is claimed again when the lease runs out.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol
@@ -39,8 +40,14 @@ class OutboxSql:
     """Store methods for the delivery worker."""
 
     def claim_callbacks(
-        self: _Store, now: datetime, lease_until: datetime, lease: str, limit: int
+        self: _Store,
+        now: datetime,
+        lease_until: datetime,
+        lease: str,
+        limit: int,
+        skip_apps: Collection[str] = (),
     ) -> list[Delivery]:
+        """Lease up to `limit` due callbacks, none of the apps in `skip_apps`."""
         free = outbox.c.leased_until.is_(None) | (outbox.c.leased_until <= now)
         due = (
             select(outbox.c.id)
@@ -48,6 +55,8 @@ class OutboxSql:
             .order_by(outbox.c.next_attempt_at)
             .limit(limit)
         )
+        if skip_apps:
+            due = due.where(outbox.c.app_id.not_in(sorted(skip_apps)))
         # Look before locking: idle polls then cost a read, not a write lock (SQLite).
         with self._read() as conn:
             if conn.execute(due.limit(1)).first() is None:

@@ -1,0 +1,156 @@
+"""Callbacks connect to the address their destination check approved (no DNS rebinding).
+
+Real sockets on loopback: 127.0.0.2 stands for the address the check approved, 127.0.0.1
+for the one a second DNS answer would point to. Nothing may ever reach the second.
+"""
+
+import datetime
+import socket
+import ssl
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from app import build_deliverer, outbound
+from tests.callback_helpers import HOOK, HOOK_SECRET, PHONE, SIMULATOR_ONLY, create, outbox, text_in
+from tests.conftest import runtime
+from tests.receivers import Receiver
+
+CHECKED, REBOUND = "127.0.0.2", "127.0.0.1"
+NAME = "hooks.rebind.test"
+
+
+@pytest.fixture
+def settings_overrides():
+    callbacks = {"url": HOOK, "secret": HOOK_SECRET, "allow_private": True}
+    return {"callbacks": callbacks, "numbers": SIMULATOR_ONLY}
+
+
+@pytest.fixture
+def rebinding_dns(monkeypatch):
+    """DNS for NAME: CHECKED at the first lookup, REBOUND at every later one."""
+    real = socket.getaddrinfo
+    lookups = []
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host != NAME:
+            return real(host, port, *args, **kwargs)
+        lookups.append(host)
+        return real(CHECKED if len(lookups) == 1 else REBOUND, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return lookups
+
+
+@pytest.fixture
+def pair():
+    """A receiver on the checked address and one on the rebound address, same port."""
+    for _ in range(20):
+        with Receiver(CHECKED) as checked:
+            try:
+                with Receiver(REBOUND, port=checked.port) as rebound:
+                    yield checked, rebound
+                    return
+            except OSError:
+                continue  # the port is taken on 127.0.0.1: try another
+    pytest.fail("no port free on both loopback addresses")
+
+
+def test_a_callback_never_reaches_the_address_a_second_dns_answer_gives(
+    app, client, rebinding_dns, pair
+):
+    checked, rebound = pair
+    made = create(client, phone=PHONE, callback_url=f"http://{NAME}:{checked.port}/hook")
+    text_in(client, PHONE, made["body"])
+    deliverer = build_deliverer(runtime(app).settings, runtime(app).ctx)
+    deliverer.run_once()
+    [row] = outbox(app)
+    assert (row["state"], len(checked.received), rebound.connections) == ("delivered", 1, 0)
+    assert b"host: " + f"{NAME}:{checked.port}".encode() in checked.received[0].head.lower()
+
+
+def test_the_destination_check_returns_the_addresses_it_approved():
+    approved = outbound.check_destination(
+        "https://hooks.example.com/", False, lambda host, port: ["93.184.216.34"]
+    )
+    assert approved == ["93.184.216.34"]
+
+
+def test_a_pinned_post_falls_through_to_the_next_checked_address(pair):
+    checked, _ = pair
+    with Receiver("127.0.0.3") as closed:
+        closed_port = closed.port
+    url = f"http://{NAME}:{checked.port}/hook"
+    assert closed_port != checked.port
+    response = outbound.pinned_post(url, ["127.0.0.4", CHECKED], timeout=(1, 2), data=b"x")
+    assert response.status_code == 200
+    assert len(checked.received) == 1
+
+
+def _certificates(tmp_path, name):
+    """A CA and a certificate for `name` it signs; return (server context, CA file)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.UTC)
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test CA")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    leaf_key = ec.generate_private_key(ec.SECP256R1())
+    leaf = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+        .issuer_name(ca_name)
+        .public_key(leaf_key.public_key())
+        .serial_number(2)
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    ca_file, cert_file, key_file = tmp_path / "ca.pem", tmp_path / "cert.pem", tmp_path / "key.pem"
+    ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    cert_file.write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        leaf_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    return context, str(ca_file)
+
+
+def test_a_pinned_https_post_sends_sni_and_verifies_the_certificate_for_the_host_name(tmp_path):
+    context, ca_file = _certificates(tmp_path, NAME)
+    names = []
+    context.sni_callback = lambda sock, name, ctx: names.append(name)
+    with Receiver(CHECKED, tls=context) as receiver:
+        url = receiver.url(NAME, "https")
+        response = outbound.pinned_post(url, [CHECKED], timeout=(2, 5), data=b"x", verify=ca_file)
+    assert response.status_code == 200
+    assert names == [NAME]
+    assert f"host: {NAME}:{receiver.port}".encode() in receiver.received[0].head.lower()
+
+
+def test_a_pinned_https_post_refuses_a_certificate_for_another_name(tmp_path):
+    import requests
+
+    context, ca_file = _certificates(tmp_path, "other.example.test")
+    with Receiver(CHECKED, tls=context) as receiver:
+        url = receiver.url(NAME, "https")
+        with pytest.raises(requests.exceptions.SSLError):
+            outbound.pinned_post(url, [CHECKED], timeout=(2, 5), data=b"x", verify=ca_file)
+    assert receiver.received == []
