@@ -24,6 +24,7 @@ from app.providers.base import Defaults, Provider, SettingsError
 from app.providers.guards import Guarded
 from app.store.sql import SqlStore
 from app.store.stats import SqlStats
+from app.web.bodies import BodyDeadline, BodyRules, gevent_patched
 from app.web.runtime import EXTENSION, Runtime
 
 if TYPE_CHECKING:
@@ -45,6 +46,8 @@ def create_app(
     app.config["MAX_CONTENT_LENGTH"] = settings.server.max_body_bytes
     app.config["SECRET_KEY"] = settings.server.secret_key
     app.config["SECRET_KEY_FALLBACKS"] = list(settings.server.old_secret_keys)
+    bodies = BodyDeadline(app.wsgi_app, body_rules(settings), under_gevent=gevent_patched())
+    app.wsgi_app = bodies  # type: ignore[method-assign]
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.compact = False  # type: ignore[attr-defined]
     providers = build_providers(settings)  # refuse bad provider settings before the store
@@ -77,6 +80,12 @@ def create_app(
             "server.public_url is not https: status tokens and webhooks travel in clear text"
         )
     return app
+
+
+def body_rules(settings: config.Settings) -> BodyRules:
+    """Return the time allowance of request bodies."""
+    s = settings.server
+    return BodyRules(s.body_timeout, s.body_grace, s.body_min_rate)
 
 
 def policy(settings: config.Settings) -> services.Policy:

@@ -71,13 +71,20 @@ def serve(host: str, port: int, workers: int | None, dev: bool) -> None:
         app.run(host=host, port=port, debug=True, use_reloader=True)
         return
     app.extensions[EXTENSION].ctx.store.dispose()
-    from app.serve import default_workers, run, single_process_events
+    from app.serve import default_workers, peer_cap, run, single_process_events
 
     count = workers or default_workers(settings.database.url)
     settings = single_process_events(settings, count)
     connections = settings.streams.worker_connections
     try:
-        run(lambda: with_callback_worker(create_app(settings)), host, port, count, connections)
+        run(
+            lambda: with_callback_worker(create_app(settings)),
+            host,
+            port,
+            count,
+            connections,
+            peer_cap(settings),
+        )
     finally:
         if temporary is not None:
             shutil.rmtree(temporary, ignore_errors=True)

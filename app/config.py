@@ -67,6 +67,21 @@ class Server(Section):
         False, description="let production mode run the SMS simulator (tests only; never live)"
     )
     max_body_bytes: int = Field(64 * 1024, ge=1024, description="largest request body accepted")
+    body_timeout: float = Field(
+        20.0, gt=0, le=300, description="seconds a request body may take in all (then 408)"
+    )
+    body_grace: float = Field(
+        5.0, gt=0, le=300, description="seconds a request body may take before its rate counts"
+    )
+    body_min_rate: int = Field(
+        500, ge=0, description="bytes per second that extend a body's time (0: timeout only)"
+    )
+    max_connections_per_peer: int = Field(
+        50,
+        ge=0,
+        description="connections one client address may hold open per worker (0: no cap;"
+        " off behind trusted proxies)",
+    )
 
     @field_validator("public_url")
     @classmethod

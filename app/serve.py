@@ -7,6 +7,7 @@ import resource
 import shutil
 import sys
 import tempfile
+from collections import Counter
 from collections.abc import Callable, MutableMapping
 from pathlib import Path
 from typing import Any, NoReturn
@@ -69,16 +70,97 @@ def _stop_jobs(_server: Any, worker: Any) -> None:
         jobs.stop(app)
 
 
-def options(host: str, port: int, workers: int, worker_connections: int = 10_000) -> dict[str, Any]:
+class PeerCount:
+    """Open connections per client address, in one worker process."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.open: Counter[str] = Counter()
+
+    def enter(self, peer: str) -> bool:
+        """Count a new connection from `peer`; False (not counted) when it is over the cap."""
+        if self.open[peer] >= self.limit:
+            return False
+        self.open[peer] += 1
+        return True
+
+    def leave(self, peer: str) -> None:
+        """Forget one connection from `peer`."""
+        self.open[peer] -= 1
+        if self.open[peer] <= 0:
+            del self.open[peer]
+
+
+BUSY = (
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+    b"Retry-After: 5\r\nConnection: close\r\nContent-Length: 84\r\n\r\n"
+    b'{"error": {"code": "too_many_connections", "message": "too many open connections"}}\n'
+)
+
+
+def capped_worker(limit: int) -> type:
+    """Return gunicorn's gevent worker refusing a peer's connections beyond `limit` at once.
+
+    Each gevent worker serves at most `worker_connections` connections; past that it stops
+    accepting, so one address holding them all (slow bodies, idle sockets) would starve every
+    other client and `/healthz`. The cap is on the TCP peer: behind a reverse proxy every
+    connection comes from the proxy, so `peer_cap` turns it off there.
+    """
+    from gunicorn.workers.ggevent import GeventWorker
+
+    class CappedGeventWorker(GeventWorker):  # type: ignore[misc]
+        def init_process(self) -> None:
+            self.peers = PeerCount(limit)
+            super().init_process()
+
+        def handle(self, listener: Any, client: Any, addr: Any) -> None:
+            peer = str(addr[0]) if isinstance(addr, tuple) and addr else "unix"
+            if not self.peers.enter(peer):
+                _refuse(client)
+                return
+            try:
+                super().handle(listener, client, addr)
+            finally:
+                self.peers.leave(peer)
+
+    return CappedGeventWorker
+
+
+def _refuse(client: Any) -> None:
+    """Answer 503 without waiting for the client, and close."""
+    try:
+        client.setblocking(False)
+        client.send(BUSY)
+    except OSError:
+        pass  # the client's buffer is full or it is gone: closing is the answer
+    finally:
+        client.close()
+
+
+def peer_cap(settings: Settings) -> int:
+    """Return the per-address connection cap to apply (0: none).
+
+    Behind trusted reverse proxies the TCP peer is a proxy, which carries many clients: the
+    cap is not applied there (bound slow clients at the proxy, e.g. nginx limit_conn).
+    """
+    if settings.limits.trusted_proxies:
+        return 0
+    return settings.server.max_connections_per_peer
+
+
+def options(
+    host: str, port: int, workers: int, worker_connections: int = 10_000, max_per_peer: int = 0
+) -> dict[str, Any]:
     """Return gunicorn settings. No access log: request paths carry status tokens.
 
     gevent workers: each holds thousands of idle live-status streams in a few KB apiece, where
     a thread per stream would cost far more memory and latency (see docs/deployment.md).
+    `max_per_peer`: connections one client address may hold in one worker (0: no cap).
     """
     return {
         "bind": f"{host}:{port}",
         "workers": workers,
-        "worker_class": "gevent",
+        "worker_class": capped_worker(max_per_peer) if max_per_peer else "gevent",
         "worker_connections": worker_connections,
         "timeout": 30,
         "graceful_timeout": 10,
@@ -211,7 +293,8 @@ def run(
     port: int,
     workers: int,
     worker_connections: int = 10_000,
+    max_per_peer: int = 0,
 ) -> None:
     """Serve until stopped; `factory` builds the app in each worker."""
     raise_open_files(2 * worker_connections + 100)
-    Server(factory, options(host, port, workers, worker_connections)).run()
+    Server(factory, options(host, port, workers, worker_connections, max_per_peer)).run()
