@@ -112,18 +112,24 @@ class Deadline:
 
     def __exit__(self, *_: object) -> None:
         self._timer.cancel()
+        self._close()
 
     def remaining(self) -> float:
         """Return the seconds left (never below zero)."""
         return max(0.0, self._ends - self._now())
 
     def track(self, sock: socket.socket) -> None:
-        """Shut `sock` when the deadline passes (at once if it already has)."""
+        """Shut `sock`'s connection when the deadline passes (at once if it already has).
+
+        A duplicate of the socket is kept: TLS wraps the socket into a new object and
+        detaches the original, while shutting any descriptor of a connection ends it.
+        """
+        copy = sock.dup()
         with self._lock:
-            self._sockets.append(sock)
+            self._sockets.append(copy)
             if not self.expired:
                 return
-        _shut(sock)
+        _shut(copy)
 
     def expire(self) -> None:
         """End the exchange now: shut every socket it opened."""
@@ -132,6 +138,12 @@ class Deadline:
             sockets = list(self._sockets)
         for sock in sockets:
             _shut(sock)
+
+    def _close(self) -> None:
+        with self._lock:
+            sockets, self._sockets = self._sockets, []
+        for sock in sockets:
+            sock.close()
 
 
 def _shut(sock: socket.socket) -> None:

@@ -5,16 +5,20 @@ time (each byte well within the read timeout, so only a total deadline can stop 
 fast one.
 """
 
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
+import requests
 
-from app import apps, build_deliverer, delivery
+from app import apps, build_deliverer, delivery, outbound
 from app.config import Callbacks
 from tests.callback_helpers import HOOK, HOOK_SECRET, create, outbox
 from tests.conftest import runtime
-from tests.receivers import Receiver, wait_for
+from tests.receivers import Receiver, tls_files, wait_for
 
 CONNECT, READ = 0.5, 1.0
 
@@ -96,3 +100,50 @@ def test_one_app_never_holds_more_than_its_lanes():
     release.set()
     assert lanes.wait_idle(5)
     assert lanes.free() == 3
+
+
+def test_a_dripping_https_receiver_is_cut_off_at_the_deadline(tmp_path):
+    context, ca_file = tls_files(tmp_path, "hooks.slow.test")
+    with Receiver(drip=0.1, drip_for=10, tls=context) as slow:
+        started = time.monotonic()
+        with outbound.Deadline(1.0) as deadline, pytest.raises(requests.RequestException):
+            outbound.pinned_post(
+                slow.url("hooks.slow.test", "https"),
+                ["127.0.0.1"],
+                deadline,
+                timeout=(1.0, 5.0),
+                data=b"{}",
+                verify=ca_file,
+            )
+        assert deadline.expired
+        assert time.monotonic() - started < 2.0
+
+
+GEVENT_DRIP = """
+from gevent import monkey; monkey.patch_all()
+import sys, time
+from app import outbound
+from tests.receivers import Receiver
+with Receiver(drip=0.1, drip_for=10) as slow:
+    started = time.monotonic()
+    with outbound.Deadline(1.0) as deadline:
+        try:
+            outbound.pinned_post(slow.url(), ["127.0.0.1"], deadline, timeout=(1, 5), data=b"")
+        except Exception as exc:
+            print(type(exc).__name__)
+    print(deadline.expired, round(time.monotonic() - started, 1))
+"""
+
+
+def test_the_attempt_deadline_holds_under_gevent_as_in_the_server():
+    done = subprocess.run(
+        [sys.executable, "-c", GEVENT_DRIP],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=Path(__file__).parents[1],
+    )
+    assert done.returncode == 0, done.stderr
+    *_, last = done.stdout.split()
+    expired = done.stdout.split()[-2]
+    assert expired == "True" and float(last) < 2.0, done.stdout

@@ -4,20 +4,14 @@ Real sockets on loopback: 127.0.0.2 stands for the address the check approved, 1
 for the one a second DNS answer would point to. Nothing may ever reach the second.
 """
 
-import datetime
 import socket
-import ssl
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from app import build_deliverer, outbound
 from tests.callback_helpers import HOOK, HOOK_SECRET, PHONE, SIMULATOR_ONLY, create, outbox, text_in
 from tests.conftest import runtime
-from tests.receivers import Receiver
+from tests.receivers import Receiver, tls_files
 
 CHECKED, REBOUND = "127.0.0.2", "127.0.0.1"
 NAME = "hooks.rebind.test"
@@ -90,51 +84,8 @@ def test_a_pinned_post_falls_through_to_the_next_checked_address(pair):
     assert len(checked.received) == 1
 
 
-def _certificates(tmp_path, name):
-    """A CA and a certificate for `name` it signs; return (server context, CA file)."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    now = datetime.datetime.now(datetime.UTC)
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test CA")])
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(1)
-        .not_valid_before(now - datetime.timedelta(hours=1))
-        .not_valid_after(now + datetime.timedelta(hours=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    leaf_key = ec.generate_private_key(ec.SECP256R1())
-    leaf = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
-        .issuer_name(ca_name)
-        .public_key(leaf_key.public_key())
-        .serial_number(2)
-        .not_valid_before(now - datetime.timedelta(hours=1))
-        .not_valid_after(now + datetime.timedelta(hours=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    ca_file, cert_file, key_file = tmp_path / "ca.pem", tmp_path / "cert.pem", tmp_path / "key.pem"
-    ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    cert_file.write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        leaf_key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert_file, key_file)
-    return context, str(ca_file)
-
-
 def test_a_pinned_https_post_sends_sni_and_verifies_the_certificate_for_the_host_name(tmp_path):
-    context, ca_file = _certificates(tmp_path, NAME)
+    context, ca_file = tls_files(tmp_path, NAME)
     names = []
     context.sni_callback = lambda sock, name, ctx: names.append(name)
     with Receiver(CHECKED, tls=context) as receiver:
@@ -148,7 +99,7 @@ def test_a_pinned_https_post_sends_sni_and_verifies_the_certificate_for_the_host
 def test_a_pinned_https_post_refuses_a_certificate_for_another_name(tmp_path):
     import requests
 
-    context, ca_file = _certificates(tmp_path, "other.example.test")
+    context, ca_file = tls_files(tmp_path, "other.example.test")
     with Receiver(CHECKED, tls=context) as receiver:
         url = receiver.url(NAME, "https")
         with pytest.raises(requests.exceptions.SSLError):
