@@ -80,6 +80,9 @@ def test_a_dripping_body_gets_408_and_a_closed_connection_by_its_deadline(base: 
                 break
         got += answer(sock, 2)
         elapsed = time.monotonic() - started
+        sock.settimeout(2)
+        closed = sock.recv(1) == b""
     assert got.startswith(b"HTTP/1.1 408"), got[:80]
     assert b"request_timeout" in got
+    assert closed
     assert GRACE - 0.5 <= elapsed <= GRACE + 2.5  # 4 bytes a second add almost nothing
