@@ -252,11 +252,18 @@ def test_a_worker_hands_back_what_one_apps_lanes_cannot_take(app, client, reques
     for _ in range(3):
         verify(client)
     deliverer = worker(app)  # callbacks.per_app = 2 by default
-    hook = requests_mock.post(HOOK, status_code=200)
-    assert deliverer.run_once() == 2
-    rows = outbox(app)
-    assert sorted(r["state"] for r in rows) == ["delivered", "delivered", "pending"]
-    assert all(r["lease"] is None for r in rows)
+    answering = threading.Event()
+
+    def held(request, context):
+        answering.wait(5)  # both lanes stay busy until released
+        return ""
+
+    hook = requests_mock.post(HOOK, status_code=200, text=held)
+    assert deliverer.pump() == 2
+    assert sorted(r["lease"] is None for r in outbox(app)) == [False, False, True]
+    answering.set()
+    assert deliverer.lanes.wait_idle(5)
+    assert sorted(r["state"] for r in outbox(app)) == ["delivered", "delivered", "pending"]
     assert deliverer.run_once() == 1
     assert hook.call_count == 3
 
