@@ -56,7 +56,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         try:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
+            length = int(self.headers["Content-Length"])
+            body = self.rfile.read(length)
+            if len(body) < length:
+                return  # cut off by the kill mid-send (deliveries run concurrently): not received
             with self.server.lock:
                 first = not self.server.received
                 self.server.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
