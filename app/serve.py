@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import resource
 import shutil
@@ -98,6 +99,7 @@ BUSY = (
 )
 
 
+@functools.cache
 def capped_worker(limit: int) -> type:
     """Return gunicorn's gevent worker refusing a peer's connections beyond `limit` at once.
 
@@ -195,7 +197,8 @@ def conf_file() -> dict[str, Any]:
         if made is not None:
             shutil.rmtree(made, ignore_errors=True)
 
-    found = options("127.0.0.1", 8000, default_workers(settings.database.url), connections)
+    workers = default_workers(settings.database.url)
+    found = options("127.0.0.1", 8000, workers, connections, peer_cap(settings))
     del found["bind"]
     return found | {"post_worker_init": _start_background, "on_exit": remove_metrics_dir}
 

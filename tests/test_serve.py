@@ -6,6 +6,7 @@ import resource
 
 from app.config import load
 from app.serve import (
+    capped_worker,
     conf_file,
     default_workers,
     log_config,
@@ -83,7 +84,7 @@ def test_bare_gunicorn_gets_the_settings_of_serve_but_the_address(tmp_path, monk
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "metrics"))
     found = conf_file()
     workers = default_workers(raw["database"]["url"])
-    served = options("127.0.0.1", 8000, workers, worker_connections=10_000)
+    served = options("127.0.0.1", 8000, workers, worker_connections=10_000, max_per_peer=50)
     assert "bind" not in found  # gunicorn's --bind, default 127.0.0.1:8000 like serve
     assert {k: v for k, v in served.items() if k != "bind"}.items() <= found.items()
-    assert found["worker_class"] == "gevent"
+    assert found["worker_class"] is capped_worker(50)  # gevent, one address capped
