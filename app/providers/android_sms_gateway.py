@@ -24,6 +24,7 @@ from app.domain.challenges import Verdict
 from app.providers.base import (
     Defaults,
     Item,
+    Part,
     Rejected,
     Reply,
     SettingsError,
@@ -72,6 +73,9 @@ class AndroidSmsGateway:
         if not same(signature(self.key, request.body, stamp), given.strip().lower()):
             raise Rejected("bad_signature")
         check_fresh(stamp, now, self.tolerance)
+
+    def covers(self, request: WebhookRequest) -> Part:
+        return Part.BODY
 
     def parse(self, request: WebhookRequest) -> Sequence[Item]:
         data = json_object(request)

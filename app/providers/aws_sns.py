@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import logging
 import re
 from collections.abc import Mapping, Sequence
@@ -37,6 +36,7 @@ from app.providers.base import (
     Defaults,
     Item,
     Malformed,
+    Part,
     Rejected,
     Reply,
     SettingsError,
@@ -44,6 +44,7 @@ from app.providers.base import (
     WebhookRequest,
     inbound,
     json_object,
+    json_text,
     number_setting,
 )
 
@@ -63,6 +64,9 @@ SIGNED = {
 }
 SIGNED["UnsubscribeConfirmation"] = SIGNED["SubscriptionConfirmation"]
 HASHES: dict[str, type[hashes.HashAlgorithm]] = {"1": hashes.SHA1, "2": hashes.SHA256}
+# Every envelope field read; SNS sends each as a JSON string.
+FIELDS = {*SIGNED["SubscriptionConfirmation"], "Subject", "SignatureVersion", "SigningCertURL"}
+FIELDS |= {"Signature"}
 CACHE_SIZE = 32
 
 
@@ -122,6 +126,9 @@ class AwsSns:
             raise Rejected("bad_signature") from None
         self._check_time(str(envelope.get("Timestamp", "")), now)
 
+    def covers(self, request: WebhookRequest) -> Part:
+        return Part.BODY
+
     def parse(self, request: WebhookRequest) -> Sequence[Item]:
         """Read a notification; confirm a subscription (an outbound GET) and read nothing."""
         envelope = self._envelope(request)
@@ -130,10 +137,7 @@ class AwsSns:
             return []
         if envelope.get("Type") != "Notification":
             return []
-        try:
-            message = json.loads(str(envelope.get("Message")))
-        except ValueError:
-            raise Malformed("Message is not a JSON two-way SMS payload") from None
+        message = json_text(str(envelope.get("Message")), "Message")
         if not isinstance(message, dict):
             raise Malformed("Message is not a JSON object")
         fields = (
@@ -149,7 +153,11 @@ class AwsSns:
 
     @staticmethod
     def _envelope(request: WebhookRequest) -> dict[str, Any]:
-        return json_object(request)
+        envelope = json_object(request)
+        odd = sorted(k for k in FIELDS if k in envelope and not isinstance(envelope[k], str))
+        if odd:
+            raise Malformed(f"envelope fields must be strings: {', '.join(odd)}")
+        return envelope
 
     def _check_time(self, stamp: str, now: datetime) -> None:
         try:

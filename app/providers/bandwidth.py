@@ -20,6 +20,7 @@ from app.providers.base import (
     Defaults,
     Item,
     Malformed,
+    Part,
     Reply,
     WebhookRequest,
     dig,
@@ -41,6 +42,9 @@ class Bandwidth:
 
     def verify(self, request: WebhookRequest, now: datetime) -> None:
         """No signature: the generic HTTP Basic guard authenticates Bandwidth."""
+
+    def covers(self, request: WebhookRequest) -> Part:
+        return Part.ALL  # unsigned: the Basic credential vouches for the whole request
 
     def parse(self, request: WebhookRequest) -> Sequence[Item]:
         events = json_body(request)

@@ -8,13 +8,14 @@ the provider expects back once the messages are stored.
 
 from __future__ import annotations
 
+import enum
 import hmac
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 from app.domain import phone
 from app.domain.challenges import InboundMessage, Verdict
@@ -49,6 +50,15 @@ class SettingsError(Exception):
     """An adapter's settings section lacks or misstates a key; the message names it."""
 
 
+class Part(enum.Flag):
+    """The parts of a request that can carry message fields."""
+
+    NONE = 0
+    QUERY = enum.auto()  # the URL's query string
+    BODY = enum.auto()  # the raw body
+    ALL = QUERY | BODY
+
+
 @dataclass(frozen=True)
 class WebhookRequest:
     """An HTTP request as received, with the URL the provider was told to call."""
@@ -81,6 +91,20 @@ class WebhookRequest:
         """Query and form fields by name, the form winning (last value of a repeated name)."""
         return dict(self.query) | dict(self.form())
 
+    @property
+    def is_form(self) -> bool:
+        return self.content_type == "application/x-www-form-urlencoded"
+
+    @property
+    def looks_json(self) -> bool:
+        """True when the body is JSON by its first byte (a signed fact, unlike the header)."""
+        return self.body.lstrip()[:1] in (b"{", b"[")
+
+    def parts(self) -> Part:
+        """Return the parts that carry data: a query string, a body."""
+        query = Part.QUERY if self.query or urlsplit(self.url).query else Part.NONE
+        return query | (Part.BODY if self.body else Part.NONE)
+
 
 @dataclass(frozen=True)
 class Reply:
@@ -111,6 +135,12 @@ class Provider(Protocol):
         False leaves it to the generic guards (path token, HTTP Basic) in guards.py."""
 
     def verify(self, request: WebhookRequest, now: datetime) -> None: ...
+
+    def covers(self, request: WebhookRequest) -> Part:
+        """Return the parts of this request its signature covers (asked after `verify`).
+
+        The guard refuses a signed request carrying data in any other part: a parser never
+        reads bytes the signature leaves open to change."""
 
     def parse(self, request: WebhookRequest) -> Sequence[Item]: ...
 
@@ -163,10 +193,15 @@ def same(a: str | bytes, b: str | bytes) -> bool:
 
 def json_body(request: WebhookRequest) -> Any:
     """Return the body decoded as JSON, or raise Malformed."""
+    return json_text(request.body, "body")
+
+
+def json_text(data: str | bytes, what: str) -> Any:
+    """Return JSON text decoded, or raise Malformed naming `what` (too deep counts as bad)."""
     try:
-        return json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
-        raise Malformed("body is not valid JSON") from None
+        return json.loads(data)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise Malformed(f"{what} is not valid JSON") from None
 
 
 def json_object(request: WebhookRequest) -> dict[str, Any]:

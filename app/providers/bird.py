@@ -26,6 +26,7 @@ from app.domain.challenges import Verdict
 from app.providers.base import (
     Defaults,
     Item,
+    Part,
     Rejected,
     Reply,
     SettingsError,
@@ -83,6 +84,9 @@ class Bird:
         if not same(signature(self.key, stamp, request.url, request.body), given.strip()):
             raise Rejected("bad_signature")
         check_fresh(stamp, now, self.tolerance)
+
+    def covers(self, request: WebhookRequest) -> Part:
+        return Part.ALL  # the public URL (with its query) and the body's digest
 
     def parse(self, request: WebhookRequest) -> Sequence[Item]:
         data = json_object(request)

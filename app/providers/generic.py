@@ -5,7 +5,8 @@ read from the query, the form or the JSON body; `messages` names a JSON list of 
 `number` is the receiving number when the payload has none. Authenticity: optionally an HMAC of
 the raw body in a header (`signature_header`, `signature_secret`, `signature_algorithm` sha256 by
 default, `signature_encoding` hex or base64), else the generic guards (path token, HTTP Basic,
-IP allow-list). Answer: 200, empty.
+IP allow-list). A signature covers the body only: a signed request with a query string is
+refused. Answer: 200, empty.
 """
 
 from __future__ import annotations
@@ -16,7 +17,15 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
-from app.providers.base import Defaults, Rejected, SettingsError, WebhookRequest, optional, same
+from app.providers.base import (
+    Defaults,
+    Part,
+    Rejected,
+    SettingsError,
+    WebhookRequest,
+    optional,
+    same,
+)
 from app.providers.mapped import Mapped
 
 
@@ -65,3 +74,6 @@ class Generic(Mapped):
         given = given.strip().lower() if self.encoding == "hex" else given.strip()
         if not same(expected, given):
             raise Rejected("bad_signature")
+
+    def covers(self, request: WebhookRequest) -> Part:
+        return Part.BODY if self.signed else Part.ALL

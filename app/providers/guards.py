@@ -6,6 +6,12 @@ For providers that sign nothing the operator sets a secret token in the webhook 
 address is the socket peer, or, when that peer is one of `trusted_proxies`, the right-most
 X-Forwarded-For entry no trusted proxy added. A provider with no authenticity check at all is
 refused at start-up unless `allow_unauthenticated = true`, and then warned about on each start.
+
+A signed request may carry data only where its signature reaches: each adapter says which
+parts of a request (`Part.QUERY`, `Part.BODY`) its signature covers, and a request with data
+in another part (a GET with a body, a query string an HMAC of the body leaves open) is refused
+as `unsigned_fields`, so no parser ever reads a field an attacker could change. A path token or
+HTTP Basic credential vouches for the whole request.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from typing import Any
 from app.domain.challenges import Verdict
 from app.providers.base import (
     Item,
+    Part,
     Provider,
     Rejected,
     Reply,
@@ -102,6 +109,11 @@ class Guarded:
         if self.user:
             self._check_basic(request.header("authorization") or "")
         self.adapter.verify(request, now)
+        if self.adapter.signed and request.parts() & ~self.covers(request):
+            raise Rejected("unsigned_fields")
+
+    def covers(self, request: WebhookRequest) -> Part:
+        return self.adapter.covers(request) if self.adapter.signed else Part.ALL
 
     def parse(self, request: WebhookRequest) -> Sequence[Item]:
         return self.adapter.parse(request)

@@ -17,6 +17,7 @@ from app.providers.base import (
     Defaults,
     Item,
     Malformed,
+    Part,
     Reply,
     SettingsError,
     WebhookRequest,
@@ -67,10 +68,13 @@ class Mapped:
     def verify(self, request: WebhookRequest, now: datetime) -> None:
         """No signature of its own: the generic guards (token, Basic, IP) apply."""
 
+    def covers(self, request: WebhookRequest) -> Part:
+        """Unsigned: the generic guards' credential vouches for the whole request."""
+        return Part.ALL
+
     def parse(self, request: WebhookRequest) -> Sequence[Item]:
-        if request.content_type == "application/json" or (
-            request.method == "POST" and request.body.lstrip()[:1] in (b"{", b"[")
-        ):
+        # JSON by the body's first byte, which a signature covers, not only by the header.
+        if request.content_type == "application/json" or request.looks_json:
             data = json_body(request)
         else:
             data = request.params()

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from app.providers import jwt
-from app.providers.base import Defaults, Rejected, WebhookRequest, required, same
+from app.providers.base import Defaults, Part, Rejected, WebhookRequest, required, same
 from app.providers.mapped import Mapped
 
 HEADER = "MessageBird-Signature-JWT"
@@ -65,3 +65,6 @@ class MessageBird(Mapped):
             raise Rejected("missing_signature")
         claims = jwt.verify(token, self.key.encode(), ("HS256", "HS384", "HS512"))
         check_claims(claims, request.url, request.body, now.timestamp())
+
+    def covers(self, request: WebhookRequest) -> Part:
+        return Part.ALL  # url_hash binds the URL with its query, payload_hash the body

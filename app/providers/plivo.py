@@ -28,6 +28,7 @@ from app.domain.challenges import Verdict
 from app.providers.base import (
     Defaults,
     Item,
+    Part,
     Rejected,
     Reply,
     WebhookRequest,
@@ -104,6 +105,15 @@ class Plivo:
             raise Rejected("missing_signature")
         if not same(v2_signature(self.token, request.url, nonce2), v2.strip()):
             raise Rejected("bad_signature")
+
+    def covers(self, request: WebhookRequest) -> Part:
+        """V3: the URL with its query, and a POST's form fields; V2 binds no field."""
+        if not (
+            request.header("X-Plivo-Signature-V3") or request.header("X-Plivo-Signature-Ma-V3")
+        ):
+            return Part.ALL
+        form = request.method == "POST" and request.is_form
+        return Part.QUERY | (Part.BODY if form else Part.NONE)
 
     def parse(self, request: WebhookRequest) -> Sequence[Item]:
         p = request.params()

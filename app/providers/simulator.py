@@ -20,11 +20,14 @@ from app.domain.challenges import InboundMessage, Verdict
 from app.providers.base import (
     Defaults,
     Malformed,
+    Part,
     Rejected,
     Reply,
     WebhookRequest,
+    json_object,
     recipient_e164,
     required,
+    same,
     sender_e164,
 )
 
@@ -54,8 +57,11 @@ class Simulator:
         if not given:
             raise Rejected("missing_signature")
         signed = urlsplit(request.url).query.encode() if request.method == "GET" else request.body
-        if not hmac.compare_digest(sign(self.secret, signed), given.strip().lower()):
+        if not same(sign(self.secret, signed), given.strip().lower()):
             raise Rejected("bad_signature")
+
+    def covers(self, request: WebhookRequest) -> Part:
+        return Part.QUERY if request.method == "GET" else Part.BODY
 
     def parse(self, request: WebhookRequest) -> list[InboundMessage]:
         fields = self._fields(request)
@@ -81,12 +87,6 @@ class Simulator:
 
     @staticmethod
     def _fields(request: WebhookRequest) -> dict[str, Any]:
-        if request.content_type == "application/json":
-            try:
-                data = json.loads(request.body)
-            except (ValueError, UnicodeDecodeError):
-                raise Malformed("body is not valid JSON") from None
-            if not isinstance(data, dict):
-                raise Malformed("JSON body must be an object")
-            return data
+        if request.content_type == "application/json" or request.looks_json:
+            return json_object(request)
         return request.params()

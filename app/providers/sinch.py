@@ -24,6 +24,7 @@ from app.domain.challenges import Verdict
 from app.providers.base import (
     Defaults,
     Item,
+    Part,
     Rejected,
     Reply,
     WebhookRequest,
@@ -71,6 +72,9 @@ class Sinch:
         if not same(signature(self.secret, request.body, nonce, stamp), given.strip()):
             raise Rejected("bad_signature")
         check_fresh(stamp, now, self.tolerance)
+
+    def covers(self, request: WebhookRequest) -> Part:
+        return Part.BODY
 
     def parse(self, request: WebhookRequest) -> Sequence[Item]:
         data = json_object(request)

@@ -26,6 +26,7 @@ from app.domain.challenges import Verdict
 from app.providers.base import (
     Defaults,
     Item,
+    Part,
     Rejected,
     Reply,
     SettingsError,
@@ -71,6 +72,9 @@ class Telnyx:
         except (ValueError, binascii.Error, InvalidSignature):
             raise Rejected("bad_signature") from None
         check_fresh(stamp, now, self.tolerance)
+
+    def covers(self, request: WebhookRequest) -> Part:
+        return Part.BODY
 
     def parse(self, request: WebhookRequest) -> Sequence[Item]:
         data = json_object(request)

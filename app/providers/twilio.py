@@ -9,7 +9,8 @@ MessagingServiceSid are checked when `account_sid` / `messaging_service_sid` are
 in a Messaging Service share its webhook: list each one under [[numbers]].
 Authenticity: `X-Twilio-Signature` = base64 HMAC-SHA1 under the auth token of the public URL
 (scheme, host, port, path, query) followed, for form POSTs, by every parameter name and value
-sorted by name. Twilio signs no timestamp, so a replay is caught by MessageSid idempotency.
+sorted by name. Only the parts signed are read: a GET's body is refused. Twilio signs no
+timestamp, so a replay is caught by MessageSid idempotency.
 Answer: empty TwiML, so Twilio sends no reply SMS.
 """
 
@@ -29,6 +30,7 @@ from app.providers.base import (
     Defaults,
     Item,
     Malformed,
+    Part,
     Rejected,
     Reply,
     WebhookRequest,
@@ -129,6 +131,11 @@ class Twilio:
                 raise Rejected("wrong_messaging_service")
         if params and not unambiguous(params):
             raise Rejected("ambiguous_parameters")
+
+    def covers(self, request: WebhookRequest) -> Part:
+        """The URL with its query, and a POST's form fields (no other body is signed)."""
+        form = request.method == "POST" and request.is_form
+        return Part.QUERY | (Part.BODY if form else Part.NONE)
 
     def parse(self, request: WebhookRequest) -> Sequence[Item]:
         fields = request.params()

@@ -27,6 +27,7 @@ from app.providers.base import (
     Defaults,
     Item,
     Malformed,
+    Part,
     Rejected,
     Reply,
     SettingsError,
@@ -85,6 +86,12 @@ class Vonage:
         if not same(expected, given.strip().lower()):
             raise Rejected("bad_signature")
         check_fresh(params.get("timestamp"), now, self.tolerance)
+
+    def covers(self, request: WebhookRequest) -> Part:
+        """`sig` covers the parameters read: the JSON body, or the query and form fields."""
+        if request.content_type == "application/json":
+            return Part.BODY
+        return Part.QUERY | (Part.BODY if request.is_form else Part.NONE)
 
     def parse(self, request: WebhookRequest) -> Sequence[Item]:
         p = self._params(request)

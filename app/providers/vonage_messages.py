@@ -22,6 +22,7 @@ from app.providers import jwt
 from app.providers.base import (
     Defaults,
     Item,
+    Part,
     Rejected,
     Reply,
     WebhookRequest,
@@ -59,6 +60,9 @@ class VonageMessages:
         issued = jwt.number_claim(claims, "iat")
         if issued is None or abs(now.timestamp() - issued) > self.tolerance:
             raise Rejected("stale_timestamp")
+
+    def covers(self, request: WebhookRequest) -> Part:
+        return Part.BODY
 
     def parse(self, request: WebhookRequest) -> Sequence[Item]:
         data = json_object(request)

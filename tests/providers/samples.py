@@ -229,9 +229,24 @@ def _simulator(
     return Sample("POST", "/webhooks/simulator", JSON | {SIM_HEADER: sim_sign(key, body)}, body)
 
 
+def twilio_sid(mid: str) -> str:
+    """A MessageSid in Twilio's format (SM and 32 hex digits) standing for a sample id."""
+    return "SM" + hashlib.sha256(mid.encode()).hexdigest()[:32]
+
+
+def message_id(provider: str, mid: str) -> str:
+    """The message id the adapter reads from a sample built with `mid`."""
+    if provider == "twilio":
+        return twilio_sid(mid)
+    if provider == "android-sms-gateway":
+        return f"{DEVICE}/{mid}"
+    return mid
+
+
 def _twilio(
     key: str, text: str, sender: str, to: str, mid: str, now: datetime, ts: str, v: str
 ) -> Sample:
+    mid = twilio_sid(mid)
     fields = {
         "ToCountry": "US",
         "SmsMessageSid": mid,

@@ -92,7 +92,7 @@ class TestContract:
             samples.SENDER,
             samples.NUMBERS[name],
             TEXT,
-            f"{samples.DEVICE}/msg-0001" if name == "android-sms-gateway" else "msg-0001",
+            samples.message_id(name, "msg-0001"),
         )
 
     def test_rejects_a_tampered_request(self, name):
