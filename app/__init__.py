@@ -20,8 +20,9 @@ from app.events.poller import PollingBus, StatusPoller
 from app.limits import Limits, Rules
 from app.logfilter import install as install_log_filter
 from app.providers import REGISTRY
-from app.providers.base import Defaults, Provider, SettingsError
+from app.providers.base import Defaults, Nonces, NoNonces, Provider, SettingsError
 from app.providers.guards import Guarded
+from app.store.nonces import SqlNonces
 from app.store.sql import SqlStore
 from app.store.stats import SqlStats
 from app.web.bodies import BodyDeadline, BodyRules, gevent_patched
@@ -50,8 +51,10 @@ def create_app(
     app.wsgi_app = bodies  # type: ignore[method-assign]
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.compact = False  # type: ignore[attr-defined]
-    providers = build_providers(settings)  # refuse bad provider settings before the store
+    nonces = SqlNonces()
+    providers = build_providers(settings, nonces)  # refuse bad provider settings before the store
     store = SqlStore(settings.database.url, settings.database.pool_size)
+    nonces.connect(store)
     if settings.database.auto_create:
         store.create_schema()
     keys = KeyRing(settings.secret_keys)
@@ -160,12 +163,13 @@ def build_deliverer(settings: config.Settings, ctx: services.Context) -> Deliver
     )
 
 
-def build_providers(settings: config.Settings) -> dict[str, Provider]:
+def build_providers(settings: config.Settings, nonces: Nonces | None = None) -> dict[str, Provider]:
     """Build every provider with a settings section, or raise ConfigError naming the problem."""
     defaults = Defaults(
         public_url=settings.server.public_url,
         default_region=settings.phones.default_region,
         numbers={n.number: n.provider for n in settings.numbers},
+        nonces=nonces or NoNonces(),
     )
     built: dict[str, Provider] = {}
     for name, section in settings.providers.items():

@@ -115,6 +115,20 @@ class Reply:
     content_type: str = "text/plain"
 
 
+class Nonces(Protocol):
+    """A durable memory of nonces, shared by every process of the app."""
+
+    def first_use(self, key: str, window: int, now: datetime) -> bool:
+        """Remember `key` for `window` seconds; False when it was already seen in that time."""
+
+
+class NoNonces:
+    """No nonce memory: every nonce check is refused until the app wires a durable one."""
+
+    def first_use(self, key: str, window: int, now: datetime) -> bool:
+        raise TryLater("no nonce memory is configured")
+
+
 @dataclass(frozen=True)
 class Defaults:
     """Settings outside an adapter's own section that adapters may need."""
@@ -123,6 +137,7 @@ class Defaults:
     default_region: str | None = None
     numbers: Mapping[str, str] = field(default_factory=dict)
     http: OutboundHTTP = field(default_factory=OutboundHTTP)
+    nonces: Nonces = field(default_factory=NoNonces)
 
 
 class Provider(Protocol):
@@ -173,6 +188,14 @@ def optional(section: Mapping[str, Any], provider: str, key: str, default: str =
     value = section.get(key, default)
     if not isinstance(value, str):
         raise SettingsError(f"providers.{provider}.{key}: must be a string")
+    return value
+
+
+def flag_setting(section: Mapping[str, Any], provider: str, key: str) -> bool:
+    """Return a boolean setting of a provider (false by default), or raise naming it."""
+    value = section.get(key, False)
+    if not isinstance(value, bool):
+        raise SettingsError(f"providers.{provider}.{key}: must be true or false")
     return value
 
 

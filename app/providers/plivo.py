@@ -6,11 +6,14 @@ https://www.plivo.com/docs/voice/xml/request/validation (V3)
 
 Request: form POST (or GET). Fields relied on: From, To (digits), Text, MessageUUID; Type other
 than `sms` is acknowledged and ignored. Authenticity under `auth_token`: X-Plivo-Signature-V3
-(or -Ma-V3) when present: base64 HMAC-SHA256 of the URL without query, its sorted query and
-the sorted parameters (see `v3_string`), "." and X-Plivo-Signature-V3-Nonce; several
-comma-separated signatures may be sent, one must match. Otherwise X-Plivo-Signature-V2 (or
--Ma-V2): base64 HMAC-SHA256 of the URL without query followed by X-Plivo-Signature-V2-Nonce;
-V2 does not cover the body, so prefer V3 and keep HTTPS. Plivo signs no timestamp.
+(or -Ma-V3): base64 HMAC-SHA256 of the URL without query, its sorted query and the sorted
+parameters (see `v3_string`), "." and X-Plivo-Signature-V3-Nonce; several comma-separated
+signatures may be sent, one must match. A GET is signed over its URL only, so a GET with a body
+is refused. V2 (X-Plivo-Signature-V2 or -Ma-V2: base64 HMAC-SHA256 of the URL without query
+followed by X-Plivo-Signature-V2-Nonce) covers neither the body nor a time: it is refused
+unless `allow_v2 = true`, and then each nonce is accepted once: it is remembered in the
+database for `v2_nonce_seconds` (30 days by default) and a request reusing it is refused, so
+a captured V2 request cannot carry another message. Plivo signs no timestamp.
 Answer: 200, empty Response XML (no auto-reply).
 """
 
@@ -32,12 +35,16 @@ from app.providers.base import (
     Rejected,
     Reply,
     WebhookRequest,
+    flag_setting,
     inbound,
+    number_setting,
     required,
     same,
 )
 
 EMPTY_XML = '<?xml version="1.0" encoding="utf-8"?><Response></Response>'
+V3_HEADERS = ("X-Plivo-Signature-V3", "X-Plivo-Signature-Ma-V3")
+V2_HEADERS = ("X-Plivo-Signature-V2", "X-Plivo-Signature-Ma-V2")
 
 
 def _mac(token: str, payload: str) -> str:
@@ -77,21 +84,34 @@ def v3_signature(
     return _mac(token, v3_string(url, method, params) + "." + nonce)
 
 
+def _first(request: WebhookRequest, names: tuple[str, ...]) -> str | None:
+    return next((v for v in map(request.header, names) if v), None)
+
+
 class Plivo:
     name: ClassVar[str] = "plivo"
     auth_key: ClassVar[str] = "auth_token"
     signed = True
 
-    def __init__(self, token: str, defaults: Defaults) -> None:
+    def __init__(
+        self, token: str, defaults: Defaults, allow_v2: bool = False, v2_window: int = 0
+    ) -> None:
         self.token = token
         self.defaults = defaults
+        self.allow_v2 = allow_v2
+        self.v2_window = v2_window
 
     @classmethod
     def from_settings(cls, section: Mapping[str, Any], defaults: Defaults) -> Plivo:
-        return cls(required(section, cls.name, "auth_token"), defaults)
+        return cls(
+            required(section, cls.name, "auth_token"),
+            defaults,
+            flag_setting(section, cls.name, "allow_v2"),
+            number_setting(section, cls.name, "v2_nonce_seconds", 30 * 86400),
+        )
 
     def verify(self, request: WebhookRequest, now: datetime) -> None:
-        v3 = request.header("X-Plivo-Signature-V3") or request.header("X-Plivo-Signature-Ma-V3")
+        v3 = _first(request, V3_HEADERS)
         if v3:
             nonce = request.header("X-Plivo-Signature-V3-Nonce") or ""
             params = request.form() if request.method == "POST" else []
@@ -99,18 +119,21 @@ class Plivo:
             if not nonce or not any(same(expected, s.strip()) for s in v3.split(",")):
                 raise Rejected("bad_signature")
             return
-        v2 = request.header("X-Plivo-Signature-V2") or request.header("X-Plivo-Signature-Ma-V2")
+        v2 = _first(request, V2_HEADERS)
         nonce2 = request.header("X-Plivo-Signature-V2-Nonce")
         if not v2 or not nonce2:
             raise Rejected("missing_signature")
+        if not self.allow_v2:
+            raise Rejected("v2_signature_not_allowed")
         if not same(v2_signature(self.token, request.url, nonce2), v2.strip()):
             raise Rejected("bad_signature")
+        if not self.defaults.nonces.first_use(f"plivo-v2:{nonce2}", self.v2_window, now):
+            raise Rejected("replayed_nonce")
 
     def covers(self, request: WebhookRequest) -> Part:
-        """V3: the URL with its query, and a POST's form fields; V2 binds no field."""
-        if not (
-            request.header("X-Plivo-Signature-V3") or request.header("X-Plivo-Signature-Ma-V3")
-        ):
+        """V3: the URL with its query, and a POST's form fields. V2 binds no field, but its
+        nonce is accepted once: the request is a one-time credential for all it carries."""
+        if not _first(request, V3_HEADERS):
             return Part.ALL
         form = request.method == "POST" and request.is_form
         return Part.QUERY | (Part.BODY if form else Part.NONE)

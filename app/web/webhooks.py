@@ -76,6 +76,9 @@ def receive(provider: str, token: str | None = None) -> Response:
     except TryLater as exc:
         log.error("webhook deferred provider=%s: %s", provider, exc)
         return error(503, "try_later", "cannot check this request now; retry later")
+    except StoreUnavailable as exc:  # a check that reads the database (nonces)
+        log.error("webhook not checked provider=%s: %s", provider, exc)
+        return error(503, "store_unavailable", "cannot check this request now; retry later")
     try:
         verdicts = [reassembly.receive(rt.ctx, m) for m in messages]
     except StoreUnavailable as exc:

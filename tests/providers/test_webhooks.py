@@ -136,8 +136,9 @@ def test_twilio_get_callback_verifies(make_app, clock):
     assert challenge(client, created["id"])["status"] == "verified"
 
 
-def test_plivo_v2_signature_is_accepted_when_v3_is_absent(make_app, clock):
-    client = make_app("plivo").test_client()
+def test_plivo_v2_signature_is_accepted_when_the_operator_opts_in(make_app, clock):
+    section = samples.SECTIONS["plivo"] | {"allow_v2": True}
+    client = make_app("plivo", providers={"plivo": section}).test_client()
     created = new_challenge(client)
     s = build("plivo", created["body"], SENDER, NUMBERS["plivo"], "u", clock.now(), variant="v2")
     assert s.send(client).status_code == 200
