@@ -203,3 +203,55 @@ def test_a_value_swallowing_the_next_parameter_is_refused(client):
     )
     assert response.status_code == 403
     assert status(client, ch)["status"] == "pending"
+
+
+def test_a_message_sid_swallowing_the_parameters_after_it_is_refused(client, app):
+    """Captured: a wrong-sender POST. Letting MessageSid absorb the parameters sorted after it
+    signs alike; replayed under new MessageSids it would count failures on the victim's code."""
+    ch = create(client, phone=PHONE)
+    genuine = form(ch, sender="+33698765432")
+    assert post_signed(client, genuine).status_code == 200
+    url = PUBLIC_URL + "/webhooks/twilio"
+    signature = RequestValidator(TWILIO_TOKEN).compute_signature(url, genuine)
+    forged = {k: v for k, v in genuine.items() if k not in ("NumMedia", "NumSegments")}
+    forged["MessageSid"] = genuine["MessageSid"] + "NumMedia0NumSegments1"
+    assert RequestValidator(TWILIO_TOKEN).compute_signature(url, forged) == signature
+    response = client.post(
+        "/webhooks/twilio", data=forged, headers={"X-Twilio-Signature": signature}
+    )
+    assert response.status_code == 403
+    assert status(client, ch)["attempts"] == 1
+    with runtime(app).ctx.store.reader.connect() as conn:  # type: ignore[attr-defined]
+        assert conn.execute(select(func.count()).select_from(inbound_messages)).scalar() == 1
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"MessageSid": "SM0123456789abcdef0123456789abcde"},  # 31 hex digits
+        {"MessageSid": "XX0123456789abcdef0123456789abcdef"},
+        {"MessageSid": "SM0123456789abcdef0123456789abcdeg"},
+        {"SmsSid": "SMffffffffffffffffffffffffffffffff"},  # the legacy copy disagrees
+        {"AccountSid": "AC0123456789abcdef0123456789abcdef0"},
+    ],
+)
+def test_signed_parameters_twilio_never_sends_are_refused(client, changes):
+    ch = create(client)
+    assert post_signed(client, form(ch) | changes).status_code == 403
+    assert status(client, ch)["status"] == "pending"
+
+
+def test_a_get_callback_with_a_form_body_is_refused(client):
+    ch = create(client, phone=PHONE)
+    path = "/webhooks/twilio?" + urlencode(form(ch, sender="+33698765432"))
+    signature = RequestValidator(TWILIO_TOKEN).compute_signature(PUBLIC_URL + path, {})
+    response = client.get(
+        path,
+        data=urlencode({"From": PHONE, "MessageSid": "SM" + "1" * 32}),
+        headers={
+            "X-Twilio-Signature": signature,
+            "Content-Type": "application/x-www-form-urlencoded",
+        },
+    )
+    assert response.status_code == 403
+    assert status(client, ch)["status"] == "pending"

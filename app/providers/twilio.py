@@ -9,8 +9,15 @@ MessagingServiceSid are checked when `account_sid` / `messaging_service_sid` are
 in a Messaging Service share its webhook: list each one under [[numbers]].
 Authenticity: `X-Twilio-Signature` = base64 HMAC-SHA1 under the auth token of the public URL
 (scheme, host, port, path, query) followed, for form POSTs, by every parameter name and value
-sorted by name. Only the parts signed are read: a GET's body is refused. Twilio signs no
-timestamp, so a replay is caught by MessageSid idempotency.
+sorted by name. When a Webhook Rule signs with a SharedKey, Twilio announces it in
+`X-Twilio-Webhooks-Signature-Settings: key=<shared key id>,algorithm=HMAC_SHA256` (or
+HMAC_SHA1): the same string is then signed with that algorithm under the SharedKey secret
+(`shared_key_secret`; `shared_key_id`, when set, must name the key). Only the parts signed are
+read: a GET's body is refused. Parameter sets Twilio never sends are refused: ambiguous splits
+(see `unambiguous`), and SIDs out of their documented format (`MessageSid` SM or MM + 32 hex,
+`AccountSid` AC + 32 hex, `SmsSid`/`SmsMessageSid` equal to `MessageSid`), so a value cannot
+swallow the parameters after it to make a new MessageSid under the same signature. Twilio
+signs no timestamp, so a replay is caught by MessageSid idempotency.
 Answer: empty TwiML, so Twilio sends no reply SMS.
 """
 
@@ -33,21 +40,32 @@ from app.providers.base import (
     Part,
     Rejected,
     Reply,
+    SettingsError,
     WebhookRequest,
     optional,
     recipient_e164,
-    required,
+    same,
     sender_e164,
 )
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+SETTINGS_HEADER = "X-Twilio-Webhooks-Signature-Settings"
+ALGORITHMS = {"HMAC_SHA1": hashlib.sha1, "HMAC_SHA256": hashlib.sha256}
 
 
-def signature(auth_token: str, url: str, params: list[tuple[str, str]]) -> str:
+def signature(
+    key: str, url: str, params: list[tuple[str, str]], algorithm: str = "HMAC_SHA1"
+) -> str:
     """Return Twilio's signature of a URL and its POST parameters."""
     payload = url + "".join(k + v for k, v in sorted(params))
-    digest = hmac.new(auth_token.encode(), payload.encode(), hashlib.sha1).digest()
+    digest = hmac.new(key.encode(), payload.encode(), ALGORITHMS[algorithm]).digest()
     return base64.b64encode(digest).decode()
+
+
+def signature_settings(header: str) -> dict[str, str]:
+    """Return the `name=value` pairs of X-Twilio-Webhooks-Signature-Settings."""
+    pairs = (part.partition("=") for part in header.split(","))
+    return {name.strip(): value.strip() for name, sep, value in pairs if sep}
 
 
 def url_variants(url: str) -> list[str]:
@@ -71,6 +89,24 @@ _PARAM_NAME = re.compile(r"[A-Z][A-Za-z0-9]*")
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 # Fields every incoming-message webhook carries; sorted, no other name falls between them.
 _ALWAYS_SENT = ("AccountSid", "Body", "From", "MessageSid", "To")
+# Documented SID formats (Twilio's API definition): two letters, then 32 hexadecimal digits.
+_MESSAGE_SID = re.compile(r"(SM|MM)[0-9a-fA-F]{32}")
+_ACCOUNT_SID = re.compile(r"AC[0-9a-fA-F]{32}")
+
+
+def plausible(fields: Mapping[str, str]) -> bool:
+    """Tell whether the fields read have the shape Twilio documents for its SIDs.
+
+    A value that swallowed the parameters after it (a re-split that signs alike) no longer
+    fits: a MessageSid is exactly SM or MM and 32 hex digits, its legacy copies repeat it.
+    """
+    sid = fields.get("MessageSid", "")
+    if not _MESSAGE_SID.fullmatch(sid):
+        return False
+    if any(fields.get(copy, sid) != sid for copy in ("SmsSid", "SmsMessageSid")):
+        return False
+    account = fields.get("AccountSid")
+    return account is None or bool(_ACCOUNT_SID.fullmatch(account))
 
 
 def unambiguous(params: list[tuple[str, str]]) -> bool:
@@ -100,42 +136,68 @@ class Twilio:
         account_sid: str | None,
         defaults: Defaults,
         service_sid: str | None = None,
+        shared_key: str = "",
+        shared_key_id: str = "",
     ) -> None:
         self.auth_token = auth_token
         self.account_sid = account_sid
         self.service_sid = service_sid
+        self.shared_key = shared_key
+        self.shared_key_id = shared_key_id
         self.defaults = defaults
 
     @classmethod
     def from_settings(cls, section: Mapping[str, Any], defaults: Defaults) -> Twilio:
         sid = optional(section, cls.name, "account_sid")
         service = optional(section, cls.name, "messaging_service_sid")
-        token = required(section, cls.name, "auth_token")
-        return cls(token, sid or None, defaults, service or None)
+        token = optional(section, cls.name, "auth_token")
+        shared = optional(section, cls.name, "shared_key_secret")
+        if not token and not shared:
+            raise SettingsError(
+                f"providers.{cls.name}.auth_token: set it (a non-empty string), "
+                f"or providers.{cls.name}.shared_key_secret for SharedKey signing"
+            )
+        key_id = optional(section, cls.name, "shared_key_id")
+        return cls(token, sid or None, defaults, service or None, shared, key_id)
 
     def verify(self, request: WebhookRequest, now: datetime) -> None:
         given = request.header("X-Twilio-Signature")
         if not given:
             raise Rejected("missing_signature")
+        key, algorithm = self._signing(request.header(SETTINGS_HEADER))
         params = request.form() if request.method == "POST" else []
-        expected = [signature(self.auth_token, u, params) for u in url_variants(request.url)]
-        if not any(hmac.compare_digest(e.encode(), given.encode()) for e in expected):
+        expected = [signature(key, u, params, algorithm) for u in url_variants(request.url)]
+        if not any(same(e, given.strip()) for e in expected):
             raise Rejected("bad_signature")
-        if self.account_sid:
-            sid = request.params().get("AccountSid", "")
-            if not hmac.compare_digest(sid.encode(), self.account_sid.encode()):
-                raise Rejected("wrong_account")
-        if self.service_sid:
-            sid = request.params().get("MessagingServiceSid", "")
-            if not hmac.compare_digest(sid.encode(), self.service_sid.encode()):
-                raise Rejected("wrong_messaging_service")
+        fields = request.params()
+        if self.account_sid and not same(fields.get("AccountSid", ""), self.account_sid):
+            raise Rejected("wrong_account")
+        if self.service_sid and not same(fields.get("MessagingServiceSid", ""), self.service_sid):
+            raise Rejected("wrong_messaging_service")
         if params and not unambiguous(params):
             raise Rejected("ambiguous_parameters")
+        if not plausible(fields):
+            raise Rejected("implausible_parameters")
 
     def covers(self, request: WebhookRequest) -> Part:
         """The URL with its query, and a POST's form fields (no other body is signed)."""
         form = request.method == "POST" and request.is_form
         return Part.QUERY | (Part.BODY if form else Part.NONE)
+
+    def _signing(self, announced: str | None) -> tuple[str, str]:
+        """Return the key and algorithm a request claims: the auth token and HMAC-SHA1, or
+        the SharedKey secret and the algorithm X-Twilio-Webhooks-Signature-Settings names."""
+        if announced is None:
+            if not self.auth_token:
+                raise Rejected("missing_signature_settings")
+            return self.auth_token, "HMAC_SHA1"
+        settings = signature_settings(announced)
+        algorithm = settings.get("algorithm", "HMAC_SHA1").upper()
+        if algorithm not in ALGORITHMS or not self.shared_key:
+            raise Rejected("unsupported_signature_settings")
+        if self.shared_key_id and not same(settings.get("key", ""), self.shared_key_id):
+            raise Rejected("unknown_signing_key")
+        return self.shared_key, algorithm
 
     def parse(self, request: WebhookRequest) -> Sequence[Item]:
         fields = request.params()
