@@ -2,11 +2,13 @@
 
 Docs: https://docs.sms-gate.app/features/webhooks/ (android-sms-gateway/docs-web)
 
-Request: POST JSON envelope {deviceId, event, id, webhookId, payload}. Only `sms:received` is
-read; fields relied on: payload.message (text), payload.sender or payload.phoneNumber (as the
-phone reports it: national numbers are read in `phones.default_region`), payload.recipient when
-sent, else `device_numbers[deviceId]` or `number`. The message id is the envelope event id
-(with the device id): payload.messageId is derived from content and repeats. Authenticity:
+Request: POST JSON envelope {deviceId, event, id, webhookId, payload}. `sms:received` carries
+one message in `payload`, `sms:batch:received` several in `payload.messages[]` (each shaped as
+an `sms:received` payload); other events are acknowledged and ignored. Fields relied on per
+message: message (text), sender or phoneNumber (as the phone reports it: national numbers are
+read in `phones.default_region`), recipient when sent, else `device_numbers[deviceId]` or
+`number`. The message id is the envelope event id with the device id (and, in a batch, the
+message's position): payload.messageId is derived from content and repeats. Authenticity:
 `X-Signature` is the hex HMAC-SHA256 under the app's signing key (`signing_key`) of the raw body
 followed by `X-Timestamp`, which must be within `tolerance` (300) seconds; `webhook_id`, when
 set, must match. Answer: 200.
@@ -24,6 +26,7 @@ from app.domain.challenges import Verdict
 from app.providers.base import (
     Defaults,
     Item,
+    Malformed,
     Part,
     Rejected,
     Reply,
@@ -37,6 +40,7 @@ from app.providers.base import (
     optional,
     required,
     same,
+    text_of,
 )
 
 
@@ -81,17 +85,31 @@ class AndroidSmsGateway:
         data = json_object(request)
         if self.webhook_id and data.get("webhookId") != self.webhook_id:
             return []
-        if data.get("event") != "sms:received":
-            return []
         device, event = data.get("deviceId"), data.get("id")
-        to = dig(data, "payload.recipient") or self.devices.get(str(device), self.number)
+        base = f"{device}/{event}" if text_of(device) and text_of(event) else None
+        if data.get("event") == "sms:received":
+            return [self._message(data, data.get("payload"), base)]
+        if data.get("event") != "sms:batch:received":
+            return []
+        batch = dig(data, "payload.messages")
+        if not isinstance(batch, list):
+            raise Malformed("payload.messages is not a list")
+        return [
+            self._message(data, entry, base and f"{base}/{index}")
+            for index, entry in enumerate(batch)
+        ]
+
+    def _message(self, data: dict[str, Any], payload: Any, message_id: str | None) -> Item:
+        if not isinstance(payload, dict):
+            raise Malformed("a message payload must be an object")
+        to = payload.get("recipient") or self.devices.get(str(data.get("deviceId")), self.number)
         fields = (
-            f"{device}/{event}" if device and event else None,
-            dig(data, "payload.sender") or dig(data, "payload.phoneNumber"),
+            message_id,
+            payload.get("sender") or payload.get("phoneNumber"),
             to or None,
-            dig(data, "payload.message"),
+            payload.get("message"),
         )
-        return [inbound(self.name, self.defaults, fields, data)]
+        return inbound(self.name, self.defaults, fields, data)
 
     def acknowledge(self, verdicts: list[Verdict]) -> Reply:
         return Reply(200, "", "text/plain")

@@ -352,3 +352,63 @@ def test_android_gateway_dedupes_on_the_event_id_not_the_content_derived_message
     for sample in (first, again, first):
         assert sample.send(client).status_code == 200
     assert stored_outcomes(app) == [Outcome.NO_CODE.value, Outcome.NO_CODE.value]
+
+
+def android_batch(messages: list[dict[str, object]], event_id: str, now) -> samples.Sample:
+    from app.providers import android_sms_gateway
+
+    envelope = {
+        "deviceId": samples.DEVICE,
+        "event": "sms:batch:received",
+        "id": event_id,
+        "payload": {"messages": messages},
+        "webhookId": "kDMXGXUeNs_-d2HZ3unHT",
+    }
+    body = json.dumps(envelope, separators=(",", ":")).encode()
+    stamp = str(int(now.timestamp()))
+    key = samples.KEYS["android-sms-gateway"]
+    headers = samples.JSON | {
+        "X-Signature": android_sms_gateway.signature(key, body, stamp),
+        "X-Timestamp": stamp,
+    }
+    return samples.Sample("POST", "/webhooks/android-sms-gateway", headers, body)
+
+
+def test_android_sms_gateway_batch_event_handles_every_message(make_app, clock):
+    app = make_app("android-sms-gateway")
+    client = app.test_client()
+    first = new_challenge(client)
+    second = new_challenge(client, phone="+33612345679")
+    received = clock.now().isoformat(timespec="milliseconds")
+    messages = [
+        {
+            "message": first["body"],
+            "phoneNumber": SENDER,
+            "messageId": "a1",
+            "receivedAt": received,
+        },
+        {"message": second["body"], "sender": "+33612345679", "messageId": "a1", "simNumber": 1},
+    ]
+    batch = android_batch(messages, "batch-1", clock.now())
+    assert batch.send(client).status_code == 200
+    assert challenge(client, first["id"])["verified_phone"] == SENDER
+    assert challenge(client, second["id"])["verified_phone"] == "+33612345679"
+    assert batch.send(client).status_code == 200  # a redelivered batch stores nothing twice
+    assert len(stored_outcomes(app)) == 2
+
+
+@pytest.mark.parametrize("payload", [{"messages": "x"}, {"messages": [1]}, {}])
+def test_android_sms_gateway_malformed_batch_is_a_400(payload, make_app, clock):
+    client = make_app("android-sms-gateway").test_client()
+    batch = android_batch([], "batch-2", clock.now())
+    body = json.loads(batch.body) | {"payload": payload}
+    raw = json.dumps(body).encode()
+    from app.providers import android_sms_gateway
+
+    stamp = batch.headers["X-Timestamp"]
+    signature = android_sms_gateway.signature(samples.KEYS["android-sms-gateway"], raw, stamp)
+    signed = batch.with_body(raw)
+    signed = samples.Sample(
+        signed.method, signed.path, signed.headers | {"X-Signature": signature}, raw
+    )
+    assert signed.send(client).status_code == 400
