@@ -9,11 +9,14 @@ than `sms` is acknowledged and ignored. Authenticity under `auth_token`: X-Plivo
 (or -Ma-V3): base64 HMAC-SHA256 of the URL without query, its sorted query and the sorted
 parameters (see `v3_string`), "." and X-Plivo-Signature-V3-Nonce; several comma-separated
 signatures may be sent, one must match. A GET is signed over its URL only, so a GET with a body
-is refused. V2 (X-Plivo-Signature-V2 or -Ma-V2: base64 HMAC-SHA256 of the URL without query
-followed by X-Plivo-Signature-V2-Nonce) covers neither the body nor a time: it is refused
-unless `allow_v2 = true`, and then each nonce is accepted once: it is remembered in the
-database for `v2_nonce_seconds` (30 days by default) and a request reusing it is refused, so
-a captured V2 request cannot carry another message. Plivo signs no timestamp.
+is refused. V3 runs names and values together, so a value could swallow the parameters after
+it: MessageUUID must be a UUID and From and To numbers (or a sender id of at most 15
+characters), else the request is refused. V2 (X-Plivo-Signature-V2 or -Ma-V2: base64
+HMAC-SHA256 of the URL without query followed by X-Plivo-Signature-V2-Nonce) covers neither
+the body nor a time: it is refused unless `allow_v2 = true`, and then each nonce is accepted
+once: it is remembered in the database for `v2_nonce_seconds` (30 days by default) and a
+request reusing it is refused, so a captured V2 request cannot carry another message. Plivo
+signs no timestamp.
 Answer: 200, empty Response XML (no auto-reply).
 """
 
@@ -22,6 +25,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
@@ -44,6 +48,19 @@ from app.providers.base import (
 
 EMPTY_XML = '<?xml version="1.0" encoding="utf-8"?><Response></Response>'
 V3_HEADERS = ("X-Plivo-Signature-V3", "X-Plivo-Signature-Ma-V3")
+# V3 runs POST names and values together (and GET values unescaped), so a value could swallow
+# the parameters after it and sign alike; the fields read must have their documented shape.
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_NUMBER = re.compile(r"\+?[0-9A-Za-z]{1,15}")
+
+
+def plausible(fields: Mapping[str, str]) -> bool:
+    """Tell whether MessageUUID is a UUID and From and To are numbers (or a short sender id)."""
+    if not _UUID.fullmatch(fields.get("MessageUUID", "")):
+        return False
+    return all(_NUMBER.fullmatch(fields.get(name, "")) for name in ("From", "To"))
+
+
 V2_HEADERS = ("X-Plivo-Signature-V2", "X-Plivo-Signature-Ma-V2")
 
 
@@ -118,6 +135,8 @@ class Plivo:
             expected = v3_signature(self.token, request.url, request.method, params, nonce)
             if not nonce or not any(same(expected, s.strip()) for s in v3.split(",")):
                 raise Rejected("bad_signature")
+            if request.params().get("Type", "sms") == "sms" and not plausible(request.params()):
+                raise Rejected("implausible_parameters")
             return
         v2 = _first(request, V2_HEADERS)
         nonce2 = request.header("X-Plivo-Signature-V2-Nonce")

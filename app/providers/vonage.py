@@ -10,7 +10,8 @@ is acknowledged and ignored. Authenticity (with `signature_secret`): the `sig` p
 every other parameter sorted by name as `&k=v` (`&` and `=` in values read as `_`), with the
 secret appended and MD5-hashed (`md5hash`, the default) or as key of an HMAC (`md5`, `sha1`,
 `sha256`, `sha512`); the signed unix `timestamp` must be within `tolerance` seconds (Vonage
-publishes no window; 300 by default). Answer: 204.
+publishes no window; 300 by default). Since `&` and `=` sign as `_`, a parameter name holding
+them, or an id or number holding them, is refused. Answer: 204.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from app.providers.base import (
 )
 
 METHODS = ("md5hash", "md5", "sha1", "sha256", "sha512")
+IDENTITY = ("messageId", "msisdn", "to", "concat-ref", "concat-part", "concat-total")
 
 
 def signature(secret: str, params: Mapping[str, str], method: str = "md5hash") -> str:
@@ -54,6 +56,17 @@ def signature(secret: str, params: Mapping[str, str], method: str = "md5hash") -
     if method == "md5hash":
         return hashlib.md5((payload + secret).encode()).hexdigest()  # noqa: S324 - Vonage's scheme
     return hmac.new(secret.encode(), payload.encode(), method).hexdigest()
+
+
+def unambiguous(params: Mapping[str, str]) -> bool:
+    """Tell whether signed parameters read one way only.
+
+    The signature reads `&` and `=` in values as `_`, and not at all in names: a name holding
+    them, or an id or number holding them, could stand for another parameter set signed alike.
+    """
+    if any("&" in k or "=" in k for k in params):
+        return False
+    return not any("&" in params.get(k, "") or "=" in params.get(k, "") for k in IDENTITY)
 
 
 class Vonage:
@@ -85,6 +98,8 @@ class Vonage:
         expected = signature(self.secret, params, self.method)
         if not same(expected, given.strip().lower()):
             raise Rejected("bad_signature")
+        if not unambiguous(params):
+            raise Rejected("implausible_parameters")
         check_fresh(params.get("timestamp"), now, self.tolerance)
 
     def covers(self, request: WebhookRequest) -> Part:

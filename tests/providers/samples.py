@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -234,10 +235,17 @@ def twilio_sid(mid: str) -> str:
     return "SM" + hashlib.sha256(mid.encode()).hexdigest()[:32]
 
 
+def plivo_uuid(mid: str) -> str:
+    """A MessageUUID in Plivo's format (a UUID) standing for a sample id."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "plivo:" + mid))
+
+
 def message_id(provider: str, mid: str) -> str:
     """The message id the adapter reads from a sample built with `mid`."""
     if provider == "twilio":
         return twilio_sid(mid)
+    if provider == "plivo":
+        return plivo_uuid(mid)
     if provider == "android-sms-gateway":
         return f"{DEVICE}/{mid}"
     return mid
@@ -335,7 +343,7 @@ def _plivo(
         "To": digits(to),
         "Type": "sms",
         "Text": text,
-        "MessageUUID": mid,
+        "MessageUUID": plivo_uuid(mid),
         "Units": "1",
         "TotalRate": "0",
         "TotalAmount": "0",

@@ -73,9 +73,10 @@ def test_a_plivo_v3_get_with_a_form_body_is_refused(make_app, clock):
     client = make_app("plivo").test_client()
     victim = new_challenge(client, phone=VICTIM)
     fields = {"From": digits(SENDER), "To": digits(NUMBERS["plivo"]), "Type": "sms"}
-    captured = plivo_v3_get(fields | {"Text": "hello", "MessageUUID": "p-1"})
+    captured = plivo_v3_get(fields | {"Text": "hello", "MessageUUID": samples.plivo_uuid("p-1")})
     assert captured.send(client).status_code == 200  # a genuine GET is read
-    body = urlencode({"From": digits(VICTIM), "Text": victim["body"], "MessageUUID": "p-2"})
+    uuid = samples.plivo_uuid("p-2")
+    body = urlencode({"From": digits(VICTIM), "Text": victim["body"], "MessageUUID": uuid})
     forged = replace(captured, headers=captured.headers | FORM, body=body.encode())
     assert forged.send(client).status_code == 403
     assert challenge(client, victim["id"])["status"] == "pending"
