@@ -361,6 +361,12 @@ def _plivo(
             headers | {"X-Plivo-Signature-V2": sig, "X-Plivo-Signature-V2-Nonce": nonce},
             body,
         )
+    if v == "get":
+        path = "/webhooks/plivo?" + urlencode(fields)
+        sig = plivo.v3_signature(key, PUBLIC_URL + path, "GET", [], nonce)
+        return Sample(
+            "GET", path, {"X-Plivo-Signature-V3": sig, "X-Plivo-Signature-V3-Nonce": nonce}
+        )
     sig = plivo.v3_signature(key, url, "POST", list(fields.items()), nonce)
     extra = {"X-Plivo-Signature-V3": sig, "X-Plivo-Signature-V3-Nonce": nonce}
     return Sample("POST", "/webhooks/plivo", headers | extra, body)
