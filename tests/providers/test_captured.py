@@ -368,7 +368,7 @@ def test_mutations_of_a_captured_request_change_nothing_in_the_app(name, variant
             forged = data.draw(mutations(name, genuine))
             assert forged.send(client).status_code < 500
             after = challenge(client, victim["id"])
-            assert (after["status"], after["attempts"]) == ("pending", 1), forged
+            assert (after.get("status"), after.get("attempts")) == ("pending", 1), (after, forged)
             assert inbound_count(app) == 1, forged
 
         run()
