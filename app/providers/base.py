@@ -266,6 +266,12 @@ def text_of(value: Any) -> str | None:
     return str(value)
 
 
+def refuse_nul(raw: Mapping[str, Any]) -> None:
+    """Raise Malformed when a field holds a NUL character, which PostgreSQL cannot store."""
+    if "\\u0000" in json.dumps(raw, default=str):
+        raise Malformed("fields must not contain NUL characters")
+
+
 def inbound(
     provider: str,
     defaults: Defaults,
@@ -282,6 +288,7 @@ def inbound(
     if missing:
         raise Malformed(f"missing fields: {', '.join(missing)}")
     message_id, sender, to, text = (v or "" for v in values)
+    refuse_nul({"fields": [message_id, sender, to, text], "raw": raw})
     region = defaults.default_region
     return InboundMessage(
         provider=provider,

@@ -26,6 +26,7 @@ from app.providers.base import (
     WebhookRequest,
     json_object,
     recipient_e164,
+    refuse_nul,
     required,
     same,
     sender_e164,
@@ -68,6 +69,7 @@ class Simulator:
         missing = [k for k in ("from", "to", "text", "id") if not isinstance(fields.get(k), str)]
         if missing:
             raise Malformed(f"missing or non-string fields: {', '.join(missing)}")
+        refuse_nul(fields)
         region = self.defaults.default_region
         return [
             InboundMessage(

@@ -44,6 +44,7 @@ from app.providers.base import (
     WebhookRequest,
     optional,
     recipient_e164,
+    refuse_nul,
     same,
     sender_e164,
 )
@@ -204,6 +205,7 @@ class Twilio:
         missing = [k for k in ("From", "To", "MessageSid") if not fields.get(k)]
         if missing:
             raise Malformed(f"missing fields: {', '.join(missing)}")
+        refuse_nul(fields)
         region = self.defaults.default_region
         return [
             InboundMessage(
