@@ -95,6 +95,15 @@ class Guarded:
         return self.adapter.signed
 
     @property
+    def guessable(self) -> bool:
+        """True when a shared secret the client presents (path token, Basic) vouches for it.
+
+        Such a secret can be guessed online, so wrong ones are counted per address; a
+        provider signature cannot be guessed that way and is never throttled.
+        """
+        return bool(self.token) or bool(self.user)
+
+    @property
     def authenticated(self) -> bool:
         return self.adapter.signed or bool(self.token) or bool(self.user)
 

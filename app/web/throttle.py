@@ -1,7 +1,8 @@
 """Failed credential checks, counted per client address in the shared limit counters.
 
 Every check of a secret a client presents goes through here: the admin key (login form or
-Bearer), the metrics token and API keys. Wrong credentials are counted per realm and per
+Bearer), the metrics token, API keys, and the path tokens and Basic credentials of webhooks
+from providers that sign nothing. Wrong credentials are counted per realm and per
 client address (the address rules of the creation limits, behind `trusted_proxies`); an
 address over `[limits] credential_failures` is refused with 429 *before* its credential is
 compared, so a right guess made over the limit cannot be told from a wrong one. The limit

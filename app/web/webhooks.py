@@ -17,11 +17,14 @@ from flask import Blueprint, Response, abort, request
 from app import reassembly
 from app.providers.base import Malformed, Rejected, TryLater, WebhookRequest
 from app.store.base import StoreUnavailable
+from app.web import throttle
 from app.web.errors import error
 from app.web.openapi import Content, describe
 from app.web.runtime import runtime
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
+# Rejections that are wrong guesses of a path token or Basic credential: counted per address.
+GUESSES = frozenset({"bad_path_token", "bad_credentials"})
 log = logging.getLogger(__name__)
 
 
@@ -59,6 +62,10 @@ def receive(provider: str, token: str | None = None) -> Response:
         abort(404)
     if request.method == "HEAD":
         return Response("", 200)  # reachability probes (Textmagic tests its URL this way)
+    realm = f"webhook:{provider}"
+    guessable = bool(getattr(adapter, "guessable", False))
+    if guessable and (over := throttle.refused(realm)) is not None:
+        return over
     incoming = _webhook_request(rt.settings.server.public_url, token)
     try:
         adapter.verify(incoming, rt.ctx.clock.now())
@@ -66,6 +73,8 @@ def receive(provider: str, token: str | None = None) -> Response:
     except Rejected as exc:
         log.warning("webhook rejected provider=%s reason=%s", provider, exc.reason)
         rt.ctx.observer.webhook_rejected(provider, exc.reason)
+        if guessable and exc.reason in GUESSES:
+            throttle.failed(realm)
         if exc.credentials:
             challenge = {"WWW-Authenticate": 'Basic realm="reverse-otp webhooks"'}
             return Response("unauthorized\n", 401, challenge, mimetype="text/plain")
