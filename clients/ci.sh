@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# The client libraries, checked and run against the real server.
+#
+# Python: installed from clients/python into a fresh venv, then ruff, mypy --strict and pytest.
+# JavaScript: npm ci (the committed lockfile), build, lint (eslint + tsc --strict) and node --test.
+# Both test suites include the whole flow against one real server process started here (the
+# root .venv that bin/test creates, development mode, SQLite, the SMS simulator): create, the
+# SMS through the simulator webhook, `verified` by long poll and by SSE, cancel, and a signed
+# callback received on 127.0.0.1 and verified by each client's helper (a tampered one refused).
+# Each suite also compares the client with the server's live /openapi.json.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+server_exe="$root/.venv/bin/reverse-otp"
+[ -x "$server_exe" ] || { echo "ci.sh: $server_exe missing; run bin/test first" >&2; exit 1; }
+work="$(mktemp -d)"
+server_pid=""
+cleanup() {
+  if [ -n "$server_pid" ]; then
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+random() { python3 -c "import base64, os, sys; print(sys.argv[1] + base64.b64encode(os.urandom(32)).decode().rstrip('='))" "$1"; }
+port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+url="http://127.0.0.1:$port"
+api_key="$(random key_)"
+simulator_secret="$(random sim_)"
+callback_secret="whsec_$(python3 -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())')"
+
+echo "== server: development mode on $url"
+mkdir "$work/server"
+# Only the variables below configure the server (none inherited from the caller's shell).
+# Callbacks go to the tests' receivers on 127.0.0.1: loopback destinations are refused unless
+# [callbacks] allow_private is set, which only this throwaway development server does.
+(
+  cd "$work/server"
+  for name in $(compgen -e | grep '^REVERSE_OTP_' || true); do unset "$name"; done
+  export REVERSE_OTP_SERVER__PUBLIC_URL="$url"
+  export REVERSE_OTP_API__KEYS="[\"$api_key\"]"
+  export REVERSE_OTP_PROVIDERS__SIMULATOR__SECRET="$simulator_secret"
+  export REVERSE_OTP_CALLBACKS__SECRET="$callback_secret"
+  export REVERSE_OTP_CALLBACKS__ALLOW_PRIVATE=true
+  export REVERSE_OTP_CALLBACKS__POLL_INTERVAL=0.2
+  exec "$server_exe" serve --port "$port" --workers 1
+) >"$work/server.log" 2>&1 &
+server_pid=$!
+python3 - "$url" <<'PY' || { cat "$work/server.log" >&2; exit 1; }
+import sys, time, urllib.error, urllib.request
+for _ in range(200):
+    try:
+        urllib.request.urlopen(sys.argv[1] + "/healthz", timeout=1).close()
+        sys.exit(0)
+    except (urllib.error.URLError, OSError):
+        time.sleep(0.1)
+sys.exit("server did not start within 20 s")
+PY
+export REVERSE_OTP_CLIENT_TEST_URL="$url"
+export REVERSE_OTP_CLIENT_TEST_API_KEY="$api_key"
+export REVERSE_OTP_CLIENT_TEST_SIMULATOR_SECRET="$simulator_secret"
+export REVERSE_OTP_CLIENT_TEST_CALLBACK_SECRET="$callback_secret"
+
+echo "== python client: fresh venv, ruff, mypy --strict, pytest"
+python3 -m venv "$work/venv"
+"$work/venv/bin/python" -m pip install --quiet --upgrade pip
+"$work/venv/bin/python" -m pip install --quiet "$root/clients/python[test]"
+(
+  cd "$root/clients/python"
+  "$work/venv/bin/ruff" check --no-cache .
+  "$work/venv/bin/ruff" format --check --no-cache .
+  "$work/venv/bin/mypy" --strict --cache-dir "$work/mypy" src tests
+  "$work/venv/bin/pytest" -q -p no:cacheprovider tests
+)
+
+echo "== javascript client: npm ci, build, lint, test"
+(
+  cd "$root/clients/js"
+  npm ci --no-audit --no-fund --loglevel=error
+  npm run --silent build
+  npm run --silent lint
+  npm test
+)
+echo "== clients: all passed"

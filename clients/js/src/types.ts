@@ -1,0 +1,120 @@
+/**
+ * Typed results, one interface per schema of the server's OpenAPI document, and the create
+ * request's fields. Times are RFC 3339 UTC strings, as the server sends them.
+ */
+
+export type StatusName = "pending" | "verified" | "expired" | "failed" | "cancelled";
+
+/** A challenge as its integrator sees it (`ChallengeView`). */
+export interface Challenge {
+  id: string;
+  status: StatusName;
+  to: string;
+  phone: string | null;
+  created_at: string;
+  expires_at: string;
+  verified_phone: string | null;
+  verified_at: string | null;
+  attempts: number;
+  failure_reason: string | null;
+  metadata: Record<string, unknown>;
+}
+
+/** A new challenge, with what only its creator sees (`CreatedView`). */
+export interface CreatedChallenge extends Challenge {
+  code: string;
+  body: string;
+  sms_uri: string;
+  qr_svg_url: string;
+  qr_png_url: string;
+  token: string;
+  status_url: string;
+  events_url: string;
+  verify_url: string;
+}
+
+/** What a status token grants: no code, the phone masked (`StatusView`). */
+export interface Status {
+  expires_at: string;
+  phone: string | null;
+  verified_at: string | null;
+  status: StatusName;
+}
+
+/** The body of `POST /api/v1/challenges` (`CreateChallenge`); every field is optional. */
+export interface CreateParams {
+  /** Expected phone (E.164); omit for discovery mode (whoever texts the code). */
+  phone?: string | null;
+  /** Lifetime in seconds, within the server's bounds. */
+  ttl?: number | null;
+  /** Your own data, at most 2 KiB as JSON. */
+  metadata?: Record<string, unknown> | null;
+  /** Where this challenge's callbacks go (else the app's callback URL). */
+  callback_url?: string | null;
+}
+
+/** The challenge inside a callback: phones masked unless the app opted in. */
+export interface CallbackChallenge extends Challenge {
+  ended_at: string | null;
+}
+
+/** A signed callback: `challenge.verified`, `.failed`, `.expired` or `.cancelled`. */
+export interface CallbackEvent {
+  id: string;
+  type: string;
+  timestamp: string;
+  data: CallbackChallenge;
+}
+
+/** For each field of T, whether it may be null: the compiler checks every entry. */
+export type Nullability<T> = { readonly [K in keyof T]-?: null extends T[K] ? true : false };
+
+/**
+ * The fields of each result and of the create request, with their nullability. The compiler
+ * holds these to the interfaces above; the tests hold them to the server's /openapi.json.
+ */
+export const FIELDS: {
+  readonly ChallengeView: Nullability<Challenge>;
+  readonly CreatedView: Nullability<CreatedChallenge>;
+  readonly StatusView: Nullability<Status>;
+  readonly CreateChallenge: Nullability<CreateParams>;
+} = {
+  ChallengeView: challengeFields(),
+  CreatedView: {
+    ...challengeFields(),
+    code: false,
+    body: false,
+    sms_uri: false,
+    qr_svg_url: false,
+    qr_png_url: false,
+    token: false,
+    status_url: false,
+    events_url: false,
+    verify_url: false,
+  },
+  StatusView: { expires_at: false, phone: true, verified_at: true, status: false },
+  CreateChallenge: { phone: true, ttl: true, metadata: true, callback_url: true },
+};
+
+function challengeFields(): Nullability<Challenge> {
+  return {
+    id: false,
+    status: false,
+    to: false,
+    phone: true,
+    created_at: false,
+    expires_at: false,
+    verified_phone: true,
+    verified_at: true,
+    attempts: false,
+    failure_reason: true,
+    metadata: false,
+  };
+}
+
+export const FINAL: ReadonlySet<StatusName> = new Set(["verified", "expired", "failed", "cancelled"]);
+
+/** True once a status is verified, expired, failed or cancelled. */
+export function isFinal(status: { status: StatusName }): boolean {
+  return FINAL.has(status.status);
+}

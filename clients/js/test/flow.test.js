@@ -1,0 +1,89 @@
+// @ts-check
+// The whole flow through the client, against the real server (clients/ci.sh starts it).
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import {
+  Client,
+  ConflictError,
+  InvalidCallbackError,
+  InvalidRequestError,
+  NotFoundError,
+  UnauthorizedError,
+  verifyCallback,
+} from "../dist/index.js";
+import { NO_SERVER, newPhone, receiver, sendSms, server } from "./helpers.js";
+
+const target = server();
+const skip = target === undefined ? NO_SERVER : false;
+
+/** @returns {NonNullable<typeof target>} */
+function running() {
+  if (target === undefined) throw new Error(NO_SERVER);
+  return target;
+}
+
+const client = () => new Client({ baseUrl: running().url, apiKey: running().apiKey });
+
+test("a challenge is verified by SMS and seen by long poll", { skip }, async () => {
+  const phone = newPhone();
+  const created = await client().create({ phone, ttl: 300, metadata: { order: 42 } });
+  assert.equal(created.status, "pending");
+  assert.equal(created.phone, phone);
+  assert.ok(created.body.includes(created.code));
+  assert.equal((await client().status(created.token)).status, "pending");
+  const waiting = client().wait(created.token, 20);
+  setTimeout(() => void sendSms(running(), phone, created.to, created.body), 300);
+  const status = await waiting;
+  assert.equal(status.status, "verified");
+  const shown = await client().get(created.id);
+  assert.equal(shown.verified_phone, phone);
+});
+
+test("the event stream yields pending then verified", { skip }, async () => {
+  const phone = newPhone();
+  const created = await client().create({ phone });
+  const seen = [];
+  for await (const status of client().events(created.token)) {
+    seen.push(status.status);
+    if (status.status === "pending") assert.equal(await sendSms(running(), phone, created.to, created.body), 200);
+  }
+  assert.deepEqual(seen, ["pending", "verified"]);
+});
+
+test("cancel ends a challenge and a second cancel is a conflict", { skip }, async () => {
+  const created = await client().create({ phone: newPhone() });
+  assert.equal((await client().cancel(created.id)).status, "cancelled");
+  assert.equal((await client().wait(created.token, 5)).status, "cancelled");
+  await assert.rejects(client().cancel(created.id), (error) => error instanceof ConflictError && error.status === 409);
+});
+
+test("errors carry the server's code", { skip }, async () => {
+  await assert.rejects(client().create({ phone: "not a phone" }), (error) => error instanceof InvalidRequestError && error.code === "invalid_phone");
+  await assert.rejects(client().get("ch_nothing"), (error) => error instanceof NotFoundError && error.code === "not_found");
+  const stranger = new Client({ baseUrl: running().url, apiKey: "wrong-key" });
+  await assert.rejects(stranger.create(), (error) => error instanceof UnauthorizedError && error.code === "unauthorized");
+});
+
+test("a callback is received, verified, and a tampered one refused", { skip }, async () => {
+  const hook = await receiver();
+  try {
+    const phone = newPhone();
+    const created = await client().create({ phone, callback_url: hook.url, metadata: { n: 1 } });
+    assert.equal(await sendSms(running(), phone, created.to, created.body), 200);
+    const delivery = await hook.next();
+    const event = await verifyCallback(delivery.body, delivery.headers, running().callbackSecret);
+    assert.equal(event.type, "challenge.verified");
+    assert.equal(event.data.id, created.id);
+    assert.deepEqual(event.data.metadata, { n: 1 });
+    assert.equal(event.id, delivery.headers["webhook-id"]);
+    const tampered = JSON.parse(delivery.body.toString());
+    tampered.data.verified_phone = "+15550000000";
+    await assert.rejects(
+      verifyCallback(JSON.stringify(tampered), delivery.headers, running().callbackSecret),
+      (error) => error instanceof InvalidCallbackError && error.code === "bad_signature",
+    );
+  } finally {
+    await hook.close();
+  }
+});
