@@ -64,7 +64,6 @@ export REVERSE_OTP_CLIENT_TEST_CALLBACK_SECRET="$callback_secret"
 
 echo "== python client: fresh venv, ruff, mypy --strict, pytest"
 python3 -m venv "$work/venv"
-"$work/venv/bin/python" -m pip install --quiet --upgrade pip
 "$work/venv/bin/python" -m pip install --quiet "$root/clients/python[test]"
 (
   cd "$root/clients/python"

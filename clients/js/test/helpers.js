@@ -81,9 +81,9 @@ export async function sendSms(target, from, to, text) {
   return response.status;
 }
 
-/** A fresh French mobile number, so the per-phone creation limit never bites. */
+/** A fresh French mobile number (+33 61...: every one valid), so the per-phone limit never bites. */
 export function newPhone() {
-  return `+336${String(randomInt(0, 100_000_000)).padStart(8, "0")}`;
+  return `+3361${String(randomInt(0, 10_000_000)).padStart(7, "0")}`;
 }
 
 /**
