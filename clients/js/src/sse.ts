@@ -173,7 +173,7 @@ function viaEventSource(url: string, signal: AbortSignal | undefined): AsyncIter
     });
   }
   source.addEventListener("error", () => {
-    if (source.readyState === EventSource.CLOSED) {
+    if (!ended && source.readyState === EventSource.CLOSED) {
       failure ??= new NetworkError("network_error", "the event stream was refused or closed");
       end();
     }
