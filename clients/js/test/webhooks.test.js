@@ -108,3 +108,15 @@ for (const missing of ["Webhook-Id", "Webhook-Timestamp", "Webhook-Signature"]) 
 test("a secret that is not base64 is refused", async () => {
   await assert.rejects(verifyCallback(BODY, signed(BODY), "whsec_not*base64", { now: NOW }), refusedWith("invalid_secret"));
 });
+
+test("without a global crypto (Node 18) node:crypto's Web Crypto is used", async () => {
+  const saved = Object.getOwnPropertyDescriptor(globalThis, "crypto");
+  Object.defineProperty(globalThis, "crypto", { value: undefined, configurable: true });
+  try {
+    assert.ok(/** @type {{ crypto?: unknown }} */ (globalThis).crypto === undefined);
+    assert.equal((await verifyCallback(BODY, signed(BODY), SECRET, { now: NOW })).id, "evt_1");
+  } finally {
+    if (saved) Object.defineProperty(globalThis, "crypto", saved);
+  }
+  assert.deepEqual(Object.getOwnPropertyDescriptor(globalThis, "crypto"), saved);
+});
