@@ -17,6 +17,8 @@ server_pid=""
 cleanup() {
   if [ -n "$server_pid" ]; then
     kill "$server_pid" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$server_pid" 2>/dev/null || true # still there after 10 s
     wait "$server_pid" 2>/dev/null || true
   fi
   rm -rf "$work"
@@ -70,7 +72,7 @@ python_client() {
   "$work/venv/bin/ruff" check --no-cache .
   "$work/venv/bin/ruff" format --check --no-cache .
   "$work/venv/bin/mypy" --strict --cache-dir "$work/mypy" src tests
-  "$work/venv/bin/pytest" -q -p no:cacheprovider tests
+  timeout 300 "$work/venv/bin/pytest" -q -p no:cacheprovider tests
 }
 
 js_client() {
@@ -78,7 +80,7 @@ js_client() {
   npm ci --no-audit --no-fund --loglevel=error --prefer-offline
   npm run --silent build
   npm run --silent lint
-  npm test
+  timeout 300 npm test
 }
 
 # The two clients in parallel (one core each), each against the same server.
