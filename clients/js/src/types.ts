@@ -51,6 +51,8 @@ export interface CreateParams {
   metadata?: Record<string, unknown> | null;
   /** Where this challenge's callbacks go (else the app's callback URL). */
   callback_url?: string | null;
+  /** The end user's IP address as your backend sees it; the per-IP creation limit counts it. */
+  client_ip?: string | null;
 }
 
 /** The challenge inside a callback: phones masked unless the app opted in. */
@@ -93,7 +95,7 @@ export const FIELDS: {
     verify_url: false,
   },
   StatusView: { expires_at: false, phone: true, verified_at: true, status: false },
-  CreateChallenge: { phone: true, ttl: true, metadata: true, callback_url: true },
+  CreateChallenge: { phone: true, ttl: true, metadata: true, callback_url: true, client_ip: true },
 };
 
 function challengeFields(): Nullability<Challenge> {

@@ -27,7 +27,7 @@ const client = () => new Client({ baseUrl: running().url, apiKey: running().apiK
 
 test("a challenge is verified by SMS and seen by long poll", { skip }, async () => {
   const phone = newPhone();
-  const created = await client().create({ phone, ttl: 300, metadata: { order: 42 } });
+  const created = await client().create({ phone, ttl: 300, metadata: { order: 42 }, client_ip: "203.0.113.7" });
   assert.equal(created.status, "pending");
   assert.equal(created.phone, phone);
   assert.ok(created.body.includes(created.code));
@@ -60,6 +60,10 @@ test("cancel ends a challenge and a second cancel is a conflict", { skip }, asyn
 
 test("errors carry the server's code", { skip }, async () => {
   await assert.rejects(client().create({ phone: "not a phone" }), (error) => error instanceof InvalidRequestError && error.code === "invalid_phone");
+  await assert.rejects(
+    client().create({ client_ip: "not an address" }),
+    (error) => error instanceof InvalidRequestError && error.code === "invalid_request" && error.message.includes("client_ip"),
+  );
   await assert.rejects(client().get("ch_nothing"), (error) => error instanceof NotFoundError && error.code === "not_found");
   const stranger = new Client({ baseUrl: running().url, apiKey: "wrong-key" });
   await assert.rejects(stranger.create(), (error) => error instanceof UnauthorizedError && error.code === "unauthorized");

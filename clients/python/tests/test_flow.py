@@ -40,7 +40,9 @@ def text_in(
 def test_a_challenge_is_verified_by_sms_and_seen_by_long_poll(server: Server) -> None:
     phone = new_phone()
     with Client(server.url, server.api_key) as client:
-        created = client.create(phone=phone, ttl=300, metadata={"order": 42})
+        created = client.create(
+            phone=phone, ttl=300, metadata={"order": 42}, client_ip="203.0.113.7"
+        )
         assert created.status == "pending" and created.phone == phone
         assert created.code in created.body and created.metadata == {"order": 42}
         assert client.status(created.token).status == "pending"
@@ -81,11 +83,14 @@ def test_errors_carry_the_servers_code(server: Server) -> None:
     with Client(server.url, server.api_key) as client:
         with pytest.raises(InvalidRequest) as invalid:
             client.create(phone="not a phone")
+        with pytest.raises(InvalidRequest) as bad_ip:
+            client.create(client_ip="not an address")
         with pytest.raises(NotFound) as missing:
             client.get("ch_nothing")
     with Client(server.url, "wrong-key") as stranger, pytest.raises(Unauthorized) as refused:
         stranger.create()
     assert invalid.value.code == "invalid_phone"
+    assert bad_ip.value.code == "invalid_request" and "client_ip" in bad_ip.value.message
     assert missing.value.code == "not_found"
     assert refused.value.code == "unauthorized"
 

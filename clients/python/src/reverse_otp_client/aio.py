@@ -53,9 +53,16 @@ class AsyncClient:
         ttl: Optional[int] = None,
         metadata: Optional[dict[str, Any]] = None,
         callback_url: Optional[str] = None,
+        client_ip: Optional[str] = None,
     ) -> CreatedChallenge:
         """Create a challenge; without `phone` whoever texts the code is verified (discovery)."""
-        body = _core.create_body(phone=phone, ttl=ttl, metadata=metadata, callback_url=callback_url)
+        body = _core.create_body(
+            phone=phone,
+            ttl=ttl,
+            metadata=metadata,
+            callback_url=callback_url,
+            client_ip=client_ip,
+        )
         data = await self._json("POST", _core.path("create"), json=body, auth=True)
         return from_json(CreatedChallenge, data)
 

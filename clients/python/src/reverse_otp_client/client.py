@@ -60,9 +60,20 @@ class Client:
         ttl: Optional[int] = None,
         metadata: Optional[dict[str, Any]] = None,
         callback_url: Optional[str] = None,
+        client_ip: Optional[str] = None,
     ) -> CreatedChallenge:
-        """Create a challenge; without `phone` whoever texts the code is verified (discovery)."""
-        body = _core.create_body(phone=phone, ttl=ttl, metadata=metadata, callback_url=callback_url)
+        """Create a challenge; without `phone` whoever texts the code is verified (discovery).
+
+        `client_ip` is the end user's address as your backend sees it: the server's per-IP
+        creation limit counts it (and only when it is given).
+        """
+        body = _core.create_body(
+            phone=phone,
+            ttl=ttl,
+            metadata=metadata,
+            callback_url=callback_url,
+            client_ip=client_ip,
+        )
         data = self._json("POST", _core.path("create"), json=body, auth=True)
         return from_json(CreatedChallenge, data)
 
