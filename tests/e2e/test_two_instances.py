@@ -4,7 +4,6 @@ with Redis stopped mid-test (delivery degrades to the database poller), and afte
 
 from __future__ import annotations
 
-import os
 import secrets
 
 import pytest
@@ -16,31 +15,25 @@ from app.store.tables import metadata
 from tests.conftest import NUMBER, SIM_SECRET, base_settings
 from tests.e2e.live import SseClient, create, signed_sms
 from tests.e2e.server import free_port, running_server, write_config
+from tests.engines import postgres_url
 
 pytestmark = pytest.mark.e2e
-PG_URL = os.environ.get(
-    "REVERSE_OTP_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 
 
 @pytest.fixture
 def postgres():
-    """The PostgreSQL database, migrated and emptied."""
-    engine = create_engine(PG_URL)
-    try:
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception:
-        engine.dispose()
-        if os.environ.get("CI"):
-            raise
-        pytest.skip("PostgreSQL is not reachable")
+    """The PostgreSQL database, migrated and emptied: the one tests/engines.py names
+    (REVERSE_OTP_TEST_DATABASE_URL, else REVERSE_OTP_TEST_POSTGRES_URL, else the CI database),
+    so runs with databases of their own never empty another run's; skipped when unreachable,
+    except in CI."""
+    url = postgres_url()
+    engine = create_engine(url)
     migrate.upgrade(engine)
     with engine.begin() as conn:
         names = ", ".join(t.name for t in metadata.sorted_tables)
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     engine.dispose()
-    return PG_URL
+    return url
 
 
 def instance(tmp_path, name, port, database, redis_url, channel):
