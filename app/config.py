@@ -241,8 +241,9 @@ class Limits(Section):
     )
     credential_failures: str = Field(
         "10/900",
-        description="wrong admin keys, metrics tokens or API keys one client address may present"
-        " per window before its checks are refused (429)",
+        description="wrong admin keys, metrics tokens, API keys or webhook path tokens and Basic"
+        " credentials one client address may present per window before its checks are refused"
+        " (429)",
     )
 
     @field_validator("per_api_key", "per_ip", "per_phone", "sender_failures")
