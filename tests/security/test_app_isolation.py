@@ -71,9 +71,9 @@ def made_by_app(ctx, client, name: str) -> dict[str, Any]:
 
 
 def test_the_hosted_page_names_the_app_not_the_operator(ctx, client):
-    created = made_by_app(ctx, client, "Shop & Co")
+    created = made_by_app(ctx, client, "Shop & Company")
     page = client.get(f"/v/{created['token']}").get_data(as_text=True)
-    assert "<title>Verify your phone number · Shop &amp; Co</title>" in page
+    assert "<title>Verify your phone number · Shop &amp; Company</title>" in page
     assert "Operator Hosting" not in page
     assert html.escape(created["body"]) in page  # the same SMS text the API gave
 
