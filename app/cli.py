@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 import shutil
 import sys
@@ -31,9 +32,34 @@ def _ctx() -> Any:
         raise click.ClickException(str(exc)) from None
 
 
-@click.group()
-def main() -> None:
+class Commands(click.Group):
+    """The command group; a database that cannot be reached is one line, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from sqlalchemy.exc import DBAPIError
+
+        try:
+            return super().invoke(ctx)
+        except DBAPIError as exc:
+            raise click.ClickException(_database_error(exc)) from None
+
+
+def _database_error(exc: Any) -> str:
+    from sqlalchemy.engine import make_url
+
+    url = make_url(_settings().database.url).render_as_string(hide_password=True)
+    detail = " ".join(str(exc.orig).split()) if exc.orig is not None else type(exc).__name__
+    return f"database.url: cannot connect to {url}: {detail}"
+
+
+@click.group(cls=Commands)
+@click.version_option(package_name="reverse-otp", prog_name="reverse-otp")
+@click.option("-v", "--verbose", is_flag=True, help="Also log the migrations and start-up steps.")
+def main(verbose: bool) -> None:
     """Reverse OTP phone verification server."""
+    if not verbose:
+        # Quiet by default: the schema migrations log a dozen INFO lines on every start.
+        logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 @main.command()

@@ -424,8 +424,13 @@ def load(
     _check_code_strength(settings)
     if settings.development:
         _refuse_development_in_production(settings)
-        return _with_defaults(settings)
-    return _checked(settings)
+        settings = _with_defaults(settings)
+    else:
+        settings = _checked(settings)
+    problem = database_problem(settings.database.url)
+    if problem:
+        raise ConfigError(f"database.url: {problem}")
+    return settings
 
 
 def production_signs(settings: Settings) -> list[str]:
@@ -475,6 +480,35 @@ def _refuse_development_in_production(settings: Settings) -> None:
             f"refused with a production configuration ({'; '.join(signs)}); set "
             'server.mode = "production", or use a local public_url and only the simulator'
         )
+
+
+POSTGRES_SCHEME = "postgresql+psycopg://"
+
+
+def database_problem(url: str) -> str | None:
+    """Say what is wrong with a database URL before anything connects, or None."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return (
+            f"{url!r} has no scheme; write sqlite:///<absolute path> or "
+            f"{POSTGRES_SCHEME}user:password@host:5432/name"
+        )
+    if scheme in ("postgres", "postgresql"):
+        return f"write {POSTGRES_SCHEME} instead of {scheme}:// (the driver this server uses)"
+    if scheme == "postgresql+psycopg":
+        try:
+            import psycopg  # noqa: F401
+        except ImportError:
+            return "the PostgreSQL driver is not installed: pip install 'reverse-otp[postgres]'"
+        return None
+    if scheme == "sqlite":
+        path = rest.removeprefix("/").split("?", 1)[0]
+        if path and path != ":memory:":
+            folder = Path(path).parent
+            if not folder.is_dir():
+                return f"folder {folder} does not exist; create it or correct the path"
+        return None
+    return f"{scheme}:// is not supported; use sqlite:///<path> or {POSTGRES_SCHEME}..."
 
 
 def _check_code_strength(settings: Settings) -> None:
@@ -549,7 +583,7 @@ def _with_defaults(settings: Settings) -> Settings:
     database = settings.database
     if not database.url:
         database = database.model_copy(
-            update={"url": f"sqlite:///{(instance / 'reverse-otp.db').resolve()}"}
+            update={"url": f"sqlite:///{(instance / DEV_DATABASE).resolve()}"}
         )
     providers = dict(settings.providers)
     providers.setdefault("simulator", {"secret": _derived(server.secret_key, "simulator")})
@@ -568,6 +602,7 @@ def _checked(settings: Settings) -> Settings:
         problem = weak_secret(key)
         if problem:
             raise ConfigError(f"server.{name}: {problem}")
+    _refuse_examples(settings)
     _check_credentials(settings)
     if "simulator" in settings.providers and not server.unsafe_allow_simulator:
         enabled = settings.providers["simulator"].get("enabled", True) is not False
@@ -608,6 +643,77 @@ def _check_credentials(settings: Settings) -> None:
         problem = weak_secret(value)
         if problem:
             raise ConfigError(f"{key}: {problem.replace('secret', 'credential')}")
+
+
+# Placeholder values of config.example.toml (a test keeps this list in step with the file).
+PLACEHOLDERS = frozenset(
+    {
+        "...",
+        "a long random password",
+        "a long random string",
+        "a-long-random-string",
+        "account signature secret",
+        "base64 Ed25519 public key from Mission Control > Keys & Credentials",
+        "dashboard signing key",
+        "from the dashboard",
+        "Settings > Webhooks > Signing Key",
+        "shared secret",
+        "the subscription's signingKey",
+        "webhook HMAC secret",
+        "whsec_...",
+        "your-plivo-auth-token",
+        "your-twilio-auth-token",
+    }
+)
+EXAMPLE_DOMAINS = ("example.com", "example.org", "example.net")
+DEV_DATABASE = "reverse-otp.db"
+
+
+def _refuse_examples(settings: Settings) -> None:
+    """Refuse what was copied from config.example.toml rather than set for this server."""
+    for where, value in _credentials(settings):
+        if value.strip() in PLACEHOLDERS:
+            raise ConfigError(
+                f"{where}: this is the placeholder from config.example.toml; set your own value"
+            )
+    host = (urlsplit(settings.server.public_url).hostname or "").lower()
+    if any(host == d or host.endswith("." + d) for d in EXAMPLE_DOMAINS):
+        raise ConfigError(
+            f"server.public_url: {host} is an example domain; set the URL this server is "
+            "reached at (providers sign webhooks against it)"
+        )
+    if _is_development_database(settings):
+        raise ConfigError(
+            "database.url: this is the development database (its API keys included); "
+            "give production a database of its own"
+        )
+
+
+def _credentials(settings: Settings) -> list[tuple[str, str]]:
+    found = [("admin.key", settings.admin.key), ("metrics.token", settings.metrics.token)]
+    found += [(f"api.keys[{i}]", k) for i, k in enumerate(settings.api.keys)]
+    for name, section in settings.providers.items():
+        found += _strings(f"providers.{name}", section)
+    return found
+
+
+def _strings(where: str, value: Any) -> list[tuple[str, str]]:
+    if isinstance(value, str):
+        return [(where, value)]
+    if isinstance(value, dict):
+        return [s for k, v in value.items() for s in _strings(f"{where}.{k}", v)]
+    if isinstance(value, list):
+        return [s for i, v in enumerate(value) for s in _strings(f"{where}[{i}]", v)]
+    return []
+
+
+def _is_development_database(settings: Settings) -> bool:
+    url = settings.database.url
+    if not url.startswith("sqlite:///"):
+        return False
+    path = Path(url.removeprefix("sqlite:///").split("?", 1)[0])
+    dev = Path(settings.server.instance_path) / DEV_DATABASE
+    return path.resolve() == dev.resolve() or path.parts[-2:] == ("instance", DEV_DATABASE)
 
 
 # Values shipped in examples and docs; a server using one has no secret at all.

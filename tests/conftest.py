@@ -31,7 +31,7 @@ SIM_SECRET = "simulator-test-secret"
 TWILIO_TOKEN = "12345"
 NUMBER = "+15017122661"
 TWILIO_NUMBER = "+14155550100"
-PUBLIC_URL = "https://verify.example.com"
+PUBLIC_URL = "https://verify.reverse-otp.test"
 
 
 _rebuilt: list[bool] = []

@@ -9,7 +9,7 @@ from app.config import ConfigError, load
 
 GOOD = """
 [server]
-public_url = "https://verify.example.com/"
+public_url = "https://verify.reverse-otp.test/"
 secret_key = "0123456789abcdef0123456789abcdef-long"
 
 [database]
@@ -33,7 +33,7 @@ def write(tmp_path, text):
 def test_a_config_file_means_production_mode(tmp_path):
     settings = load(environ=write(tmp_path, GOOD))
     assert settings.server.mode == "production"
-    assert settings.server.public_url == "https://verify.example.com"
+    assert settings.server.public_url == "https://verify.reverse-otp.test"
     assert settings.numbers[0].number == "+15017122661"
     assert settings.database.url.endswith("x.db")
 
@@ -81,7 +81,7 @@ def test_no_file_means_development_mode_with_generated_defaults(tmp_path, monkey
         (("[database]", "[codes]\nlength = 2\n[database]"), "codes.length"),
         (("[database]", '[codes]\nalphabet = "abc"\n[database]'), "codes.alphabet"),
         (
-            ('public_url = "https://verify.example.com/"', 'public_url = "verify.example.com"'),
+            ('public_url = "https://verify.reverse-otp.test/"', 'public_url = "verify.example.com"'),
             "server.public_url",
         ),
     ],

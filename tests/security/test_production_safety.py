@@ -78,7 +78,7 @@ def test_development_mode_generates_its_secret_and_production_never_does(tmp_pat
 
 def test_warns_when_public_url_is_not_https(tmp_path, caplog):
     raw = base_settings(tmp_path)
-    raw["server"]["public_url"] = "http://verify.example.com"
+    raw["server"]["public_url"] = "http://verify.reverse-otp.test"
     with caplog.at_level(logging.WARNING, logger="app"):
         app = create_app(load(overrides=raw, environ={}))
     app.extensions["reverse_otp"].ctx.store.dispose()

@@ -1,0 +1,124 @@
+"""The operator's command line, run as the real `reverse-otp` process: one line per problem."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXE = Path(sys.executable).with_name("reverse-otp")
+POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432"
+
+
+def production_config(folder: Path, database_url: str) -> Path:
+    path = folder / "config.toml"
+    path.write_text(
+        "[server]\n"
+        'public_url = "https://verify.reverse-otp.test"\n'
+        f'secret_key = "{secrets.token_urlsafe(48)}"\n'
+        "[database]\n"
+        f'url = "{database_url}"\n'
+        "[[numbers]]\n"
+        'number = "+14155550100"\n'
+        'provider = "twilio"\n'
+        "[providers.twilio]\n"
+        f'auth_token = "{secrets.token_hex(16)}"\n'
+    )
+    return path
+
+
+def cli(
+    folder: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("REVERSE_OTP_")}
+    return subprocess.run(
+        [str(EXE), *args],
+        cwd=folder,
+        env=environ | (env or {}),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def one_line(done: subprocess.CompletedProcess[str]) -> str:
+    assert done.returncode != 0, done.stdout
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, done.stderr
+    return lines[0]
+
+
+def postgres_available() -> bool:
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", 5432), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
+needs_postgres = pytest.mark.skipif(not postgres_available(), reason="no PostgreSQL")
+
+
+@pytest.mark.parametrize(
+    ("url", "fix"),
+    [
+        ("postgres://postgres@127.0.0.1:5432/x", "postgresql+psycopg://"),
+        ("postgresql://postgres@127.0.0.1:5432/x", "postgresql+psycopg://"),
+        ("/var/lib/reverse-otp/reverse-otp.db", "sqlite:///"),
+        ("mysql://root@127.0.0.1/x", "postgresql+psycopg://"),
+    ],
+)
+def test_a_database_url_with_the_wrong_scheme_is_one_line_naming_the_fix(tmp_path, url, fix):
+    config = production_config(tmp_path, url)
+    line = one_line(cli(tmp_path, "db", "upgrade", env={"REVERSE_OTP_CONFIG": str(config)}))
+    assert line.startswith("Error: database.url: ")
+    assert fix in line
+
+
+def test_a_sqlite_file_in_a_missing_folder_is_one_line_naming_the_folder(tmp_path):
+    missing = tmp_path / "nowhere"
+    config = production_config(tmp_path, f"sqlite:///{missing / 'x.db'}")
+    line = one_line(cli(tmp_path, "db", "upgrade", env={"REVERSE_OTP_CONFIG": str(config)}))
+    assert line.startswith("Error: database.url: ")
+    assert str(missing) in line
+
+
+def test_a_missing_postgresql_driver_names_the_pip_extra(tmp_path):
+    shim = tmp_path / "shim"
+    shim.mkdir()
+    (shim / "psycopg.py").write_text("raise ImportError(\"No module named 'psycopg'\")\n")
+    config = production_config(tmp_path, f"{POSTGRES}/x")
+    env = {"REVERSE_OTP_CONFIG": str(config), "PYTHONPATH": str(shim)}
+    line = one_line(cli(tmp_path, "db", "upgrade", env=env))
+    assert line.startswith("Error: database.url: ")
+    assert "reverse-otp[postgres]" in line
+
+
+@needs_postgres
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("postgresql+psycopg://postgres@127.0.0.1:1/x", "port 1"),
+        (f"{POSTGRES}/reverse_otp_no_such_database", "does not exist"),
+    ],
+)
+@pytest.mark.parametrize("command", [("db", "upgrade"), ("create-api-key",)])
+def test_an_unreachable_database_is_one_line_not_a_traceback(tmp_path, url, says, command):
+    config = production_config(tmp_path, url)
+    line = one_line(cli(tmp_path, *command, env={"REVERSE_OTP_CONFIG": str(config)}))
+    assert line.startswith("Error: database.url: cannot connect")
+    assert says in line
+
+
+@needs_postgres
+def test_serve_with_an_unreachable_database_is_one_line(tmp_path):
+    config = production_config(tmp_path, "postgresql+psycopg://postgres@127.0.0.1:1/x")
+    done = cli(tmp_path, "serve", "--port", "1", env={"REVERSE_OTP_CONFIG": str(config)})
+    assert one_line(done).startswith("Error: database.url: cannot connect")
