@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
+import os
 import secrets
 import shutil
+import socket
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -79,16 +83,22 @@ def serve(host: str, port: int, workers: int | None, dev: bool) -> None:
 
     if not dev and not patched():
         exec_patched(sys.argv[1:])
+    if not os.environ.get("WERKZEUG_RUN_MAIN"):  # the reloader's child: its parent holds it
+        _check_port_free(host, port)
     # After the re-exec (which would lose a folder made before it), before prometheus_client.
     temporary = None if dev else prepare_metrics_dir()
 
-    settings = _settings()
+    settings = config.for_address(_settings(), host, port)
     if dev and not settings.development:
         # The Werkzeug debugger runs any Python a visitor types: never on production settings.
         raise click.ClickException(
             '--dev (Werkzeug debugger and reloader) is refused with server.mode = "production"; '
             "run `reverse-otp serve` without --dev"
         )
+    mismatch = config.port_mismatch(settings, port)
+    if mismatch and not settings.development:
+        click.echo(f"Warning: {mismatch}", err=True)
+    served = _write_served_url(settings, host, port)
     try:
         app = create_app(settings)  # in this process: refuse bad settings before forking
     except config.ConfigError as exc:
@@ -114,6 +124,42 @@ def serve(host: str, port: int, workers: int | None, dev: bool) -> None:
     finally:
         if temporary is not None:
             shutil.rmtree(temporary, ignore_errors=True)
+        if served is not None:
+            served.unlink(missing_ok=True)
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Refuse at once, in one line, a port another process already listens on."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise click.ClickException(
+                    f"port {port} on {host} is already in use (another server?); "
+                    "choose another with --port"
+                ) from None
+            raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+
+
+def _write_served_url(settings: config.Settings, host: str, port: int) -> Path | None:
+    """In development, leave the served URL in the instance folder for `simulate-sms`."""
+    if not settings.development:
+        return None
+    path = Path(settings.server.instance_path) / config.SERVED_URL_FILE
+    path.write_text(config.served_url(host, port) + "\n")
+    return path
+
+
+def _simulator_url(settings: config.Settings) -> str:
+    """The running development server's URL when it left one, else server.public_url."""
+    if "public_url" not in settings.server.model_fields_set:
+        path = Path(settings.server.instance_path) / config.SERVED_URL_FILE
+        if path.is_file():
+            return path.read_text().strip()
+    return settings.server.public_url
 
 
 def with_callback_worker(app: Any) -> Any:
@@ -234,7 +280,9 @@ def create_api_key(name: str) -> None:
 @click.option(
     "--to", "to", default=None, help="Virtual number; default the first simulator number."
 )
-@click.option("--url", default=None, help="Server base URL; default server.public_url.")
+@click.option(
+    "--url", default=None, help="Server base URL; default the running development server."
+)
 def simulate_sms(sender: str, text: str, to: str | None, url: str | None) -> None:
     """Sign an SMS and post it to the running server's simulator webhook."""
     from app.providers.simulator import HEADER, sign
@@ -250,7 +298,7 @@ def simulate_sms(sender: str, text: str, to: str | None, url: str | None) -> Non
         to = mine[0]
     payload = {"from": sender, "to": to, "text": text, "id": "sim-" + secrets.token_hex(8)}
     body = json.dumps(payload).encode()
-    target = (url or settings.server.public_url).rstrip("/") + "/webhooks/simulator"
+    target = (url or _simulator_url(settings)).rstrip("/") + "/webhooks/simulator"
     headers = {"Content-Type": "application/json", HEADER: sign(section["secret"], body)}
     try:
         response = requests.post(target, data=body, headers=headers, timeout=10)

@@ -511,6 +511,41 @@ def database_problem(url: str) -> str | None:
     return f"{scheme}:// is not supported; use sqlite:///<path> or {POSTGRES_SCHEME}..."
 
 
+SERVED_URL_FILE = "server_url"
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def served_url(host: str, port: int) -> str:
+    """Return the URL a local client reaches a server bound to host:port at."""
+    if host in ("", "0.0.0.0"):  # noqa: S104 - naming the wildcard, not binding it
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def for_address(settings: Settings, host: str, port: int) -> Settings:
+    """In development, point public_url at the address served unless it was set explicitly."""
+    if not settings.development or "public_url" in settings.server.model_fields_set:
+        return settings
+    server = settings.server.model_copy(update={"public_url": served_url(host, port)})
+    return settings.model_copy(update={"server": server})
+
+
+def port_mismatch(settings: Settings, port: int) -> str | None:
+    """Say when public_url names this machine on another port than the one served."""
+    parts = urlsplit(settings.server.public_url)
+    if (parts.hostname or "") not in LOCAL_HOSTS:
+        return None
+    named = parts.port or (443 if parts.scheme == "https" else 80)
+    if named == port:
+        return None
+    return (
+        f"server.public_url is {settings.server.public_url} but the server listens on port "
+        f"{port}: links and webhook signatures use port {named}"
+    )
+
+
 def _check_code_strength(settings: Settings) -> None:
     bound = settings.guess_bound
     if bound < codes.GUESS_TARGET or settings.codes.allow_weak_discovery:
@@ -588,9 +623,21 @@ def _with_defaults(settings: Settings) -> Settings:
     providers = dict(settings.providers)
     providers.setdefault("simulator", {"secret": _derived(server.secret_key, "simulator")})
     numbers = settings.numbers or [Number(number=DEMO_NUMBER, provider="simulator")]
+    relaxed = {k: v for k, v in DEV_LIMITS.items() if k not in settings.limits.model_fields_set}
     return settings.model_copy(
-        update={"server": server, "database": database, "providers": providers, "numbers": numbers}
+        update={
+            "server": server,
+            "database": database,
+            "providers": providers,
+            "numbers": numbers,
+            "limits": settings.limits.model_copy(update=relaxed),
+        }
     )
+
+
+# Creation limits of development mode, unless set: trying the flow again and again with one
+# phone must not stop after five runs. Production keeps the Limits defaults.
+DEV_LIMITS = {"per_phone": "100/hour", "per_ip": "600/hour"}
 
 
 def _checked(settings: Settings) -> Settings:

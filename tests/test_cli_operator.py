@@ -122,3 +122,54 @@ def test_serve_with_an_unreachable_database_is_one_line(tmp_path):
     config = production_config(tmp_path, "postgresql+psycopg://postgres@127.0.0.1:1/x")
     done = cli(tmp_path, "serve", "--port", "1", env={"REVERSE_OTP_CONFIG": str(config)})
     assert one_line(done).startswith("Error: database.url: cannot connect")
+
+
+def test_serve_on_a_port_in_use_says_so_once_and_suggests_another(tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = cli(tmp_path, "serve", "--port", str(port), timeout=30)
+    line = one_line(done)
+    assert f"port {port}" in line
+    assert "--port" in line
+
+
+def test_development_public_url_follows_the_address_served(tmp_path):
+    from app import config
+
+    dev = config.load(overrides={"server": {"instance_path": str(tmp_path)}}, environ={})
+    assert config.for_address(dev, "127.0.0.1", 8765).server.public_url == "http://127.0.0.1:8765"
+    assert config.for_address(dev, "0.0.0.0", 8765).server.public_url == "http://127.0.0.1:8765"
+    assert config.for_address(dev, "::", 8765).server.public_url == "http://[::1]:8765"
+    chosen = {"server": {"instance_path": str(tmp_path), "public_url": "http://box:9000"}}
+    explicit = config.load(overrides=chosen, environ={})
+    assert config.for_address(explicit, "127.0.0.1", 8765).server.public_url == "http://box:9000"
+
+
+def test_production_warns_when_a_local_public_url_names_another_port(tmp_path):
+    from app import config
+    from tests.conftest import base_settings
+
+    raw = base_settings(tmp_path)
+    raw["server"]["public_url"] = "http://127.0.0.1:8000"
+    settings = config.load(overrides=raw, environ={})
+    assert config.for_address(settings, "127.0.0.1", 8765) is settings
+    assert "port 8765" in (config.port_mismatch(settings, 8765) or "")
+    assert config.port_mismatch(settings, 8000) is None
+    raw["server"]["public_url"] = "https://verify.reverse-otp.test"
+    assert config.port_mismatch(config.load(overrides=raw, environ={}), 8765) is None
+
+
+def test_development_relaxes_creation_limits_but_production_keeps_them(tmp_path):
+    from app import config
+    from tests.conftest import base_settings
+
+    dev = config.load(overrides={"server": {"instance_path": str(tmp_path)}}, environ={})
+    assert dev.limits.per_phone == "100/hour"
+    chosen = {"server": {"instance_path": str(tmp_path)}, "limits": {"per_phone": "2/hour"}}
+    assert config.load(overrides=chosen, environ={}).limits.per_phone == "2/hour"
+    production = config.load(overrides=base_settings(tmp_path), environ={})
+    assert production.limits.per_phone == config.Limits().per_phone == "5/hour"

@@ -81,7 +81,7 @@ def test_no_file_means_development_mode_with_generated_defaults(tmp_path, monkey
         (("[database]", "[codes]\nlength = 2\n[database]"), "codes.length"),
         (("[database]", '[codes]\nalphabet = "abc"\n[database]'), "codes.alphabet"),
         (
-            ('public_url = "https://verify.reverse-otp.test/"', 'public_url = "verify.example.com"'),
+            ('public_url = "https://verify.reverse-otp.test/"', 'public_url = "verify.x.test"'),
             "server.public_url",
         ),
     ],

@@ -23,29 +23,52 @@ def walkthrough_script() -> str:
     return block.split("```sh\n", 1)[1].split("```", 1)[0]
 
 
-def test_the_readme_walkthrough_ends_verified(tmp_path):
+def run_walkthrough(folder: Path, port: int) -> subprocess.CompletedProcess[str]:
+    script = walkthrough_script().replace("127.0.0.1:8000", f"127.0.0.1:{port}")
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("REVERSE_OTP_")}
+    return subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        cwd=folder,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_the_readme_walkthrough_ends_verified_ten_times_on_another_port(tmp_path):
+    # No public_url is set: in development it follows the port served, and simulate-sms
+    # finds the running server by itself.
     port = free_port()
     (tmp_path / ".venv").symlink_to(Path(sys.prefix))
-    env = {"REVERSE_OTP_SERVER__PUBLIC_URL": f"http://127.0.0.1:{port}"}
-    script = walkthrough_script().replace("127.0.0.1:8000", f"127.0.0.1:{port}")
-    with running_server(tmp_path, port=port, env=env):
+    with running_server(tmp_path, port=port):
         before = set(tmp_path.iterdir())
-        environ = {k: v for k, v in os.environ.items() if not k.startswith("REVERSE_OTP_")} | env
-        done = subprocess.run(
-            ["bash", "-euo", "pipefail", "-c", script],
-            cwd=tmp_path,
-            env=environ,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-    assert done.returncode == 0, done.stderr
-    final = done.stdout[done.stdout.rindex("{") :]
-    assert json.loads(final)["status"] == "verified"
-    assert final.strip().splitlines()[-2].strip() == '"status": "verified"'
+        for _ in range(10):
+            done = run_walkthrough(tmp_path, port)
+            assert done.returncode == 0, done.stderr
+            final = done.stdout[done.stdout.rindex("{") :]
+            assert json.loads(final)["status"] == "verified"
+            assert final.strip().splitlines()[-2].strip() == '"status": "verified"'
+            created, _ = json.JSONDecoder().raw_decode(done.stdout)
+            assert created["verify_url"].startswith(f"http://127.0.0.1:{port}/v/")
+            assert created["events_url"].startswith(f"http://127.0.0.1:{port}/")
+        after = set(tmp_path.iterdir())
     assert (tmp_path / "instance" / "api_key").exists()
-    assert set(tmp_path.iterdir()) == before  # the walkthrough leaves nothing in the clone
+    assert after == before  # the walkthrough leaves nothing in the clone
+
+
+def test_the_readme_walkthrough_stops_with_a_clear_message_when_creation_fails(tmp_path):
+    port = free_port()
+    (tmp_path / ".venv").symlink_to(Path(sys.prefix))
+    with running_server(tmp_path, port=port, env={"REVERSE_OTP_LIMITS__PER_PHONE": "1/hour"}):
+        assert run_walkthrough(tmp_path, port).returncode == 0
+        done = run_walkthrough(tmp_path, port)
+    assert done.returncode != 0
+    assert "walkthrough stopped: " in done.stderr
+    assert "rate_limited" in done.stderr or "limit" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert "simulate-sms" not in done.stderr
 
 
 def test_the_server_refuses_bad_settings_with_a_clear_message(tmp_path):
