@@ -59,11 +59,16 @@ def _database_error(exc: Any) -> str:
 @click.group(cls=Commands)
 @click.version_option(package_name="reverse-otp", prog_name="reverse-otp")
 @click.option("-v", "--verbose", is_flag=True, help="Also log the migrations and start-up steps.")
-def main(verbose: bool) -> None:
+@click.pass_context
+def main(context: click.Context, verbose: bool) -> None:
     """Reverse OTP phone verification server."""
-    if not verbose:
-        # Quiet by default: the schema migrations log a dozen INFO lines on every start.
-        logging.getLogger("alembic").setLevel(logging.WARNING)
+    if verbose:
+        return
+    # Quiet by default: the schema migrations log a dozen INFO lines on every start, and a
+    # one-off command prints its answer, not the server's start-up log.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    if context.invoked_subcommand != "serve":
+        logging.getLogger("app").setLevel(logging.ERROR)
 
 
 @main.command()
@@ -103,6 +108,8 @@ def serve(host: str, port: int, workers: int | None, dev: bool) -> None:
         app = create_app(settings)  # in this process: refuse bad settings before forking
     except config.ConfigError as exc:
         raise click.ClickException(str(exc)) from None
+    if settings.development:
+        _development_urls(settings)
     if dev:
         app.run(host=host, port=port, debug=True, use_reloader=True)
         return
@@ -126,6 +133,23 @@ def serve(host: str, port: int, workers: int | None, dev: bool) -> None:
             shutil.rmtree(temporary, ignore_errors=True)
         if served is not None:
             served.unlink(missing_ok=True)
+
+
+def _development_urls(settings: config.Settings) -> None:
+    base = settings.server.public_url
+    admin = (
+        "log in with the [admin] key"
+        if settings.admin.key
+        else "set REVERSE_OTP_ADMIN__KEY=<a long random string> to open it, then log in with it"
+    )
+    lines = [
+        f"reverse-otp (development) at {base}",
+        f"  {base}/            demo page",
+        f"  {base}/dev/phone   phone simulator",
+        f"  {base}/docs        API documentation",
+        f"  {base}/admin       dashboard: {admin}",
+    ]
+    click.echo("\n".join(lines), err=True)
 
 
 def _check_port_free(host: str, port: int) -> None:

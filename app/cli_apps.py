@@ -94,6 +94,8 @@ def list_(as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rows))
         return
+    if not rows:
+        click.echo("no apps yet; create one with `reverse-otp apps create --name <name>`")
     for row in rows:
         state = "revoked" if row["revoked"] else f"{row['keys']} key(s)"
         numbers = ",".join(row["numbers"]) or "all numbers"

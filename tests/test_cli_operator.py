@@ -173,3 +173,31 @@ def test_development_relaxes_creation_limits_but_production_keeps_them(tmp_path)
     assert config.load(overrides=chosen, environ={}).limits.per_phone == "2/hour"
     production = config.load(overrides=base_settings(tmp_path), environ={})
     assert production.limits.per_phone == config.Limits().per_phone == "5/hour"
+
+
+def test_version_prints_the_package_version(tmp_path):
+    from importlib.metadata import version
+
+    done = cli(tmp_path, "--version")
+    assert done.returncode == 0
+    assert done.stdout.strip() == f"reverse-otp, version {version('reverse-otp')}"
+
+
+def test_create_api_key_prints_only_the_key_and_logs_no_migrations(tmp_path):
+    env = {"REVERSE_OTP_SERVER__INSTANCE_PATH": str(tmp_path / "instance")}
+    cli(tmp_path, "db", "upgrade", env=env)
+    done = cli(tmp_path, "create-api-key", env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().startswith("rotp_")
+    assert len(done.stdout.strip().splitlines()) == 1
+    assert "alembic" not in done.stderr
+    assert "upgraded" not in done.stderr
+    verbose = cli(tmp_path, "-v", "db", "upgrade", env=env)
+    assert verbose.returncode == 0
+
+
+def test_apps_list_with_no_apps_says_so(tmp_path):
+    env = {"REVERSE_OTP_SERVER__INSTANCE_PATH": str(tmp_path / "instance")}
+    done = cli(tmp_path, "apps", "list", env=env)
+    assert done.returncode == 0, done.stderr
+    assert "no apps yet" in done.stdout

@@ -56,6 +56,10 @@ def test_the_readme_walkthrough_ends_verified_ten_times_on_another_port(tmp_path
         after = set(tmp_path.iterdir())
     assert (tmp_path / "instance" / "api_key").exists()
     assert after == before  # the walkthrough leaves nothing in the clone
+    log = (tmp_path / f"server-{port}.log").read_text()
+    for path in ("/ ", "/dev/phone ", "/docs ", "/admin "):
+        assert f"http://127.0.0.1:{port}{path}" in log  # the URLs to open, at start
+    assert "alembic" not in log  # no migration noise
 
 
 def test_the_readme_walkthrough_stops_with_a_clear_message_when_creation_fails(tmp_path):
