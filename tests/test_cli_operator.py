@@ -95,7 +95,8 @@ def test_a_missing_postgresql_driver_names_the_pip_extra(tmp_path):
     shim.mkdir()
     (shim / "psycopg.py").write_text("raise ImportError(\"No module named 'psycopg'\")\n")
     config = production_config(tmp_path, f"{POSTGRES}/x")
-    env = {"REVERSE_OTP_CONFIG": str(config), "PYTHONPATH": str(shim)}
+    path = os.pathsep.join(p for p in [str(shim), os.environ.get("PYTHONPATH", "")] if p)
+    env = {"REVERSE_OTP_CONFIG": str(config), "PYTHONPATH": path}
     line = one_line(cli(tmp_path, "db", "upgrade", env=env))
     assert line.startswith("Error: database.url: ")
     assert "reverse-otp[postgres]" in line
