@@ -66,9 +66,17 @@ def main(context: click.Context, verbose: bool) -> None:
         return
     # Quiet by default: the schema migrations log a dozen INFO lines on every start, and a
     # one-off command prints its answer, not the server's start-up log.
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    _quieter(context, "alembic", logging.WARNING)
     if context.invoked_subcommand != "serve":
-        logging.getLogger("app").setLevel(logging.ERROR)
+        _quieter(context, "app", logging.ERROR)
+
+
+def _quieter(context: click.Context, name: str, level: int) -> None:
+    """Raise a logger's level for this command; put it back when the command ends."""
+    logger = logging.getLogger(name)
+    before = logger.level
+    logger.setLevel(max(level, before))
+    context.call_on_close(lambda: logger.setLevel(before))
 
 
 @main.command()
