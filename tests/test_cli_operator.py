@@ -145,9 +145,12 @@ def test_development_public_url_follows_the_address_served(tmp_path):
     assert config.for_address(dev, "127.0.0.1", 8765).server.public_url == "http://127.0.0.1:8765"
     assert config.for_address(dev, "0.0.0.0", 8765).server.public_url == "http://127.0.0.1:8765"
     assert config.for_address(dev, "::", 8765).server.public_url == "http://[::1]:8765"
-    chosen = {"server": {"instance_path": str(tmp_path), "public_url": "http://box:9000"}}
+    chosen = {"server": {"instance_path": str(tmp_path), "public_url": "http://192.168.1.5:9000"}}
     explicit = config.load(overrides=chosen, environ={})
-    assert config.for_address(explicit, "127.0.0.1", 8765).server.public_url == "http://box:9000"
+    assert (
+        config.for_address(explicit, "127.0.0.1", 8765).server.public_url
+        == "http://192.168.1.5:9000"
+    )
 
 
 def test_production_warns_when_a_local_public_url_names_another_port(tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 from datetime import timedelta
 from typing import Any
 
@@ -200,8 +201,11 @@ def test_fails_closed_when_counters_are_unreachable(client, ctx):
 
 def test_database_counters_fail_closed_when_the_database_is_down(tmp_path, make_app):
     raw = base_settings(tmp_path, numbers=SIM_ONLY)
-    raw["database"] = {"url": f"sqlite:///{tmp_path}/missing/dir/db.sqlite", "auto_create": False}
+    folder = tmp_path / "gone" / "dir"
+    folder.mkdir(parents=True)
+    raw["database"] = {"url": f"sqlite:///{folder}/db.sqlite", "auto_create": False}
     app = make_app(raw)
+    shutil.rmtree(tmp_path / "gone")  # the database disappears after start-up
     response = app.test_client().post("/api/v1/challenges", json={}, headers=AUTH)
     assert response.status_code == 503
     assert response.headers["Retry-After"]
