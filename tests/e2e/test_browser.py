@@ -233,7 +233,8 @@ def test_newcomer_flow_in_development_mode(tmp_path, browser):
         with context.expect_page() as opened:
             hosted.get_by_role("link", name="Development: send it from the phone simulator").click()
         phone = opened.value
-        phone.locator("#text").wait_for()
+        # The page's script fills the text from the link once it runs; wait for it.
+        phone.wait_for_function("() => document.getElementById('text').value !== ''")
         assert phone.locator("#text").input_value() == body
         phone.get_by_role("button", name="Send").click()
         phone.locator("#phone-result").filter(has_text="matched").wait_for(timeout=10_000)
