@@ -45,7 +45,7 @@ from tests.e2e.server import free_port, write_config  # noqa: E402
 
 SECRET = "bench-secret-key-that-is-long-enough-0123456789"
 SIM_SECRET = "bench-simulator-secret"
-API_KEY = "bench-api-key"
+API_KEY = "bench-api-key-0123456789abcdef0123456789"
 NUMBER = "+15017122661"
 MAX_RATE = 4000  # req/s we never expect to exceed: sizes the pre-signed bodies
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/reverse_otp_bench"

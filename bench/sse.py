@@ -45,7 +45,7 @@ from tests.e2e.server import free_port, running_server, write_config  # noqa: E4
 
 NUMBER = "+15017122661"
 SIM_SECRET = secrets.token_hex(16)
-API_KEY = "bench-" + secrets.token_hex(8)
+API_KEY = "bench-" + secrets.token_hex(16)
 SECTION = "## Live status (SSE)"
 
 
