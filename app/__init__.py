@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 
-from app import apps, assets, config, health, logs, services
+from app import apps, assets, config, services
 from app.clock import Clock, SystemClock
 from app.crypto import KeyRing
 from app.delivery import Deliverer
@@ -18,7 +18,8 @@ from app.events.base import EventBus
 from app.events.memory import MemoryBus
 from app.events.poller import PollingBus, StatusPoller
 from app.limits import Limits, Rules
-from app.logfilter import install as install_log_filter
+from app.ops import health, logs
+from app.ops.logfilter import install as install_log_filter
 from app.providers import REGISTRY
 from app.providers.base import Defaults, Nonces, NoNonces, Provider, SettingsError
 from app.providers.guards import Guarded
@@ -29,7 +30,7 @@ from app.web.bodies import BodyDeadline, BodyRules, gevent_patched
 from app.web.runtime import EXTENSION, Runtime
 
 if TYPE_CHECKING:
-    from app.metrics import PrometheusMetrics
+    from app.ops.metrics import PrometheusMetrics
 
 log = logging.getLogger("app")
 
@@ -210,7 +211,7 @@ def _register(app: Flask) -> None:
 def _metrics(providers: list[str]) -> PrometheusMetrics:
     # Imported here: prometheus_client reads PROMETHEUS_MULTIPROC_DIR when first imported,
     # which `reverse-otp serve` sets before building the first app.
-    from app.metrics import PrometheusMetrics
+    from app.ops.metrics import PrometheusMetrics
 
     return PrometheusMetrics(providers)
 

@@ -33,7 +33,7 @@ from app.config import Callbacks
 from app.domain import callbacks
 from app.domain.apps import DEFAULT_APP_ID, App
 from app.domain.callbacks import DeliveryState, Result
-from app.observer import NullObserver, Observer
+from app.ops.observer import NullObserver, Observer
 from app.store.base import Attempt, Delivery, OutboxStore
 
 log = logging.getLogger(__name__)

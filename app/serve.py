@@ -261,12 +261,12 @@ def log_config(level: str) -> dict[str, Any]:
                 "stream": "ext://sys.stderr",
             }
         },
-        "formatters": {"json": {"()": "app.logs.JsonFormatter"}},
+        "formatters": {"json": {"()": "app.ops.logs.JsonFormatter"}},
     }
 
 
 def _child_exit(_server: Any, worker: Any) -> None:
-    from app.metrics import worker_exited
+    from app.ops.metrics import worker_exited
 
     worker_exited(worker.pid)
 

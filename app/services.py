@@ -24,7 +24,7 @@ from app.domain.apps import DEFAULT_APP_ID, App
 from app.domain.challenges import Challenge, InboundMessage, Outcome, Status, Verdict
 from app.events.base import EventBus, StatusChanged
 from app.limits import Limits, Refusal
-from app.observer import NullObserver, Observer
+from app.ops.observer import NullObserver, Observer
 from app.store.base import Store, Tx
 
 log = logging.getLogger(__name__)

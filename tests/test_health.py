@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.health import Health, StoreHealth, check
+from app.ops.health import Health, StoreHealth, check
 from tests.conftest import runtime
 
 

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from app import logs
+from app.ops import logs
 
 
 def test_formats_a_record_as_one_json_line_with_extras():

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from app.observer import open_stream
+from app.ops.observer import open_stream
 from app.providers.simulator import HEADER, sign
 from tests.conftest import AUTH, NUMBER, SIM_SECRET, runtime
 from tests.sms import create_on_simulator, text_in

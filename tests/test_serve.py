@@ -74,7 +74,7 @@ def test_gunicorn_access_log_stays_off_and_lines_are_json():
     assert config["loggers"]["gunicorn.access"] == {
         "level": "CRITICAL", "handlers": [], "propagate": False,
     }  # fmt: skip
-    assert log_config("INFO")["formatters"]["json"]["()"] == "app.logs.JsonFormatter"
+    assert log_config("INFO")["formatters"]["json"]["()"] == "app.ops.logs.JsonFormatter"
 
 
 def test_bare_gunicorn_gets_the_settings_of_serve_but_the_address(tmp_path, monkeypatch):

@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Callable
 
 from app.events.base import Handler, StatusChanged
-from app.health import Health
+from app.ops.health import Health
 
 
 class MemoryBus:

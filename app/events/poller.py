@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from app.events.base import Handler, StatusChanged
 from app.events.memory import MemoryBus
-from app.health import Health
+from app.ops.health import Health
 
 log = logging.getLogger(__name__)
 

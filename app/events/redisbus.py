@@ -25,7 +25,7 @@ import redis
 from app.events.base import Handler, StatusChanged
 from app.events.memory import MemoryBus
 from app.events.poller import StatusPoller
-from app.health import Health
+from app.ops.health import Health
 
 log = logging.getLogger(__name__)
 

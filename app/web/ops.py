@@ -7,7 +7,7 @@ import hmac
 
 from flask import Blueprint, Response, abort, jsonify, request
 
-from app import health
+from app.ops import health
 from app.web import throttle
 from app.web.errors import error
 from app.web.openapi import Content, describe

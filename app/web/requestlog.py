@@ -11,7 +11,7 @@ import time
 
 from flask import Flask, Response, g, request
 
-from app import logs
+from app.ops import logs
 
 log = logging.getLogger("app.access")
 

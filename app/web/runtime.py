@@ -8,7 +8,7 @@ from flask import current_app
 
 from app.config import Settings
 from app.dashboard import StatsSource
-from app.health import Component
+from app.ops.health import Component
 from app.providers.base import Provider
 from app.services import Context
 

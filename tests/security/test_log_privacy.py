@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from app import services
-from app.logfilter import redact
+from app.ops.logfilter import redact
 from app.providers.simulator import HEADER, sign
 from tests.conftest import API_KEY, NUMBER, SIM_SECRET
 from tests.security.helpers import outcome, send_sms

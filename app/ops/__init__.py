@@ -1,0 +1,1 @@
+"""Operations: health checks, metrics, the observer port, logs and their filter."""
