@@ -23,11 +23,11 @@ from app.ops.logfilter import install as install_log_filter
 from app.providers import REGISTRY
 from app.providers.base import Defaults, Nonces, NoNonces, Provider, SettingsError
 from app.providers.guards import Guarded
+from app.runtime import EXTENSION, Runtime
 from app.store.nonces import SqlNonces
 from app.store.sql import SqlStore
 from app.store.stats import SqlStats
 from app.web.bodies import BodyDeadline, BodyRules, gevent_patched
-from app.web.runtime import EXTENSION, Runtime
 
 if TYPE_CHECKING:
     from app.ops.metrics import PrometheusMetrics

@@ -28,7 +28,7 @@ def _settings() -> config.Settings:
 
 def _ctx() -> Any:
     from app import create_app
-    from app.web.runtime import EXTENSION
+    from app.runtime import EXTENSION
 
     try:
         return create_app(_settings()).extensions[EXTENSION]
@@ -91,8 +91,8 @@ def _quieter(context: click.Context, name: str, level: int) -> None:
 def serve(host: str, port: int, workers: int | None, dev: bool) -> None:
     """Run the server (gunicorn, gevent workers)."""
     from app import create_app
+    from app.runtime import EXTENSION
     from app.serve import exec_patched, patched, prepare_metrics_dir
-    from app.web.runtime import EXTENSION
 
     if not dev and not patched():
         exec_patched(sys.argv[1:])
@@ -197,7 +197,7 @@ def _simulator_url(settings: config.Settings) -> str:
 def with_callback_worker(app: Any) -> Any:
     """Start the callback delivery thread in this (worker) process unless turned off."""
     from app import build_deliverer, delivery
-    from app.web.runtime import EXTENSION
+    from app.runtime import EXTENSION
 
     rt = app.extensions[EXTENSION]
     if rt.settings.callbacks.worker:

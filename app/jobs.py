@@ -19,7 +19,7 @@ from datetime import timedelta
 from flask import Flask
 
 from app import services
-from app.web.runtime import EXTENSION, Runtime
+from app.runtime import EXTENSION, Runtime
 
 log = logging.getLogger(__name__)
 JOBS = "reverse_otp_jobs"

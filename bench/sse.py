@@ -135,7 +135,7 @@ def create_challenges(config_path: Path, count: int, deadline: float) -> list[di
     """Create the challenges in this process, straight through the services (not timed)."""
     from app import create_app, services
     from app.config import load
-    from app.web.runtime import EXTENSION
+    from app.runtime import EXTENSION
 
     settings = load(environ={"REVERSE_OTP_CONFIG": str(config_path)})
     app = create_app(settings)

@@ -21,9 +21,9 @@ from sqlalchemy import create_engine, text
 from app import create_app, services
 from app.clock import FakeClock
 from app.config import Settings, load
+from app.runtime import EXTENSION, Runtime
 from app.store import migrate
 from app.store.tables import metadata
-from app.web.runtime import EXTENSION, Runtime
 
 TEST_DB = os.environ.get("REVERSE_OTP_TEST_DATABASE_URL", "")
 SECRET = "test-secret-key-that-is-long-enough-for-production-0123"

@@ -28,10 +28,10 @@ from app import dashboard
 from app.domain import phone
 from app.domain.challenges import Outcome, Status
 from app.limits import Counters, LimitsUnavailable
+from app.runtime import Runtime, runtime
 from app.web import charts, throttle
 from app.web.errors import error
 from app.web.openapi import Content, describe
-from app.web.runtime import Runtime, runtime
 from app.web.views import ErrorBody
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")

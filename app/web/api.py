@@ -11,10 +11,10 @@ from flask import Blueprint, Response, abort, g, jsonify, request
 from app import apps, services
 from app.domain import links
 from app.domain.challenges import Challenge
+from app.runtime import runtime
 from app.web import live, qr, throttle
 from app.web.errors import error
 from app.web.openapi import Content, describe
-from app.web.runtime import runtime
 from app.web.schemas import CreateChallenge, parse_body
 from app.web.views import (
     ChallengeView,

@@ -15,13 +15,13 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from app import services
 from app.providers.simulator import HEADER, sign
+from app.runtime import runtime
 from app.web import i18n
 from app.web.client import client_ip
 from app.web.errors import error
 from app.web.live import live_state
 from app.web.openapi import Content, describe
 from app.web.pages import PAGE
-from app.web.runtime import runtime
 
 bp = Blueprint("dev", __name__)
 

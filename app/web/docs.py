@@ -10,8 +10,8 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, render_templ
 from markupsafe import Markup, escape
 
 from app.config import Settings
+from app.runtime import runtime
 from app.web import openapi
-from app.web.runtime import runtime
 
 bp = Blueprint("docs", __name__)
 CACHE = "reverse_otp.openapi"

@@ -32,7 +32,7 @@ CORS_HEADERS = "Authorization, Content-Type"
 
 def register(app: Flask) -> None:
     """Add the headers hook; the CORS origins and HTTPS come from the settings."""
-    from app.web.runtime import EXTENSION
+    from app.runtime import EXTENSION
 
     settings = app.extensions[EXTENSION].settings
     origins = frozenset(settings.api.cors_origins)

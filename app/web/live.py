@@ -16,11 +16,11 @@ from app import apps, services
 from app.domain.challenges import Challenge
 from app.events.limits import RateLimit, StreamLimits
 from app.events.stream import Snapshot, Subscription, events, wait_for_change
+from app.runtime import EXTENSION as RUNTIME
+from app.runtime import Runtime, runtime
 from app.web.client import client_ip
 from app.web.errors import error
 from app.web.openapi import Content, describe
-from app.web.runtime import EXTENSION as RUNTIME
-from app.web.runtime import Runtime, runtime
 from app.web.views import MessageView, message_view, status_view
 
 bp = Blueprint("live", __name__, url_prefix="/api/v1")

@@ -8,10 +8,10 @@ import hmac
 from flask import Blueprint, Response, abort, jsonify, request
 
 from app.ops import health
+from app.runtime import runtime
 from app.web import throttle
 from app.web.errors import error
 from app.web.openapi import Content, describe
-from app.web.runtime import runtime
 from app.web.views import HealthView, ReadinessView
 
 bp = Blueprint("ops", __name__)

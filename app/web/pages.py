@@ -16,9 +16,9 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from app import apps, services
 from app.domain import phone
 from app.domain.challenges import Challenge
+from app.runtime import Runtime, runtime
 from app.web import i18n
 from app.web.openapi import Content, describe
-from app.web.runtime import Runtime, runtime
 from app.web.views import message_view, rfc3339, status_view
 
 PAGE = Content(("text/html",), "an HTML page")

@@ -18,9 +18,9 @@ from flask import Response
 
 from app.domain.rates import Rate, parse
 from app.limits import Limits, LimitsUnavailable
+from app.runtime import Runtime, runtime
 from app.web.client import client_ip
 from app.web.errors import error
-from app.web.runtime import Runtime, runtime
 
 # The error code each realm answers with once an address is over its limit.
 CODES = {"admin": "too_many_logins"}

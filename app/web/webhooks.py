@@ -16,11 +16,11 @@ from flask import Blueprint, Response, abort, request
 
 from app import reassembly
 from app.providers.base import Malformed, Rejected, TryLater, WebhookRequest
+from app.runtime import runtime
 from app.store.base import StoreUnavailable
 from app.web import throttle
 from app.web.errors import error
 from app.web.openapi import Content, describe
-from app.web.runtime import runtime
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 # Rejections that are wrong guesses of a path token or Basic credential: counted per address.

@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 
 from app import create_app
-from app.web.runtime import EXTENSION
+from app.runtime import EXTENSION
 
 
 @pytest.fixture
