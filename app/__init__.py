@@ -17,7 +17,7 @@ from app.delivery import Deliverer
 from app.events.base import EventBus
 from app.events.memory import MemoryBus
 from app.events.poller import PollingBus, StatusPoller
-from app.limits import Limits, Rules
+from app.limits.rules import Limits, Rules
 from app.ops import health, logs
 from app.ops.logfilter import install as install_log_filter
 from app.providers import REGISTRY
@@ -118,11 +118,11 @@ def limits(settings: config.Settings, store: SqlStore, keys: KeyRing) -> Limits:
     s = settings.limits
     counters: Any
     if s.storage == "redis":
-        from app.redis_counters import RedisCounters
+        from app.limits.redis_counters import RedisCounters
 
         counters = RedisCounters.from_url(s.redis_url, s.key_prefix)
     else:
-        from app.store.counters import SqlCounters
+        from app.limits.sql_counters import SqlCounters
 
         counters = SqlCounters(store)
     rules = Rules(

@@ -23,7 +23,7 @@ from app.domain import challenges as rules
 from app.domain.apps import DEFAULT_APP_ID, App
 from app.domain.challenges import Challenge, InboundMessage, Outcome, Status, Verdict
 from app.events.base import EventBus, StatusChanged
-from app.limits import Limits, Refusal
+from app.limits.rules import Limits, Refusal
 from app.ops.observer import NullObserver, Observer
 from app.store.base import Store, Tx
 

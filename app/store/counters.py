@@ -9,11 +9,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Integer, bindparam, case, delete, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Connection, Integer, bindparam, case, select
 
-from app.limits import Count, LimitsUnavailable
-from app.store.base import StoreUnavailable, Tx
 from app.store.tables import UTCDateTime, limit_counters
 
 c = limit_counters.c
@@ -68,37 +65,3 @@ def _hit_statement(insert_fn: Any) -> Any:
         )
         _HITS[insert_fn] = found
     return found
-
-
-class SqlCounters:
-    """Counters in the store's database; inside a transaction when one is given."""
-
-    def __init__(self, store: Any) -> None:
-        self.store = store
-
-    def hit(
-        self, key: str, window: int, now: datetime, amount: int = 1, tx: Tx | None = None
-    ) -> Count:
-        if tx is not None:
-            return Count(*tx.hit_counter(key, window, now, amount))
-        try:
-            with self.store.begin() as own:
-                return Count(*own.hit_counter(key, window, now, amount))
-        except StoreUnavailable as exc:
-            raise LimitsUnavailable(f"limit counters unavailable: {exc}") from exc
-
-    def peek(self, key: str, now: datetime, tx: Tx | None = None) -> Count | None:
-        if tx is not None:
-            found = tx.peek_counter(key, now)
-        else:
-            try:
-                with self.store.reader.connect() as conn:
-                    found = peek(conn, key, now)
-            except OperationalError as exc:
-                raise LimitsUnavailable(f"limit counters unavailable: {exc.orig}") from exc
-        return None if found is None else Count(*found)
-
-    def purge(self, now: datetime) -> int:
-        """Delete counters whose window has ended; return how many."""
-        with self.store.writer.begin() as conn:
-            return int(conn.execute(delete(limit_counters).where(c.reset_at <= now)).rowcount)

@@ -11,8 +11,8 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
+from app.limits.sql_counters import SqlCounters
 from app.store.base import StoreUnavailable
-from app.store.counters import SqlCounters
 
 
 class SqlNonces:

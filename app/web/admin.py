@@ -27,7 +27,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from app import dashboard
 from app.domain import phone
 from app.domain.challenges import Outcome, Status
-from app.limits import Counters, LimitsUnavailable
+from app.limits.rules import Counters, LimitsUnavailable
 from app.runtime import Runtime, runtime
 from app.web import charts, throttle
 from app.web.errors import error

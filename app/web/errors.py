@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
-from app.limits import LimitsUnavailable
+from app.limits.rules import LimitsUnavailable
 from app.services import ServiceError
 from app.store.base import StoreUnavailable
 

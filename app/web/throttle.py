@@ -17,7 +17,7 @@ import math
 from flask import Response
 
 from app.domain.rates import Rate, parse
-from app.limits import Limits, LimitsUnavailable
+from app.limits.rules import Limits, LimitsUnavailable
 from app.runtime import Runtime, runtime
 from app.web.client import client_ip
 from app.web.errors import error

@@ -10,7 +10,7 @@ import pytest
 from itsdangerous import URLSafeTimedSerializer
 
 from app.config import ConfigError, load
-from app.limits import LimitsUnavailable
+from app.limits.rules import LimitsUnavailable
 from app.web.admin import COOKIE, SALT
 from tests.conftest import API_KEY, base_settings, runtime
 

@@ -13,7 +13,7 @@ import pytest
 from app import services
 from app.config import load
 from app.domain import rates
-from app.limits import Count, LimitsUnavailable
+from app.limits.rules import Count, LimitsUnavailable
 from app.store.tables import inbound_messages
 from tests.conftest import AUTH, NUMBER, base_settings, development_settings
 from tests.security.helpers import create, outcome, send_sms

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from app.limits import Count, LimitsUnavailable
+from app.limits.rules import Count, LimitsUnavailable
 from app.store.base import Tx
 
 

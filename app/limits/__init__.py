@@ -1,0 +1,1 @@
+"""Abuse limits: the rules, the counter port and its SQL and Redis counters."""
