@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 
-from app import apps, assets, config, services
+from app import assets, config
 from app.clock import Clock, SystemClock
 from app.crypto import KeyRing
 from app.delivery import Deliverer
@@ -27,6 +27,7 @@ from app.runtime import EXTENSION, Runtime
 from app.store.nonces import SqlNonces
 from app.store.sql import SqlStore
 from app.store.stats import SqlStats
+from app.usecases import api_keys, apps, challenges, context
 from app.web.bodies import BodyDeadline, BodyRules, gevent_patched
 
 if TYPE_CHECKING:
@@ -60,7 +61,7 @@ def create_app(
         store.create_schema()
     keys = KeyRing(settings.secret_keys)
     bus = event_bus(settings, store)
-    ctx = services.Context(
+    ctx = context.Context(
         store=store,
         bus=bus,
         clock=clock or SystemClock(),
@@ -92,10 +93,10 @@ def body_rules(settings: config.Settings) -> BodyRules:
     return BodyRules(s.body_timeout, s.body_grace, s.body_min_rate)
 
 
-def policy(settings: config.Settings) -> services.Policy:
+def policy(settings: config.Settings) -> context.Policy:
     """Return the challenge policy the settings describe."""
     c = settings.codes
-    return services.Policy(
+    return context.Policy(
         code_format=settings.code_format,
         numbers={n.number: n.provider for n in settings.numbers},
         ttl=c.ttl,
@@ -152,14 +153,14 @@ def event_bus(settings: config.Settings, store: SqlStore) -> EventBus:
     return PollingBus(local, StatusPoller(local, store.final_statuses, events.poll_interval))
 
 
-def build_deliverer(settings: config.Settings, ctx: services.Context) -> Deliverer:
+def build_deliverer(settings: config.Settings, ctx: context.Context) -> Deliverer:
     """Return the callback delivery worker for the app's store and settings."""
     return Deliverer(
         ctx.store,
         ctx.clock,
         settings.callbacks,
         ctx.default_app,
-        sweep=lambda: services.expire_due(ctx),
+        sweep=lambda: challenges.expire_due(ctx),
         observer=ctx.observer,
     )
 
@@ -222,7 +223,7 @@ def _configure_logging() -> None:
     install_log_filter()
 
 
-def _development_banner(settings: config.Settings, ctx: services.Context) -> None:
+def _development_banner(settings: config.Settings, ctx: context.Context) -> None:
     """Warn loudly, and make the first API key once (the first process to start wins)."""
     log.warning(
         "DEVELOPMENT MODE: generated secret, SQLite and the SMS simulator; not for production"
@@ -232,7 +233,7 @@ def _development_banner(settings: config.Settings, ctx: services.Context) -> Non
         fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         return
-    key = services.create_api_key(ctx, "development")
+    key = api_keys.create_api_key(ctx, "development")
     with os.fdopen(fd, "w") as out:
         out.write(key + "\n")
     print(f"\n  Development API key (saved in {key_file}):\n\n    {key}\n", file=sys.stderr)

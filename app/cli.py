@@ -279,12 +279,12 @@ def purge(max_age_days: int | None, batch_size: int | None) -> None:
     """Delete challenges and inbound messages older than [retention] max_age_days."""
     from datetime import timedelta
 
-    from app import services
+    from app.usecases import challenges
 
     rt = _ctx()
     retention = rt.settings.retention
     days = max_age_days or retention.max_age_days
-    deleted = services.purge_old(rt.ctx, timedelta(days=days), batch_size or retention.batch_size)
+    deleted = challenges.purge_old(rt.ctx, timedelta(days=days), batch_size or retention.batch_size)
     click.echo(f"deleted {deleted} rows older than {days} days")
 
 
@@ -301,9 +301,9 @@ def _writer() -> Any:
 @click.option("--name", default="default", show_default=True, help="What the key is for.")
 def create_api_key(name: str) -> None:
     """Create an API key and print it (it is shown only once)."""
-    from app import services
+    from app.usecases import api_keys
 
-    click.echo(services.create_api_key(_ctx().ctx, name))
+    click.echo(api_keys.create_api_key(_ctx().ctx, name))
 
 
 @main.command("simulate-sms")

@@ -49,12 +49,12 @@ def create(
     as_json: bool,
 ) -> None:
     """Create an app; print its API key and callback secret (shown only once)."""
-    from app import apps, services
+    from app.usecases import apps, context
 
     try:
         with _runtime() as rt:
             made = apps.register(rt.ctx, name, callback_url, numbers, ttl, full_phone)
-    except services.ServiceError as exc:
+    except context.ServiceError as exc:
         raise _fail(exc) from None
     shown = {
         "app_id": made.app.id,
@@ -74,7 +74,7 @@ def create(
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def list_(as_json: bool) -> None:
     """List the apps (never their keys or secrets)."""
-    from app import apps
+    from app.usecases import apps
 
     with _runtime() as rt:
         listed = apps.list_apps(rt.ctx)
@@ -110,12 +110,12 @@ def list_(as_json: bool) -> None:
 @click.option("--keep-old", is_flag=True, help="Keep the old keys working (revoke them later).")
 def rotate_key(app_id: str, keep_old: bool) -> None:
     """Give an app a new API key and print it (shown only once)."""
-    from app import apps, services
+    from app.usecases import apps, context
 
     try:
         with _runtime() as rt:
             key = apps.rotate_key(rt.ctx, app_id, keep_old)
-    except services.ServiceError as exc:
+    except context.ServiceError as exc:
         raise _fail(exc) from None
     click.echo(key)
 
@@ -133,12 +133,12 @@ def rotate_secret(app_id: str, grace_hours: float) -> None:
     """Give an app a new callback secret and print it (shown only once)."""
     from datetime import timedelta
 
-    from app import apps, services
+    from app.usecases import apps, context
 
     try:
         with _runtime() as rt:
             secret = apps.rotate_secret(rt.ctx, app_id, timedelta(hours=grace_hours))
-    except services.ServiceError as exc:
+    except context.ServiceError as exc:
         raise _fail(exc) from None
     click.echo(secret)
 
@@ -147,12 +147,12 @@ def rotate_secret(app_id: str, grace_hours: float) -> None:
 @click.argument("app_id")
 def revoke(app_id: str) -> None:
     """Revoke an app and all its keys; its pending callbacks are abandoned."""
-    from app import apps, services
+    from app.usecases import apps, context
 
     try:
         with _runtime() as rt:
             apps.revoke(rt.ctx, app_id)
-    except services.ServiceError as exc:
+    except context.ServiceError as exc:
         raise _fail(exc) from None
     click.echo(f"revoked {app_id}")
 

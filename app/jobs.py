@@ -18,8 +18,8 @@ from datetime import timedelta
 
 from flask import Flask
 
-from app import services
 from app.runtime import EXTENSION, Runtime
+from app.usecases import challenges
 
 log = logging.getLogger(__name__)
 JOBS = "reverse_otp_jobs"
@@ -95,7 +95,7 @@ def for_app(app: Flask) -> Scheduler:
             Job(
                 "purge",
                 retention.purge_hours * 3600,
-                lambda: services.purge_old(rt.ctx, max_age, retention.batch_size),
+                lambda: challenges.purge_old(rt.ctx, max_age, retention.batch_size),
             )
         )
     return Scheduler(jobs)
@@ -104,7 +104,7 @@ def for_app(app: Flask) -> Scheduler:
 def _expire(rt: Runtime, batch_size: int, max_batches: int = 20) -> None:
     """Expire due challenges in bounded batches, at most `max_batches` per run."""
     for _ in range(max_batches):
-        if services.expire_due(rt.ctx, batch_size) < batch_size:
+        if challenges.expire_due(rt.ctx, batch_size) < batch_size:
             return
 
 

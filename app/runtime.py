@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from flask import current_app
 
 from app.config import Settings
-from app.dashboard import StatsSource
 from app.ops.health import Component
 from app.providers.base import Provider
-from app.services import Context
+from app.usecases.context import Context
+from app.usecases.dashboard import StatsSource
 
 EXTENSION = "reverse_otp"
 

@@ -133,9 +133,10 @@ def config(tmp: Path, port: int, args: argparse.Namespace) -> Path:
 
 def create_challenges(config_path: Path, count: int, deadline: float) -> list[dict[str, str]]:
     """Create the challenges in this process, straight through the services (not timed)."""
-    from app import create_app, services
+    from app import create_app
     from app.config import load
     from app.runtime import EXTENSION
+    from app.usecases import challenges
 
     settings = load(environ={"REVERSE_OTP_CONFIG": str(config_path)})
     app = create_app(settings)
@@ -144,8 +145,8 @@ def create_challenges(config_path: Path, count: int, deadline: float) -> list[di
     for _ in range(count):
         if time.monotonic() > deadline:
             raise SystemExit("time bound reached while creating challenges")
-        made = services.create_challenge(ctx, None, None, {"bench": True})
-        created.append({"token": made.token, "body": services.sms_text(ctx, made.code)})
+        made = challenges.create_challenge(ctx, None, None, {"bench": True})
+        created.append({"token": made.token, "body": challenges.sms_text(ctx, made.code)})
     ctx.store.dispose()
     return created
 

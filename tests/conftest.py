@@ -18,12 +18,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
-from app import create_app, services
+from app import create_app
 from app.clock import FakeClock
 from app.config import Settings, load
 from app.runtime import EXTENSION, Runtime
 from app.store import migrate
 from app.store.tables import metadata
+from app.usecases import context
 
 TEST_DB = os.environ.get("REVERSE_OTP_TEST_DATABASE_URL", "")
 SECRET = "test-secret-key-that-is-long-enough-for-production-0123"
@@ -127,7 +128,7 @@ def client(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture
-def ctx(app: Flask) -> services.Context:
+def ctx(app: Flask) -> context.Context:
     return runtime(app).ctx
 
 

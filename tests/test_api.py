@@ -63,9 +63,9 @@ def test_creation_without_an_api_key_does_not_exist(client):
 
 
 def test_keys_made_by_the_cli_service_work(client, ctx):
-    from app import services
+    from app.usecases import api_keys
 
-    key = services.create_api_key(ctx, "test")
+    key = api_keys.create_api_key(ctx, "test")
     response = client.post(
         "/api/v1/challenges", json={}, headers={"Authorization": f"Bearer {key}"}
     )

@@ -7,10 +7,11 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from app import apps, services
 from app.cli import main
 from app.domain import callbacks
 from app.store.tables import api_keys
+from app.usecases import api_keys as api_key_cases
+from app.usecases import apps, challenges, context, inbound
 from tests.callback_helpers import HOOK, HOOK_SECRET, PHONE, create, outbox, text_in, worker
 from tests.conftest import API_KEY, AUTH, NUMBER, TWILIO_NUMBER, base_settings, runtime
 from tests.e2e.server import write_config
@@ -53,7 +54,7 @@ def test_keys_are_stored_only_as_digests(cli, app):
     store = runtime(app).ctx.store
     with store.reader.connect() as conn:
         stored = list(conn.execute(select(api_keys.c.key_hash)).scalars())
-    assert stored == [services.api_key_hash(made["api_key"])]
+    assert stored == [api_key_cases.api_key_hash(made["api_key"])]
 
 
 def test_an_app_key_creates_challenges_owned_by_that_app(cli, client):
@@ -113,7 +114,7 @@ def test_app_name_fills_the_sms_template(cli, client):
 
 @pytest.mark.parametrize("name", ["Shop 123456", "Bank 12 3456", "Acme 42 Pay", "A1B2C3D4E5F6G"])
 def test_an_app_name_that_reads_as_a_code_is_refused(ctx, name):
-    with pytest.raises(services.ServiceError) as refused:
+    with pytest.raises(context.ServiceError) as refused:
         apps.register(ctx, name)
     assert refused.value.code == "invalid_name"
 
@@ -124,14 +125,14 @@ def test_an_app_name_that_reads_as_a_code_is_refused_by_the_cli(cli):
 
 def test_a_verifying_sms_of_a_named_app_spends_no_budget(ctx, client):
     made = apps.register(ctx, "Acme Pay")
-    created = services.create_challenge(ctx, None, None, {}, app=made.app)
-    text = services.sms_text(ctx, created.code, made.app.name)
-    assert services.candidates_in(ctx.policy, text) == [created.code]
+    created = challenges.create_challenge(ctx, None, None, {}, app=made.app)
+    text = challenges.sms_text(ctx, created.code, made.app.name)
+    assert inbound.candidates_in(ctx.policy, text) == [created.code]
 
 
 def test_app_default_ttl_and_numbers_apply(ctx):
     made = apps.register(ctx, "Shop", numbers=(TWILIO_NUMBER,), ttl=120)
-    challenge = services.create_challenge(ctx, None, None, {}, app=made.app).challenge
+    challenge = challenges.create_challenge(ctx, None, None, {}, app=made.app).challenge
     assert challenge.number == TWILIO_NUMBER
     assert (challenge.expires_at - challenge.created_at).total_seconds() == 120
     assert challenge.app_id == made.app.id

@@ -9,11 +9,11 @@ import socket
 
 import pytest
 
-from app import services
 from app.domain.challenges import InboundMessage
 from app.events.base import StatusChanged
 from app.events.memory import MemoryBus
 from app.events.poller import PollingBus, StatusPoller
+from app.usecases import challenges, inbound
 from tests.conftest import NUMBER
 
 REDIS_URL = os.environ.get("REVERSE_OTP_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -21,9 +21,9 @@ SENDER = "+33612345678"
 
 
 def verify(ctx, created, message_id="m1"):
-    text = services.sms_text(ctx, created.code)
+    text = challenges.sms_text(ctx, created.code)
     message = InboundMessage("simulator", message_id, SENDER, NUMBER, text, SENDER)
-    return services.record_inbound(ctx, message)
+    return inbound.record_inbound(ctx, message)
 
 
 def collect(bus, challenge_id):
@@ -49,7 +49,7 @@ def test_memory_bus_forgets_a_challenge_when_its_last_subscriber_leaves():
 
 
 def test_poller_publishes_what_another_process_committed(ctx):
-    created = services.create_challenge(ctx, None, 120, {})
+    created = challenges.create_challenge(ctx, None, 120, {})
     local = MemoryBus()  # this process's subscribers; the app's bus stands for another process
     poller = StatusPoller(local, ctx.store.final_statuses, interval=0.5)
     received, _ = collect(local, created.challenge.id)
@@ -68,7 +68,7 @@ def test_poller_reads_nothing_without_local_subscribers(ctx):
 
 
 def test_polling_bus_thread_delivers_across_processes(ctx):
-    created = services.create_challenge(ctx, None, 120, {})
+    created = challenges.create_challenge(ctx, None, 120, {})
     local = MemoryBus()
     bus = PollingBus(local, StatusPoller(local, ctx.store.final_statuses, interval=0.05))
     received, leave = collect(bus, created.challenge.id)
@@ -155,7 +155,7 @@ def test_without_redis_publishing_still_reaches_this_process(ctx):
 
 
 def test_without_redis_the_database_poller_takes_over(ctx, caplog):
-    created = services.create_challenge(ctx, None, 120, {})
+    created = challenges.create_challenge(ctx, None, 120, {})
     bus = redis_bus(ctx.store, url=closed_port_url())
     try:
         received, _ = collect(bus, created.challenge.id)
@@ -169,7 +169,7 @@ def test_without_redis_the_database_poller_takes_over(ctx, caplog):
 
 def test_redis_outage_switches_to_polling_and_back(ctx, own_redis, caplog):
     url, start, stop = own_redis
-    first = services.create_challenge(ctx, None, 120, {})
+    first = challenges.create_challenge(ctx, None, 120, {})
     bus = redis_bus(ctx.store, url=url)
     try:
         received, _ = collect(bus, first.challenge.id)

@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from app import apps, build_deliverer, delivery, outbound
+from app import build_deliverer, delivery, outbound
 from app.config import Callbacks
+from app.usecases import apps
 from tests.callback_helpers import HOOK, HOOK_SECRET, create, outbox
 from tests.conftest import runtime
 from tests.receivers import Receiver, tls_files, wait_for

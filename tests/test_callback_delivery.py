@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 import requests
 
-from app import services
 from app.domain.challenges import InboundMessage
 from app.store.base import Attempt
 from app.store.sql import SqlTx
+from app.usecases import challenges, inbound
 from tests.callback_helpers import (
     HOOK,
     HOOK_SECRET,
@@ -73,8 +73,8 @@ def test_a_status_change_and_its_callback_roll_back_together(app, client, ctx, m
 
     monkeypatch.setattr(SqlTx, "add_callback", broken)
     with pytest.raises(RuntimeError):
-        services.record_inbound(ctx, _message(made))
-    assert services.get_challenge(ctx, made["id"]).status.value == "pending"
+        inbound.record_inbound(ctx, _message(made))
+    assert challenges.get_challenge(ctx, made["id"]).status.value == "pending"
     assert outbox(app) == []
 
 
@@ -228,8 +228,8 @@ def test_a_worker_that_lost_its_lease_records_nothing(app, client, clock, reques
 
 def test_concurrent_workers_never_claim_the_same_callback(app, ctx, clock):
     for _ in range(40):
-        made = services.create_challenge(ctx, None, None, {})
-        services.cancel_challenge(ctx, made.challenge.id)
+        made = challenges.create_challenge(ctx, None, None, {})
+        challenges.cancel_challenge(ctx, made.challenge.id)
     store = worker(app).store
     now = clock.now()
     claimed: list[list[int]] = [[] for _ in range(4)]

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from app import services
 from app.store.tables import metadata
+from app.usecases import challenges
 from tests.conftest import AUTH, runtime
 
 
@@ -45,6 +45,6 @@ def test_the_sqlite_file_itself_holds_no_code(client, settings):
 
 def test_the_token_holder_can_be_shown_the_code_again(client, ctx):
     created = client.post("/api/v1/challenges", json={}, headers=AUTH).json
-    challenge = services.challenge_for_token(ctx, created["token"])
-    assert services.code_for_token(challenge, created["token"]) == created["code"]
-    assert services.code_for_token(challenge, created["token"] + "x") is None
+    challenge = challenges.challenge_for_token(ctx, created["token"])
+    assert challenges.code_for_token(challenge, created["token"]) == created["code"]
+    assert challenges.code_for_token(challenge, created["token"] + "x") is None

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
-from app import dashboard
 from app.store.stats import ChallengeRow, InboundRow
+from app.usecases import dashboard
 
 NOW = datetime(2026, 3, 1, 12, 30, tzinfo=UTC)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from app import services
 from app.domain.challenges import InboundMessage, Outcome, Status
 from app.store.tables import inbound_messages
+from app.usecases import challenges, inbound
 from tests.conftest import NUMBER
 
 USER = "+14155552671"
@@ -32,9 +32,9 @@ def stored(ctx) -> list[tuple[str, str | None]]:
 
 
 def test_matching_message_verifies_and_is_stored_with_its_outcome(ctx):
-    created = services.create_challenge(ctx, None, None, {})
+    created = challenges.create_challenge(ctx, None, None, {})
 
-    verdict = services.record_inbound(ctx, sms(created.code))
+    verdict = inbound.record_inbound(ctx, sms(created.code))
 
     assert verdict.outcome is Outcome.MATCHED
     assert ctx.store.challenge(created.challenge.id).verified_phone == USER
@@ -42,10 +42,10 @@ def test_matching_message_verifies_and_is_stored_with_its_outcome(ctx):
 
 
 def test_redelivered_message_changes_nothing(ctx):
-    created = services.create_challenge(ctx, OTHER, None, {})
-    services.record_inbound(ctx, sms(created.code))
+    created = challenges.create_challenge(ctx, OTHER, None, {})
+    inbound.record_inbound(ctx, sms(created.code))
 
-    again = services.record_inbound(ctx, sms(created.code))
+    again = inbound.record_inbound(ctx, sms(created.code))
 
     assert again.outcome is Outcome.DUPLICATE
     assert ctx.store.challenge(created.challenge.id).attempts == 1
@@ -53,31 +53,31 @@ def test_redelivered_message_changes_nothing(ctx):
 
 
 def test_message_from_the_expected_phone_verifies(ctx):
-    created = services.create_challenge(ctx, USER, None, {})
+    created = challenges.create_challenge(ctx, USER, None, {})
 
-    assert services.record_inbound(ctx, sms(created.code)).outcome is Outcome.MATCHED
+    assert inbound.record_inbound(ctx, sms(created.code)).outcome is Outcome.MATCHED
 
 
 def test_code_of_an_expired_challenge_expires_it(ctx, clock):
-    created = services.create_challenge(ctx, None, 60, {})
+    created = challenges.create_challenge(ctx, None, 60, {})
     clock.advance(61)
 
-    verdict = services.record_inbound(ctx, sms(created.code))
+    verdict = inbound.record_inbound(ctx, sms(created.code))
 
     assert verdict.outcome is Outcome.EXPIRED
     assert ctx.store.challenge(created.challenge.id).status is Status.EXPIRED
 
 
 def test_second_sender_finds_the_challenge_settled(ctx):
-    created = services.create_challenge(ctx, None, None, {})
-    services.record_inbound(ctx, sms(created.code))
+    created = challenges.create_challenge(ctx, None, None, {})
+    inbound.record_inbound(ctx, sms(created.code))
 
-    verdict = services.record_inbound(ctx, sms(created.code, OTHER, "m2"))
+    verdict = inbound.record_inbound(ctx, sms(created.code, OTHER, "m2"))
 
     assert verdict.outcome is Outcome.ALREADY_SETTLED
     assert ctx.store.challenge(created.challenge.id).verified_phone == USER
 
 
 def test_unknown_code_is_stored_without_a_challenge(ctx):
-    assert services.record_inbound(ctx, sms("ZZZZZZ")).outcome is Outcome.UNKNOWN_CODE
+    assert inbound.record_inbound(ctx, sms("ZZZZZZ")).outcome is Outcome.UNKNOWN_CODE
     assert stored(ctx) == [("unknown_code", None)]

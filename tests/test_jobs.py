@@ -9,12 +9,14 @@ from datetime import timedelta
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from app import jobs, services
+from app import jobs
 from app.domain.challenges import InboundMessage, Status
 from app.events.base import StatusChanged
 from app.jobs import Job, Scheduler
 from app.serve import Server, options
 from app.store.tables import challenges, inbound_messages
+from app.usecases import challenges as challenge_cases
+from app.usecases import inbound as inbound_cases
 from tests.conftest import NUMBER, runtime
 
 DAY = 24 * 3600
@@ -82,8 +84,8 @@ def subscribe(ctx, challenge_id):
 
 
 def test_sweep_expires_due_challenges_and_announces_them(app, ctx, clock):
-    due = services.create_challenge(ctx, None, 60, {}).challenge
-    later = services.create_challenge(ctx, None, 600, {}).challenge
+    due = challenge_cases.create_challenge(ctx, None, 60, {}).challenge
+    later = challenge_cases.create_challenge(ctx, None, 600, {}).challenge
     seen = subscribe(ctx, due.id)
     clock.advance(61)
 
@@ -95,7 +97,7 @@ def test_sweep_expires_due_challenges_and_announces_them(app, ctx, clock):
 
 
 def test_sweeps_in_several_processes_announce_an_expiry_once(app, ctx, clock):
-    due = services.create_challenge(ctx, None, 60, {}).challenge
+    due = challenge_cases.create_challenge(ctx, None, 60, {}).challenge
     seen = subscribe(ctx, due.id)
     clock.advance(61)
 
@@ -107,7 +109,7 @@ def test_sweeps_in_several_processes_announce_an_expiry_once(app, ctx, clock):
 
 def test_sweep_works_through_a_backlog_in_batches(app, ctx, clock):
     for _ in range(7):
-        services.create_challenge(ctx, None, 60, {})
+        challenge_cases.create_challenge(ctx, None, 60, {})
     clock.advance(61)
 
     jobs._expire(runtime(app), batch_size=3)
@@ -130,18 +132,18 @@ def inbound(ctx, n: int) -> None:
         sender_e164="+14155552671",
         raw={},
     )
-    services.record_inbound(ctx, message)
+    inbound_cases.record_inbound(ctx, message)
 
 
 def test_purge_deletes_rows_older_than_the_age_in_batches(ctx, clock):
     for n in range(5):
-        services.create_challenge(ctx, None, 60, {})
+        challenge_cases.create_challenge(ctx, None, 60, {})
         inbound(ctx, n)
     clock.advance(31 * DAY)
-    recent = services.create_challenge(ctx, None, 60, {}).challenge
+    recent = challenge_cases.create_challenge(ctx, None, 60, {}).challenge
     inbound(ctx, 99)
 
-    deleted = services.purge_old(ctx, timedelta(days=30), batch_size=2)
+    deleted = challenge_cases.purge_old(ctx, timedelta(days=30), batch_size=2)
 
     assert deleted == 10
     assert count(ctx, challenges) == 1 and count(ctx, inbound_messages) == 1
@@ -149,10 +151,10 @@ def test_purge_deletes_rows_older_than_the_age_in_batches(ctx, clock):
 
 
 def test_purge_keeps_rows_younger_than_the_age(ctx, clock):
-    services.create_challenge(ctx, None, 60, {})
+    challenge_cases.create_challenge(ctx, None, 60, {})
     clock.advance(29 * DAY)
 
-    assert services.purge_old(ctx, timedelta(days=30)) == 0
+    assert challenge_cases.purge_old(ctx, timedelta(days=30)) == 0
     assert count(ctx, challenges) == 1
 
 
@@ -217,7 +219,7 @@ def test_purge_deletes_old_message_parts_and_their_groups(ctx, clock):
     clock.advance(31 * DAY)
     part("new", 3)
 
-    assert services.purge_old(ctx, timedelta(days=30), batch_size=1) == 4
+    assert challenge_cases.purge_old(ctx, timedelta(days=30), batch_size=1) == 4
     assert count(ctx, message_parts) == 1 and count(ctx, message_part_groups) == 1
 
 
@@ -255,5 +257,5 @@ def test_purge_deletes_ended_callbacks_and_old_limit_counters(ctx, clock):
     callback(3, ended=True)
     counter("new")
 
-    assert services.purge_old(ctx, timedelta(days=30)) == 2
+    assert challenge_cases.purge_old(ctx, timedelta(days=30)) == 2
     assert count(ctx, callback_outbox) == 2 and count(ctx, limit_counters) == 1

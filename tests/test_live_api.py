@@ -6,8 +6,9 @@ import json
 
 import pytest
 
-from app import services
 from app.domain.challenges import InboundMessage
+from app.usecases import challenges
+from app.usecases import inbound as inbound_cases
 from tests.conftest import AUTH, NUMBER, PUBLIC_URL, base_settings, runtime
 
 SENDER = "+33612345678"
@@ -26,7 +27,7 @@ def create(client, **body):
 
 def inbound(ctx, text, sender=SENDER, message_id="m1"):
     message = InboundMessage("simulator", message_id, sender, NUMBER, text, sender)
-    return services.record_inbound(ctx, message)
+    return inbound_cases.record_inbound(ctx, message)
 
 
 def test_create_answer_links_the_stream_and_the_hosted_page(client):
@@ -138,7 +139,7 @@ def test_renewal_replaces_the_code_and_keeps_attempts_and_expiry(client, ctx, cl
     assert renewed["expires_at"] == created["expires_at"]
     assert renewed["renew_in"] == 30
     assert inbound(ctx, created["body"], message_id="old").outcome.value == "unknown_code"
-    challenge = services.get_challenge(ctx, created["id"])
+    challenge = challenges.get_challenge(ctx, created["id"])
     assert challenge.attempts == 1
     assert challenge.renewals == 1
     assert inbound(ctx, renewed["body"], message_id="new").outcome.value == "matched"

@@ -6,8 +6,9 @@ import re
 
 import pytest
 
-from app import config, create_app, services
+from app import config, create_app
 from app.domain.challenges import InboundMessage
+from app.usecases import inbound
 from tests.conftest import AUTH, NUMBER, PUBLIC_URL, base_settings, development_settings
 
 DESKTOP = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/126.0 Safari/537.36"}
@@ -63,7 +64,7 @@ def test_page_is_french_for_a_french_browser(client):
 def test_page_of_a_verified_challenge_shows_success(client, ctx):
     created = create(client)
     text = created["body"]
-    services.record_inbound(
+    inbound.record_inbound(
         ctx, InboundMessage("simulator", "m1", "+33612345678", NUMBER, text, "+33612345678")
     )
     html = page(client, created["token"])

@@ -6,10 +6,10 @@ import json
 from collections import deque
 from datetime import timedelta
 
-from app import services
 from app.domain.challenges import InboundMessage
 from app.events.base import StatusChanged
 from app.events.stream import Snapshot, events, wait_for_change
+from app.usecases import challenges, inbound
 from app.web.live import reader
 from tests.conftest import NUMBER, runtime
 
@@ -34,7 +34,7 @@ class FakeWaiter:
 
 
 def sms(created, ctx, sender="+33612345678", message_id="m1"):
-    text = services.sms_text(ctx, created.code)
+    text = challenges.sms_text(ctx, created.code)
     return InboundMessage("simulator", message_id, sender, NUMBER, text, sender)
 
 
@@ -56,7 +56,7 @@ def stream(app, ctx, clock, token, waiter, last_event_id=None, heartbeat=15):
 
 
 def test_stream_opens_with_retry_hint_then_current_status(app, ctx, clock):
-    created = services.create_challenge(ctx, None, 120, {})
+    created = challenges.create_challenge(ctx, None, 120, {})
     chunks = stream(app, ctx, clock, created.token, FakeWaiter(clock))
     assert next(chunks) == "retry: 3000\n\n"
     first = next(chunks)
@@ -65,7 +65,7 @@ def test_stream_opens_with_retry_hint_then_current_status(app, ctx, clock):
 
 
 def test_stream_sends_heartbeats_while_nothing_happens(app, ctx, clock):
-    created = services.create_challenge(ctx, None, 120, {})
+    created = challenges.create_challenge(ctx, None, 120, {})
     waiter = FakeWaiter(clock)
     chunks = stream(app, ctx, clock, created.token, waiter, heartbeat=15)
     taken = [next(chunks) for _ in range(5)]
@@ -74,11 +74,11 @@ def test_stream_sends_heartbeats_while_nothing_happens(app, ctx, clock):
 
 
 def test_stream_sends_verified_and_ends(app, ctx, clock):
-    created = services.create_challenge(ctx, None, 120, {})
+    created = challenges.create_challenge(ctx, None, 120, {})
 
     def deliver(call):
         if call == 1:
-            verdict = services.record_inbound(ctx, sms(created, ctx))
+            verdict = inbound.record_inbound(ctx, sms(created, ctx))
             waiter.queued.append(StatusChanged(verdict.challenge_id, "verified"))
 
     waiter = FakeWaiter(clock, deliver)
@@ -88,17 +88,17 @@ def test_stream_sends_verified_and_ends(app, ctx, clock):
 
 
 def test_stream_sends_expired_at_expiry_even_if_nothing_happens(app, ctx, clock):
-    created = services.create_challenge(ctx, None, 100, {})
+    created = challenges.create_challenge(ctx, None, 100, {})
     waiter = FakeWaiter(clock)
     frames, comments = parse(stream(app, ctx, clock, created.token, waiter, heartbeat=30))
     assert [name for name, _ in frames] == ["pending", "expired"]
     assert sum(waiter.timeouts) == 100  # 30 + 30 + 30 + 10: woke exactly at expiry
     assert len(comments) == 3
-    assert services.get_challenge(ctx, created.challenge.id).status.value == "expired"
+    assert challenges.get_challenge(ctx, created.challenge.id).status.value == "expired"
 
 
 def test_stream_skips_the_status_a_reconnecting_client_already_has(app, ctx, clock):
-    created = services.create_challenge(ctx, None, 60, {})
+    created = challenges.create_challenge(ctx, None, 60, {})
     waiter = FakeWaiter(clock)
     chunks = list(stream(app, ctx, clock, created.token, waiter, last_event_id="pending"))
     frames, _ = parse(chunks)
@@ -106,8 +106,8 @@ def test_stream_skips_the_status_a_reconnecting_client_already_has(app, ctx, clo
 
 
 def test_stream_of_a_final_challenge_sends_it_once_and_ends(app, ctx, clock):
-    created = services.create_challenge(ctx, None, 60, {})
-    services.cancel_challenge(ctx, created.challenge.id)
+    created = challenges.create_challenge(ctx, None, 60, {})
+    challenges.cancel_challenge(ctx, created.challenge.id)
     frames, _ = parse(stream(app, ctx, clock, created.token, FakeWaiter(clock)))
     assert [name for name, _ in frames] == ["cancelled"]
 
@@ -122,7 +122,7 @@ class Seconds:
 
 
 def test_long_poll_returns_pending_after_the_wait(app, ctx, clock):
-    created = services.create_challenge(ctx, None, 120, {})
+    created = challenges.create_challenge(ctx, None, 120, {})
     read = reader(runtime(app), created.token)
     waiter = FakeWaiter(clock)
     snapshot = wait_for_change(waiter, read, clock.now, 25, Seconds(clock))
@@ -131,10 +131,10 @@ def test_long_poll_returns_pending_after_the_wait(app, ctx, clock):
 
 
 def test_long_poll_returns_as_soon_as_the_challenge_is_verified(app, ctx, clock):
-    created = services.create_challenge(ctx, None, 120, {})
+    created = challenges.create_challenge(ctx, None, 120, {})
 
     def deliver(call):
-        services.record_inbound(ctx, sms(created, ctx))
+        inbound.record_inbound(ctx, sms(created, ctx))
         waiter.queued.append(StatusChanged(created.challenge.id, "verified"))
 
     waiter = FakeWaiter(clock, deliver)
@@ -145,7 +145,7 @@ def test_long_poll_returns_as_soon_as_the_challenge_is_verified(app, ctx, clock)
 
 
 def test_long_poll_answers_expired_at_expiry_within_the_wait(app, ctx, clock):
-    created = services.create_challenge(ctx, None, 60, {})
+    created = challenges.create_challenge(ctx, None, 60, {})
     clock.advance(50)
     read = reader(runtime(app), created.token)
     waiter = FakeWaiter(clock)

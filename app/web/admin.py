@@ -24,11 +24,11 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from app import dashboard
 from app.domain import phone
 from app.domain.challenges import Outcome, Status
 from app.limits.rules import Counters, LimitsUnavailable
 from app.runtime import Runtime, runtime
+from app.usecases import dashboard
 from app.web import charts, throttle
 from app.web.errors import error
 from app.web.openapi import Content, describe

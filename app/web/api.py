@@ -8,10 +8,10 @@ from typing import Any, TypeVar
 
 from flask import Blueprint, Response, abort, g, jsonify, request
 
-from app import apps, services
 from app.domain import links
 from app.domain.challenges import Challenge
 from app.runtime import runtime
+from app.usecases import apps, challenges, context
 from app.web import live, qr, throttle
 from app.web.errors import error
 from app.web.openapi import Content, describe
@@ -77,7 +77,7 @@ def create() -> tuple[Response, int]:
         ), 400
     body = parse_body(CreateChallenge, data)
     rt = runtime()
-    created = services.create_challenge(
+    created = challenges.create_challenge(
         rt.ctx,
         body.phone,
         body.ttl,
@@ -88,7 +88,7 @@ def create() -> tuple[Response, int]:
         app=g.api_app,
         callback_url=body.callback_url,
     )
-    text = services.sms_text(rt.ctx, created.code, g.api_app.name)
+    text = challenges.sms_text(rt.ctx, created.code, g.api_app.name)
     return jsonify(created_view(created, text, rt.settings.server.public_url)), 201
 
 
@@ -96,7 +96,7 @@ def create() -> tuple[Response, int]:
 @describe("Show a challenge", ok=ChallengeView, errors=(401, 404, 429, 503), auth="api_key")
 @require_api_key
 def show(challenge_id: str) -> Response:
-    return jsonify(challenge_view(_owned(services.get_challenge(runtime().ctx, challenge_id))))
+    return jsonify(challenge_view(_owned(challenges.get_challenge(runtime().ctx, challenge_id))))
 
 
 @bp.post("/challenges/<challenge_id>/cancel")
@@ -109,14 +109,14 @@ def show(challenge_id: str) -> Response:
 @require_api_key
 def cancel(challenge_id: str) -> Response:
     ctx = runtime().ctx
-    _owned(services.get_challenge(ctx, challenge_id))
-    return jsonify(challenge_view(services.cancel_challenge(ctx, challenge_id)))
+    _owned(challenges.get_challenge(ctx, challenge_id))
+    return jsonify(challenge_view(challenges.cancel_challenge(ctx, challenge_id)))
 
 
 def _owned(challenge: Challenge) -> Challenge:
     """Return the challenge if the calling app owns it; another app's is not found (404)."""
     if not g.api_app.owns(challenge.app_id):
-        raise services.NotFound("not_found", "no such challenge")
+        raise context.NotFound("not_found", "no such challenge")
     return challenge
 
 
@@ -131,7 +131,7 @@ def _owned(challenge: Challenge) -> Challenge:
 def status(token: str) -> Response:
     if "wait" in request.args:
         return live.long_poll(token, request.args["wait"])
-    response = jsonify(status_view(services.challenge_for_token(runtime().ctx, token)))
+    response = jsonify(status_view(challenges.challenge_for_token(runtime().ctx, token)))
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -146,12 +146,12 @@ def qr_code(token: str, fmt: str) -> Response:
     if fmt not in ("svg", "png"):
         abort(404)
     ctx = runtime().ctx
-    challenge = services.challenge_for_token(ctx, token)
-    code = services.code_for_token(challenge, token)
+    challenge = challenges.challenge_for_token(ctx, token)
+    code = challenges.code_for_token(challenge, token)
     if code is None:
         abort(404)
     name = apps.app_for(ctx, challenge.app_id).name
-    payload = links.smsto_payload(challenge.number, services.sms_text(ctx, code, name))
+    payload = links.smsto_payload(challenge.number, challenges.sms_text(ctx, code, name))
     mimetype = "image/svg+xml" if fmt == "svg" else "image/png"
     response = Response(qr.render(payload, fmt), mimetype=mimetype)
     response.headers["Cache-Control"] = "private, no-store"

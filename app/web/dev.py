@@ -13,9 +13,9 @@ import secrets
 from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from app import services
 from app.providers.simulator import HEADER, sign
 from app.runtime import runtime
+from app.usecases import challenges
 from app.web import i18n
 from app.web.client import client_ip
 from app.web.errors import error
@@ -43,7 +43,7 @@ def try_it() -> WerkzeugResponse:
     ip = client_ip(rt.settings.limits.trusted_proxies)
     if not live_state().demo.allow(ip or "-"):
         return redirect(url_for("dev.demo", limited=1), 303)
-    created = services.create_challenge(rt.ctx, None, None, {"demo": True}, client_ip=ip)
+    created = challenges.create_challenge(rt.ctx, None, None, {"demo": True}, client_ip=ip)
     return redirect(url_for("pages.verify", token=created.token), 303)
 
 

@@ -6,8 +6,8 @@ from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
 from app.limits.rules import LimitsUnavailable
-from app.services import ServiceError
 from app.store.base import StoreUnavailable
+from app.usecases.context import ServiceError
 
 
 def error(status: int, code: str, message: str) -> Response:

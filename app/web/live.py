@@ -12,12 +12,12 @@ from dataclasses import dataclass
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 
-from app import apps, services
 from app.domain.challenges import Challenge
 from app.events.limits import RateLimit, StreamLimits
 from app.events.stream import Snapshot, Subscription, events, wait_for_change
 from app.runtime import EXTENSION as RUNTIME
 from app.runtime import Runtime, runtime
+from app.usecases import apps, challenges
 from app.web.client import client_ip
 from app.web.errors import error
 from app.web.openapi import Content, describe
@@ -57,7 +57,7 @@ def reader(rt: Runtime, token: str) -> Callable[[], Snapshot]:
     """Return a function reading the challenge's current status (expiring it when due)."""
 
     def read() -> Snapshot:
-        challenge = services.challenge_for_token(rt.ctx, token)
+        challenge = challenges.challenge_for_token(rt.ctx, token)
         return Snapshot(challenge.status.value, challenge.expires_at, status_view(challenge))
 
     return read
@@ -71,7 +71,7 @@ def reader(rt: Runtime, token: str) -> Callable[[], Snapshot]:
 )  # fmt: skip
 def events_stream(token: str) -> Response:
     rt = runtime()
-    challenge = services.challenge_for_token(rt.ctx, token)
+    challenge = challenges.challenge_for_token(rt.ctx, token)
     last_id = request.headers.get("Last-Event-ID")
     if challenge.status.final and last_id == challenge.status.value:
         return Response(status=204)  # the client has the end: stop reconnecting
@@ -125,7 +125,7 @@ def long_poll(token: str, wait: str) -> Response:
     if not 0 <= seconds <= rt.settings.streams.max_wait:
         limit = rt.settings.streams.max_wait
         return error(400, "invalid_wait", f"wait must be between 0 and {limit} seconds")
-    challenge = services.challenge_for_token(rt.ctx, token)
+    challenge = challenges.challenge_for_token(rt.ctx, token)
     ip = client_ip(rt.settings.limits.trusted_proxies) or "-"
     limits = live_state().streams
     refused = _refuse_stream(limits.acquire(ip, challenge.id))
@@ -151,12 +151,12 @@ def long_poll(token: str, wait: str) -> Response:
 )  # fmt: skip
 def message(token: str) -> Response:
     rt = runtime()
-    challenge = services.challenge_for_token(rt.ctx, token)
-    code = services.code_for_token(challenge, token)
+    challenge = challenges.challenge_for_token(rt.ctx, token)
+    code = challenges.code_for_token(challenge, token)
     if code is None or challenge.status.final:
         return error(409, "not_pending", f"challenge is {challenge.status.value}")
     body = message_view(challenge, _text(rt, challenge, code), token, _base(rt))
-    body["renew_in"] = services.renew_wait(rt.ctx, challenge)
+    body["renew_in"] = challenges.renew_wait(rt.ctx, challenge)
     response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -169,9 +169,9 @@ def message(token: str) -> Response:
 )  # fmt: skip
 def renew(token: str) -> Response:
     rt = runtime()
-    challenge, code = services.renew_code(rt.ctx, token)
+    challenge, code = challenges.renew_code(rt.ctx, token)
     body = message_view(challenge, _text(rt, challenge, code), token, _base(rt))
-    body["renew_in"] = services.renew_wait(rt.ctx, challenge)
+    body["renew_in"] = challenges.renew_wait(rt.ctx, challenge)
     response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -179,7 +179,7 @@ def renew(token: str) -> Response:
 
 def _text(rt: Runtime, challenge: Challenge, code: str) -> str:
     """Return the SMS text naming the challenge's app, as the create answer did."""
-    return services.sms_text(rt.ctx, code, apps.app_for(rt.ctx, challenge.app_id).name)
+    return challenges.sms_text(rt.ctx, code, apps.app_for(rt.ctx, challenge.app_id).name)
 
 
 def _base(rt: Runtime) -> str:

@@ -13,10 +13,10 @@ from typing import Any
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from app import apps, services
 from app.domain import phone
 from app.domain.challenges import Challenge
 from app.runtime import Runtime, runtime
+from app.usecases import apps, challenges, context
 from app.web import i18n
 from app.web.openapi import Content, describe
 from app.web.views import message_view, rfc3339, status_view
@@ -33,7 +33,7 @@ NOTICES = ("renewed", "too_soon")
 @describe("Hosted verification page", tag="pages", ok=PAGE, errors=(404, 503))
 def verify(token: str) -> Response:
     rt = runtime()
-    challenge = services.challenge_for_token(rt.ctx, token)
+    challenge = challenges.challenge_for_token(rt.ctx, token)
     words = i18n.messages(i18n.choose(request.accept_languages))
     page = _page(rt, challenge, token, words)
     notice = request.args.get("notice")
@@ -50,11 +50,11 @@ def verify(token: str) -> Response:
 def renew(token: str) -> WerkzeugResponse:
     """Renew the code from the page's form (without JavaScript), then show the page again."""
     try:
-        services.renew_code(runtime().ctx, token)
+        challenges.renew_code(runtime().ctx, token)
         notice = "renewed"
-    except services.TooSoon:
+    except context.TooSoon:
         notice = "too_soon"
-    except services.Conflict:
+    except context.Conflict:
         notice = None
     return redirect(url_for("pages.verify", token=token, notice=notice), 303)
 
@@ -75,12 +75,12 @@ def theme() -> Response:
 
 
 def _page(rt: Runtime, challenge: Challenge, token: str, words: dict[str, str]) -> dict[str, Any]:
-    code = services.code_for_token(challenge, token)  # None once final
+    code = challenges.code_for_token(challenge, token)  # None once final
     if code is None and not challenge.status.final:
         abort(404)
     # The user deals with the app that sent them here: its name, as in the API's SMS text.
     name = apps.app_for(rt.ctx, challenge.app_id).name
-    message = code and message_view(challenge, services.sms_text(rt.ctx, code, name), token, "")
+    message = code and message_view(challenge, challenges.sms_text(rt.ctx, code, name), token, "")
     now = rt.ctx.clock.now()
     remaining = max(0, int((challenge.expires_at - now).total_seconds()))
     shown = challenge.phone and phone.mask(challenge.phone)
@@ -97,7 +97,7 @@ def _page(rt: Runtime, challenge: Challenge, token: str, words: dict[str, str]) 
         "countdown": f"{remaining // 60}:{remaining % 60:02d}",
         "expires_clock": challenge.expires_at.strftime("%H:%M:%S"),
         "now": rfc3339(now),
-        "renew_in": services.renew_wait(rt.ctx, challenge),
+        "renew_in": challenges.renew_wait(rt.ctx, challenge),
         "token": token,
         "events_url": url_for("live.events", token=token),
         "status_url": url_for("api.status", token=token),

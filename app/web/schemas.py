@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from app.services import MAX_METADATA_BYTES, ServiceError
+from app.usecases.context import MAX_METADATA_BYTES, ServiceError
 
 
 class CreateChallenge(BaseModel):

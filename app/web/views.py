@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain import links, phone
 from app.domain.challenges import Challenge, Status
-from app.services import Created
+from app.usecases.challenges import Created
 
 Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
 

@@ -14,10 +14,10 @@ import logging
 
 from flask import Blueprint, Response, abort, request
 
-from app import reassembly
 from app.providers.base import Malformed, Rejected, TryLater, WebhookRequest
 from app.runtime import runtime
 from app.store.base import StoreUnavailable
+from app.usecases import inbound
 from app.web import throttle
 from app.web.errors import error
 from app.web.openapi import Content, describe
@@ -89,7 +89,7 @@ def receive(provider: str, token: str | None = None) -> Response:
         log.error("webhook not checked provider=%s: %s", provider, exc)
         return error(503, "store_unavailable", "cannot check this request now; retry later")
     try:
-        verdicts = [reassembly.receive(rt.ctx, m) for m in messages]
+        verdicts = [inbound.receive(rt.ctx, m) for m in messages]
     except StoreUnavailable as exc:
         log.error("webhook not stored provider=%s: %s", provider, exc)
         return error(503, "store_unavailable", "not stored; retry later")

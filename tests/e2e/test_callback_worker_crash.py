@@ -20,8 +20,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from app import create_app, services
+from app import create_app
 from app.config import load
+from app.usecases import challenges
 from tests.callback_helpers import HOOK_SECRET, SIMULATOR_ONLY
 from tests.conftest import base_settings, runtime
 from tests.e2e.server import running_server, write_config
@@ -111,8 +112,8 @@ def test_killed_worker_mid_delivery_loses_no_event(tmp_path):
     app = create_app(load(overrides=raw, environ={}))
     ctx = runtime(app).ctx
     for _ in range(3):
-        made = services.create_challenge(ctx, None, None, {})
-        services.cancel_challenge(ctx, made.challenge.id)
+        made = challenges.create_challenge(ctx, None, None, {})
+        challenges.cancel_challenge(ctx, made.challenge.id)
     expected = {row["event_id"] for row in ctx.store.outbox_rows()}
     assert len(expected) == 3
 

@@ -8,8 +8,8 @@ from urllib.parse import unquote
 
 import pytest
 
-from app import apps, services
 from app.domain.challenges import InboundMessage
+from app.usecases import apps, inbound
 from tests.conftest import AUTH, NUMBER, base_settings
 
 PHONE = "+33612345678"
@@ -100,7 +100,7 @@ def test_a_renewed_code_keeps_the_apps_name_in_its_text(ctx, client, clock):
 def test_a_verified_page_tells_the_user_to_return_to_the_app(ctx, client):
     created = made_by_app(ctx, client, "Shop")
     message = InboundMessage("simulator", "m1", PHONE, NUMBER, created["body"], PHONE)
-    services.record_inbound(ctx, message)
+    inbound.record_inbound(ctx, message)
     page = client.get(f"/v/{created['token']}").get_data(as_text=True)
     assert "return to Shop." in page
     assert "Operator Hosting" not in page

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from app import services
 from app.config import Settings
 from app.crypto import KeyRing
 from app.domain import codes
+from app.usecases import challenges, context, inbound
 from tests.conftest import NUMBER, SECRET
 from tests.security.helpers import create, outcome, send_sms
 
@@ -21,7 +21,7 @@ GUESSES = 1_000_000
 
 def test_a_million_guesses_against_the_pending_cap_find_no_code():
     settings = Settings()  # the shipped defaults
-    policy = services.Policy(
+    policy = context.Policy(
         code_format=settings.code_format,
         discovery_format=settings.discovery_format,
         numbers={NUMBER: "simulator"},
@@ -32,7 +32,7 @@ def test_a_million_guesses_against_the_pending_cap_find_no_code():
     assert (fmt.length, fmt.alphabet) == (13, codes.CROCKFORD)
     pending = settings.limits.max_pending
     live = {
-        keys.digest(services.CODE_PURPOSE, f"{NUMBER}:{codes.generate(fmt, secrets.randbelow)}")
+        keys.digest(context.CODE_PURPOSE, f"{NUMBER}:{codes.generate(fmt, secrets.randbelow)}")
         for _ in range(pending)
     }
     assert len(live) == pending
@@ -44,9 +44,9 @@ def test_a_million_guesses_against_the_pending_cap_find_no_code():
         letters = os.urandom(104).translate(to_crockford).decode()
         words = [letters[i : i + 13] for i in range(0, 104, 13)]
         # Real extraction, real keyed hashing under every key, then the lookup the store does.
-        for candidate in services.candidates_in(policy, "VERIFY " + " ".join(words)):
+        for candidate in inbound.candidates_in(policy, "VERIFY " + " ".join(words)):
             guesses += 1
-            for digest in keys.digests(services.CODE_PURPOSE, f"{NUMBER}:{candidate}"):
+            for digest in keys.digests(context.CODE_PURPOSE, f"{NUMBER}:{candidate}"):
                 hits += digest in live
 
     bound = codes.guess_bound(fmt, pending, policy.ignore_words, messages=GUESSES // 8)
@@ -80,4 +80,4 @@ def test_sender_limits_stop_a_guessing_sender_long_before(client, clock, ctx):
     days_for_a_million = GUESSES / matched_guesses
     print(f"\none sender: {matched_guesses} guesses a day; 1e6 take {days_for_a_million:,.0f} days")
     assert days_for_a_million > 500
-    assert services.get_challenge(ctx, made["id"]).verified_phone is None
+    assert challenges.get_challenge(ctx, made["id"]).verified_phone is None

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from app import services
 from app.config import ConfigError, Settings, load
 from app.domain import codes
+from app.usecases import challenges, context, inbound
 from tests.conftest import NUMBER, base_settings
 from tests.security.helpers import create, outcome, send_sms
 
@@ -75,8 +75,8 @@ def test_development_mode_is_held_to_the_same_bound(tmp_path):
 
 
 def test_discovery_challenges_get_long_codes_and_expected_phone_ones_short(ctx):
-    discovery = services.create_challenge(ctx, None, None, {})
-    expected = services.create_challenge(ctx, "+14155550123", None, {})
+    discovery = challenges.create_challenge(ctx, None, None, {})
+    expected = challenges.create_challenge(ctx, "+14155550123", None, {})
     assert len(discovery.code) == 13
     assert len(expected.code) == 6
 
@@ -96,22 +96,22 @@ def test_the_templates_words_and_the_site_name_never_read_as_codes(ctx):
     policy = ctx.policy
     for word in ("VER1FY", "T0", "S1GN", "1N", "EXAMP1E", "SH0P"):
         assert word in policy.ignore_words
-    assert services.candidates_in(policy, "VERIFY to sign in to Example Shop") == []
+    assert inbound.candidates_in(policy, "VERIFY to sign in to Example Shop") == []
 
 
 def test_site_names_that_look_like_codes_are_ignored():
-    policy = services.Policy(
+    policy = context.Policy(
         code_format=codes.CodeFormat(6, template=codes.DEFAULT_TEMPLATE),
         numbers={NUMBER: "simulator"},
         operator_name="ACME42",
     )
     text = codes.render(policy.code_format, "7KQ2ZD", name="ACME42")
-    assert services.candidates_in(policy, text) == ["7KQ2ZD"]
+    assert inbound.candidates_in(policy, text) == ["7KQ2ZD"]
 
 
 def test_a_message_offers_at_most_max_candidates_of_the_discovery_length(ctx):
     words = " ".join(f"{n:013d}" for n in range(20))
-    found = services.candidates_in(ctx.policy, words)
+    found = inbound.candidates_in(ctx.policy, words)
     assert len([c for c in found if len(c) == 13]) == codes.MAX_CANDIDATES
 
 

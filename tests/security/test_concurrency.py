@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from app import services
+from app.usecases import challenges
 from tests.conftest import NUMBER
 from tests.security.helpers import create, outcome, send_sms
 
@@ -52,7 +52,7 @@ def test_two_hundred_deliveries_of_one_message_verify_once(app, client, ctx):
         app, lambda c, n: outcome(send_sms(c, "+14155550123", made["body"], "SM-same"))
     )
     assert Counter(results) == {"matched": 1, "duplicate": PARALLEL - 1}
-    assert services.get_challenge(ctx, made["id"]).verified_phone == "+14155550123"
+    assert challenges.get_challenge(ctx, made["id"]).verified_phone == "+14155550123"
 
 
 def test_two_hundred_senders_of_one_discovery_code_verify_at_most_one_number(app, client, ctx):
@@ -61,7 +61,7 @@ def test_two_hundred_senders_of_one_discovery_code_verify_at_most_one_number(app
     counts = Counter(results)
     assert counts["matched"] == 1
     assert counts["already_settled"] == PARALLEL - 1
-    challenge = services.get_challenge(ctx, made["id"])
+    challenge = challenges.get_challenge(ctx, made["id"])
     winner = results.index("matched")
     assert challenge.verified_phone == sender(winner)
 
@@ -70,7 +70,7 @@ def test_two_hundred_wrong_senders_are_all_counted(app, client, ctx):
     made = create(client, phone="+14155550123")
     results = all_at_once(app, lambda c, n: outcome(send_sms(c, sender(n + 1000), made["body"])))
     counts = Counter(results)
-    challenge = services.get_challenge(ctx, made["id"])
+    challenge = challenges.get_challenge(ctx, made["id"])
     assert challenge.attempts == 100  # max_attempts: every one counted, none lost
     assert challenge.status.value == "failed"
     assert counts == {"wrong_sender": 100, "already_settled": PARALLEL - 100}

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from app import services
 from app.config import load
 from app.domain import rates
 from app.limits.rules import Count, LimitsUnavailable
 from app.store.tables import inbound_messages
+from app.usecases import challenges, context
 from tests.conftest import AUTH, NUMBER, base_settings, development_settings
 from tests.security.helpers import create, outcome, send_sms
 
@@ -103,33 +103,33 @@ def test_counts_the_address_the_trusted_proxy_saw_not_forged_entries(demo):
 @pytest.mark.parametrize("settings_overrides", [{"limits": {"per_api_key": "4/hour"}}])
 def test_limits_challenges_per_api_key(ctx, clock):
     for n in range(4):
-        services.create_challenge(ctx, None, None, {}, caller="key:a", client_ip=f"10.0.0.{n}")
-    with pytest.raises(services.RateLimited) as refused:
-        services.create_challenge(ctx, None, None, {}, caller="key:a", client_ip="10.0.0.9")
+        challenges.create_challenge(ctx, None, None, {}, caller="key:a", client_ip=f"10.0.0.{n}")
+    with pytest.raises(context.RateLimited) as refused:
+        challenges.create_challenge(ctx, None, None, {}, caller="key:a", client_ip="10.0.0.9")
     assert refused.value.code == "rate_limited_api_key"
     assert refused.value.retry_after == 3600
-    services.create_challenge(ctx, None, None, {}, caller="key:b", client_ip="10.0.0.9")
+    challenges.create_challenge(ctx, None, None, {}, caller="key:b", client_ip="10.0.0.9")
     clock.advance(3600)
-    services.create_challenge(ctx, None, None, {}, caller="key:a", client_ip="10.0.0.10")
+    challenges.create_challenge(ctx, None, None, {}, caller="key:a", client_ip="10.0.0.10")
 
 
 def test_limits_challenges_per_expected_phone(ctx):
     for n in range(2):
-        services.create_challenge(ctx, VICTIM, None, {}, caller=f"key:{n}")
-    with pytest.raises(services.RateLimited) as refused:
-        services.create_challenge(ctx, "+1 415 555 0123", None, {}, caller="key:9")
+        challenges.create_challenge(ctx, VICTIM, None, {}, caller=f"key:{n}")
+    with pytest.raises(context.RateLimited) as refused:
+        challenges.create_challenge(ctx, "+1 415 555 0123", None, {}, caller="key:9")
     assert refused.value.code == "rate_limited_phone"
 
 
 def test_caps_pending_challenges_and_frees_slots_as_they_end(ctx, clock):
-    made = [services.create_challenge(ctx, None, None, {}, caller=f"k{n}") for n in range(6)]
-    with pytest.raises(services.RateLimited) as refused:
-        services.create_challenge(ctx, None, None, {}, caller="k6")
+    made = [challenges.create_challenge(ctx, None, None, {}, caller=f"k{n}") for n in range(6)]
+    with pytest.raises(context.RateLimited) as refused:
+        challenges.create_challenge(ctx, None, None, {}, caller="k6")
     assert refused.value.code == "too_many_pending"
-    services.cancel_challenge(ctx, made[0].challenge.id)
-    services.create_challenge(ctx, None, None, {}, caller="k7")
+    challenges.cancel_challenge(ctx, made[0].challenge.id)
+    challenges.create_challenge(ctx, None, None, {}, caller="k7")
     clock.advance(601)  # all pending are past their expiry, even before the job ends them
-    services.create_challenge(ctx, None, None, {}, caller="k8")
+    challenges.create_challenge(ctx, None, None, {}, caller="k8")
 
 
 def test_sender_over_budget_cools_off_and_its_messages_match_nothing(client, ctx, clock):
@@ -138,7 +138,7 @@ def test_sender_over_budget_cools_off_and_its_messages_match_nothing(client, ctx
         assert outcome(send_sms(client, ATTACKER, "VERIFY " + random_code())) == "unknown_code"
     right_code = send_sms(client, ATTACKER, "VERIFY " + target["code"])
     assert outcome(right_code) == "sender_blocked"
-    assert services.get_challenge(ctx, target["id"]).status.value == "pending"
+    assert challenges.get_challenge(ctx, target["id"]).status.value == "pending"
     assert stored_outcomes(ctx) == ["unknown_code"] * 3 + ["sender_blocked"]
     clock.advance(601)  # the cool-off lasts until the failure window (an hour) ends too
     assert outcome(send_sms(client, ATTACKER, "VERIFY " + random_code())) == "sender_blocked"
@@ -196,7 +196,7 @@ def test_fails_closed_when_counters_are_unreachable(client, ctx):
     webhook = send_sms(client, ATTACKER, target["body"])
     assert webhook.status_code == 503
     assert stored_outcomes(ctx) == []
-    assert services.get_challenge(ctx, target["id"]).status.value == "pending"
+    assert challenges.get_challenge(ctx, target["id"]).status.value == "pending"
 
 
 def test_database_counters_fail_closed_when_the_database_is_down(tmp_path, make_app):

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from app import services
 from app.ops.logfilter import redact
 from app.providers.simulator import HEADER, sign
+from app.usecases import api_keys
 from tests.conftest import API_KEY, NUMBER, SIM_SECRET
 from tests.security.helpers import outcome, send_sms
 
@@ -54,7 +54,7 @@ def debug_logs() -> Iterator[Capture]:
 
 def test_the_whole_flow_at_debug_logs_no_secret_and_no_full_number(app, ctx, debug_logs):
     client = app.test_client()
-    key = services.create_api_key(ctx, "privacy")
+    key = api_keys.create_api_key(ctx, "privacy")
     auth = {"Authorization": f"Bearer {key}"}
     secrets_seen: list[str] = [key]
 

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from app import services
 from app.domain import codes
 from app.domain.challenges import InboundMessage, Outcome
+from app.usecases import challenges, inbound
 from tests.conftest import NUMBER
 
 SENDER = "+14155550199"
@@ -49,20 +49,20 @@ def guess(message_id: str) -> InboundMessage:
 
 def test_redelivered_failing_message_is_not_counted_again(ctx):
     first = guess("m1")
-    assert services.record_inbound(ctx, first).outcome is Outcome.UNKNOWN_CODE
+    assert inbound.record_inbound(ctx, first).outcome is Outcome.UNKNOWN_CODE
     for _ in range(3):
-        assert services.record_inbound(ctx, first).outcome is Outcome.DUPLICATE
+        assert inbound.record_inbound(ctx, first).outcome is Outcome.DUPLICATE
     # The budget of two holds exactly one more failure, then the cool-off.
-    assert services.record_inbound(ctx, guess("m2")).outcome is Outcome.UNKNOWN_CODE
-    assert services.record_inbound(ctx, guess("m3")).outcome is Outcome.SENDER_BLOCKED
+    assert inbound.record_inbound(ctx, guess("m2")).outcome is Outcome.UNKNOWN_CODE
+    assert inbound.record_inbound(ctx, guess("m3")).outcome is Outcome.SENDER_BLOCKED
 
 
 def test_redelivered_verifying_message_is_not_counted(ctx):
-    made = services.create_challenge(ctx, None, None, {})
+    made = challenges.create_challenge(ctx, None, None, {})
     message = InboundMessage("simulator", "v1", SENDER, NUMBER, made.code, SENDER)
-    assert services.record_inbound(ctx, message).matched
+    assert inbound.record_inbound(ctx, message).matched
     for _ in range(3):
-        assert services.record_inbound(ctx, message).outcome is Outcome.DUPLICATE
-    assert services.record_inbound(ctx, guess("m2")).outcome is Outcome.UNKNOWN_CODE
-    assert services.record_inbound(ctx, guess("m3")).outcome is Outcome.UNKNOWN_CODE
-    assert services.record_inbound(ctx, guess("m4")).outcome is Outcome.SENDER_BLOCKED
+        assert inbound.record_inbound(ctx, message).outcome is Outcome.DUPLICATE
+    assert inbound.record_inbound(ctx, guess("m2")).outcome is Outcome.UNKNOWN_CODE
+    assert inbound.record_inbound(ctx, guess("m3")).outcome is Outcome.UNKNOWN_CODE
+    assert inbound.record_inbound(ctx, guess("m4")).outcome is Outcome.SENDER_BLOCKED

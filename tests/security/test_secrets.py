@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from app import services
+from app.usecases import challenges
 from tests.conftest import AUTH, NUMBER, SECRET, base_settings
 from tests.security.helpers import create, outcome, send_sms
 
@@ -89,7 +89,7 @@ def test_a_status_token_expires_with_its_challenge(client, clock):
 def test_the_code_is_not_shown_once_the_challenge_is_final(client, ctx):
     made = create(client)
     assert client.get(f"/api/v1/status/{made['token']}/qr.svg").status_code == 200
-    services.cancel_challenge(ctx, made["id"])
+    challenges.cancel_challenge(ctx, made["id"])
     assert client.get(f"/api/v1/status/{made['token']}/qr.svg").status_code == 404
     assert client.get(f"/api/v1/status/{made['token']}").json["status"] == "cancelled"
 

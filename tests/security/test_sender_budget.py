@@ -18,10 +18,10 @@ from typing import Any
 
 import pytest
 
-from app import services
 from app.clock import FakeClock
 from app.domain import codes
 from app.domain.challenges import InboundMessage, Outcome
+from app.usecases import challenges, context, inbound
 from tests.conftest import NUMBER, TWILIO_NUMBER
 
 SENDER = "+14155550199"
@@ -48,74 +48,74 @@ def sms(text: str, sender: str = SENDER, to: str = NUMBER, provider: str = "simu
     return InboundMessage(provider, uuid.uuid4().hex, sender, to, text, e164)
 
 
-def discovery(ctx: services.Context) -> services.Created:
-    return services.create_challenge(ctx, None, None, {})
+def discovery(ctx: context.Context) -> challenges.Created:
+    return challenges.create_challenge(ctx, None, None, {})
 
 
-def on_simulator(ctx: services.Context, phone: str | None = None) -> services.Created:
+def on_simulator(ctx: context.Context, phone: str | None = None) -> challenges.Created:
     """A challenge on the simulator's number (numbers take turns)."""
     while True:
-        made = services.create_challenge(ctx, phone, None, {})
+        made = challenges.create_challenge(ctx, phone, None, {})
         if made.challenge.number == NUMBER:
             return made
 
 
-Build = Callable[[services.Context, FakeClock], InboundMessage]
+Build = Callable[[context.Context, FakeClock], InboundMessage]
 
 
-def matched_alone(ctx: services.Context, clock: FakeClock) -> InboundMessage:
+def matched_alone(ctx: context.Context, clock: FakeClock) -> InboundMessage:
     return sms("VERIFY " + on_simulator(ctx).code)
 
 
-def matched_with_a_guess(ctx: services.Context, clock: FakeClock) -> InboundMessage:
+def matched_with_a_guess(ctx: context.Context, clock: FakeClock) -> InboundMessage:
     return sms(f"VERIFY {on_simulator(ctx).code} {guess()}")
 
 
-def unknown_code(ctx: services.Context, clock: FakeClock) -> InboundMessage:
+def unknown_code(ctx: context.Context, clock: FakeClock) -> InboundMessage:
     return sms("VERIFY " + guess())
 
 
-def expired(ctx: services.Context, clock: FakeClock) -> InboundMessage:
+def expired(ctx: context.Context, clock: FakeClock) -> InboundMessage:
     made = on_simulator(ctx)
     clock.advance(ctx.policy.ttl + 1)
     return sms("VERIFY " + made.code)
 
 
-def settled_by_another(ctx: services.Context, clock: FakeClock) -> InboundMessage:
+def settled_by_another(ctx: context.Context, clock: FakeClock) -> InboundMessage:
     made = on_simulator(ctx)
-    services.record_inbound(ctx, sms(made.code, sender=OTHER))
+    inbound.record_inbound(ctx, sms(made.code, sender=OTHER))
     return sms(f"VERIFY {made.code}")
 
 
-def settled_by_cancel(ctx: services.Context, clock: FakeClock) -> InboundMessage:
+def settled_by_cancel(ctx: context.Context, clock: FakeClock) -> InboundMessage:
     made = on_simulator(ctx)
-    services.cancel_challenge(ctx, made.challenge.id)
+    challenges.cancel_challenge(ctx, made.challenge.id)
     return sms(f"VERIFY {made.code}")
 
 
-def ended_code_and_guess(ctx: services.Context, clock: FakeClock) -> InboundMessage:
+def ended_code_and_guess(ctx: context.Context, clock: FakeClock) -> InboundMessage:
     made = on_simulator(ctx)
-    services.cancel_challenge(ctx, made.challenge.id)
+    challenges.cancel_challenge(ctx, made.challenge.id)
     return sms(f"VERIFY {guess()} {made.code}")
 
 
-def wrong_sender(ctx: services.Context, clock: FakeClock) -> InboundMessage:
+def wrong_sender(ctx: context.Context, clock: FakeClock) -> InboundMessage:
     return sms("VERIFY " + on_simulator(ctx, OTHER).code)
 
 
-def invalid_sender(ctx: services.Context, clock: FakeClock) -> InboundMessage:
+def invalid_sender(ctx: context.Context, clock: FakeClock) -> InboundMessage:
     return sms("VERIFY " + on_simulator(ctx).code, sender="ACME")
 
 
-def no_code(ctx: services.Context, clock: FakeClock) -> InboundMessage:
+def no_code(ctx: context.Context, clock: FakeClock) -> InboundMessage:
     return sms("hello there")
 
 
-def unknown_number(ctx: services.Context, clock: FakeClock) -> InboundMessage:
+def unknown_number(ctx: context.Context, clock: FakeClock) -> InboundMessage:
     return sms("VERIFY " + guess(), to="+15005550006")
 
 
-def wrong_provider(ctx: services.Context, clock: FakeClock) -> InboundMessage:
+def wrong_provider(ctx: context.Context, clock: FakeClock) -> InboundMessage:
     return sms("VERIFY " + guess(), provider="twilio")
 
 
@@ -140,24 +140,24 @@ CASES: list[tuple[Build, Outcome, bool]] = [
 )
 def test_each_outcome_spends_the_budget_as_documented(ctx, clock, build, expected, spends):
     message = build(ctx, clock)
-    assert services.record_inbound(ctx, message).outcome is expected
-    probe = services.record_inbound(ctx, sms("VERIFY " + guess(), sender=message.sender))
+    assert inbound.record_inbound(ctx, message).outcome is expected
+    probe = inbound.record_inbound(ctx, sms("VERIFY " + guess(), sender=message.sender))
     assert probe.outcome is (Outcome.SENDER_BLOCKED if spends else Outcome.UNKNOWN_CODE)
 
 
 def test_a_redelivered_message_spends_nothing_more(ctx):
     first = unknown_code(ctx, FakeClock())
-    assert services.record_inbound(ctx, first).outcome is Outcome.UNKNOWN_CODE
-    assert services.record_inbound(ctx, first).outcome is Outcome.DUPLICATE
+    assert inbound.record_inbound(ctx, first).outcome is Outcome.UNKNOWN_CODE
+    assert inbound.record_inbound(ctx, first).outcome is Outcome.DUPLICATE
     # One failure spent: the next guess is the one over budget.
-    assert services.record_inbound(ctx, unknown_code(ctx, FakeClock())).outcome is (
+    assert inbound.record_inbound(ctx, unknown_code(ctx, FakeClock())).outcome is (
         Outcome.SENDER_BLOCKED
     )
 
 
 def test_a_blocked_sender_cannot_verify_even_its_own_code(ctx, clock):
-    services.record_inbound(ctx, unknown_code(ctx, clock))
-    services.record_inbound(ctx, unknown_code(ctx, clock))  # over budget: cool-off starts
+    inbound.record_inbound(ctx, unknown_code(ctx, clock))
+    inbound.record_inbound(ctx, unknown_code(ctx, clock))  # over budget: cool-off starts
     made = on_simulator(ctx)
-    assert services.record_inbound(ctx, sms(made.code)).outcome is Outcome.SENDER_BLOCKED
-    assert services.get_challenge(ctx, made.challenge.id).verified_phone is None
+    assert inbound.record_inbound(ctx, sms(made.code)).outcome is Outcome.SENDER_BLOCKED
+    assert challenges.get_challenge(ctx, made.challenge.id).verified_phone is None

@@ -24,10 +24,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app import services
 from app.clock import FakeClock
 from app.domain import codes
 from app.domain.challenges import InboundMessage, Outcome
+from app.usecases import challenges, context, inbound
 from tests.conftest import NUMBER
 
 BUDGET, WINDOW, COOLOFF = 3, 600, 900
@@ -82,7 +82,7 @@ def random_code(length: int) -> str:
     return "".join(secrets.choice(codes.CROCKFORD) for _ in range(length))
 
 
-def word(ctx: services.Context, kind: str, pool: list[str], data: st.DataObject) -> str:
+def word(ctx: context.Context, kind: str, pool: list[str], data: st.DataObject) -> str:
     """A word of the given kind; challenges are created as needed and remembered in pool."""
     if kind == "unknown":
         return random_code(data.draw(st.sampled_from([6, 13])))
@@ -91,10 +91,10 @@ def word(ctx: services.Context, kind: str, pool: list[str], data: st.DataObject)
     if kind == "earlier" and pool:
         return data.draw(st.sampled_from(pool))
     phone = OTHER if kind == "pending_other" else None
-    made = services.create_challenge(ctx, phone, None, {})
+    made = challenges.create_challenge(ctx, phone, None, {})
     pool.append(made.code)
     if kind == "ended":
-        services.cancel_challenge(ctx, made.challenge.id)
+        challenges.cancel_challenge(ctx, made.challenge.id)
     return made.code
 
 
@@ -107,7 +107,7 @@ def test_a_sender_gets_at_most_the_budget_of_failing_messages_per_window(ctx, cl
     run()
 
 
-def check_one_sender(ctx: services.Context, clock: FakeClock, data: st.DataObject) -> None:
+def check_one_sender(ctx: context.Context, clock: FakeClock, data: st.DataObject) -> None:
     sender = f"+1415555{next(senders) % 10_000:04d}"
     model, pool = Model(), []
     steps = data.draw(st.integers(1, 14), label="messages")
@@ -116,9 +116,9 @@ def check_one_sender(ctx: services.Context, clock: FakeClock, data: st.DataObjec
         kinds = data.draw(st.lists(st.sampled_from(KINDS), min_size=0, max_size=3), label="kinds")
         text = "VERIFY " + " ".join(word(ctx, k, pool, data) for k in kinds)
         message = InboundMessage("simulator", uuid.uuid4().hex, sender, NUMBER, text, sender)
-        offered = services.candidates_in(ctx.policy, text)
+        offered = inbound.candidates_in(ctx.policy, text)
         now = clock.now()
-        result = services.record_inbound(ctx, message).outcome
+        result = inbound.record_inbound(ctx, message).outcome
         if not offered:
             assert result is Outcome.NO_CODE
             continue

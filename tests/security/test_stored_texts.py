@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from app import services
 from app.domain import codes
 from app.store.tables import inbound_messages
+from app.usecases import challenges, context, inbound
 from tests.conftest import NUMBER
 from tests.security.helpers import outcome, send_sms
 
@@ -24,7 +24,7 @@ def settings_overrides() -> dict[str, Any]:
     return {"numbers": [{"number": NUMBER, "provider": "simulator"}]}
 
 
-def stored(ctx: services.Context) -> list[tuple[str, str]]:
+def stored(ctx: context.Context) -> list[tuple[str, str]]:
     """Each stored message's text, and the strings of its raw payload joined by newlines."""
     with ctx.store.reader.connect() as conn:  # type: ignore[attr-defined]
         rows = conn.execute(select(inbound_messages.c.text, inbound_messages.c.raw))
@@ -59,23 +59,23 @@ WRITINGS = {
 
 @pytest.mark.parametrize("writing", list(WRITINGS))
 def test_a_pending_code_from_a_wrong_phone_is_not_stored_in_clear(client, ctx, writing):
-    made = services.create_challenge(ctx, PHONE, None, {})
+    made = challenges.create_challenge(ctx, PHONE, None, {})
     text = WRITINGS[writing](made.code)
-    assert services.candidates_in(ctx.policy, text)[0] == made.code
+    assert inbound.candidates_in(ctx.policy, text)[0] == made.code
     assert outcome(send_sms(client, ATTACKER, text)) == "wrong_sender"
     [(stored_text, raw)] = stored(ctx)
     for form in {made.code, made.code.lower(), spaced(made.code), fullwidth(made.code)}:
         assert form not in stored_text and form not in raw
     assert codes.MASK in stored_text
-    assert services.candidates_in(ctx.policy, stored_text) == []
-    assert not any(services.candidates_in(ctx.policy, line) for line in raw.splitlines())
+    assert inbound.candidates_in(ctx.policy, stored_text) == []
+    assert not any(inbound.candidates_in(ctx.policy, line) for line in raw.splitlines())
     # The code still works for its owner.
     assert outcome(send_sms(client, PHONE, text)) == "matched"
 
 
 def test_a_verifying_discovery_code_is_masked_and_the_rest_kept(client, ctx):
-    made = services.create_challenge(ctx, None, None, {})
-    text = services.sms_text(ctx, made.code)
+    made = challenges.create_challenge(ctx, None, None, {})
+    text = challenges.sms_text(ctx, made.code)
     assert outcome(send_sms(client, PHONE, text)) == "matched"
     [(stored_text, raw)] = stored(ctx)
     assert stored_text == text.replace(made.code, codes.MASK * len(made.code))

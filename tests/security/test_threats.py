@@ -9,10 +9,10 @@ from urllib.parse import urlencode
 import pytest
 from sqlalchemy import select
 
-from app import services
 from app.providers import twilio
 from app.providers.simulator import HEADER, sign
 from app.store.tables import limit_counters, metadata
+from app.usecases import api_keys, challenges
 from tests.conftest import NUMBER, PUBLIC_URL, SIM_SECRET, TWILIO_NUMBER, TWILIO_TOKEN
 from tests.security.helpers import create, outcome, send_sms
 
@@ -43,7 +43,7 @@ def test_forged_simulator_webhooks_change_no_challenge(client, ctx):
     ]
     for signature in forgeries:
         assert simulator_post(client, body, signature).status_code == 403
-    assert services.get_challenge(ctx, made["id"]).status.value == "pending"
+    assert challenges.get_challenge(ctx, made["id"]).status.value == "pending"
     assert simulator_post(client, body, good).json["outcomes"] == ["matched"]
 
 
@@ -71,20 +71,20 @@ def test_forged_twilio_webhooks_change_no_challenge(client, ctx):
             headers=headers | {"Content-Type": "application/x-www-form-urlencoded"},
         )
         assert response.status_code == 403
-    assert services.get_challenge(ctx, made["id"]).status.value == "pending"
+    assert challenges.get_challenge(ctx, made["id"]).status.value == "pending"
 
 
 def test_a_code_verifies_only_its_own_challenge(client, ctx):
     first, second = create(client), create(client)
     assert outcome(send_sms(client, PHONE, first["body"])) == "matched"
-    assert services.get_challenge(ctx, first["id"]).status.value == "verified"
-    assert services.get_challenge(ctx, second["id"]).status.value == "pending"
+    assert challenges.get_challenge(ctx, first["id"]).status.value == "verified"
+    assert challenges.get_challenge(ctx, second["id"]).status.value == "pending"
 
 
 def test_a_sender_that_is_no_phone_number_verifies_nothing(client, ctx):
     made = create(client)
     assert outcome(send_sms(client, "EXAMPLE", made["body"])) == "invalid_sender"
-    assert services.get_challenge(ctx, made["id"]).status.value == "pending"
+    assert challenges.get_challenge(ctx, made["id"]).status.value == "pending"
 
 
 def all_stored_values(ctx) -> str:
@@ -96,7 +96,7 @@ def all_stored_values(ctx) -> str:
 
 
 def test_the_database_never_holds_a_code_token_or_api_key(client, ctx):
-    key = services.create_api_key(ctx, "dump")
+    key = api_keys.create_api_key(ctx, "dump")
     made = create(client, phone=PHONE)
     discovery = create(client)
     send_sms(client, "+14155550199", "VERIFY 0000000000000")

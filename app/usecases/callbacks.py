@@ -15,7 +15,7 @@ from app.domain.apps import DEFAULT_APP_ID, App
 from app.store.base import NewCallback, Tx
 
 if TYPE_CHECKING:
-    from app.services import Context
+    from app.usecases.context import Context
 
 
 def new_event_id() -> str:

@@ -15,8 +15,10 @@ from datetime import timedelta
 from app.config import Settings
 from app.domain import callbacks, codes
 from app.domain.apps import DEFAULT_APP_ID, App
-from app.services import Context, NotFound, ServiceError, api_key_hash, candidates_in
-from app.services import authenticate as by_key
+from app.usecases.api_keys import api_key_hash
+from app.usecases.api_keys import authenticate as by_key
+from app.usecases.context import Context, NotFound, ServiceError
+from app.usecases.inbound import candidates_in
 
 KEY_PREFIX = "rotp_"
 

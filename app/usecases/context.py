@@ -1,0 +1,139 @@
+"""What every use case is given (`Context`), the challenge `Policy`, and the
+errors use cases raise (each with a stable code and an HTTP status).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from dataclasses import dataclass, field
+
+from app.clock import Clock
+from app.crypto import KeyRing
+from app.domain import codes, phone
+from app.domain.apps import DEFAULT_APP_ID, App
+from app.domain.challenges import Status
+from app.events.base import EventBus, StatusChanged
+from app.limits.rules import Limits, Refusal
+from app.ops.observer import NullObserver, Observer
+from app.store.base import Store
+
+log = logging.getLogger(__name__)
+
+
+CODE_PURPOSE = "code"
+
+TOKEN_PURPOSE = "token"  # noqa: S105 - a purpose label, not a secret
+
+MAX_METADATA_BYTES = 2048
+
+
+class ServiceError(Exception):
+    """A request the service refuses; `code` is a stable word for the API."""
+
+    status = 400
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class NotFound(ServiceError):
+    status = 404
+
+
+class Conflict(ServiceError):
+    status = 409
+
+
+class Unavailable(ServiceError):
+    status = 503
+
+
+class RateLimited(ServiceError):
+    """A limit refused the request; `retry_after` seconds until it may succeed."""
+
+    status = 429
+
+    def __init__(self, refusal: Refusal) -> None:
+        super().__init__(refusal.limit, refusal.message)
+        self.retry_after = refusal.retry_after
+
+
+class TooSoon(ServiceError):
+    status = 429
+
+    def __init__(self, code: str, message: str, retry_after: int) -> None:
+        super().__init__(code, message)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What the settings say about challenges, read once at start-up."""
+
+    code_format: codes.CodeFormat
+    numbers: dict[str, str]
+    ttl: int = 600
+    min_ttl: int = 60
+    max_ttl: int = 600
+    max_attempts: int = 5
+    default_region: str | None = None
+    allowed_types: tuple[str, ...] = phone.DEFAULT_ALLOWED_TYPES
+    operator_name: str = "reverse-otp"
+    discovery_format: codes.CodeFormat | None = None
+    status_grace: int = 300
+    renew_cooldown: int = 30
+    ignore_words: frozenset[str] = field(init=False)
+    regions: dict[str, str | None] = field(init=False)
+
+    def __post_init__(self) -> None:
+        fmt = self.code_format
+        # The operator's name is part of the text too: its words must never read as a code.
+        fixed = codes.render(fmt, "{code}", name=self.operator_name)
+        object.__setattr__(self, "ignore_words", codes.template_words(fixed, fmt.alphabet))
+        object.__setattr__(self, "regions", {n: phone.region(n) for n in self.numbers})
+
+    def format_for(self, discovery: bool) -> codes.CodeFormat:
+        """Return the code format of a mode: long codes when any sender may verify."""
+        return (self.discovery_format or self.code_format) if discovery else self.code_format
+
+    def mask(self, text: str) -> str:
+        """Return a text with every code candidate of every format masked (for storage)."""
+        return codes.mask(text, self.formats, self.ignore_words)
+
+    @property
+    def formats(self) -> list[codes.CodeFormat]:
+        """Every code format in use, for extraction."""
+        found = [self.code_format, self.format_for(True)]
+        return [f for i, f in enumerate(found) if f.length not in {g.length for g in found[:i]}]
+
+
+@dataclass
+class Context:
+    """The collaborators of every use case."""
+
+    store: Store
+    bus: EventBus
+    clock: Clock
+    keys: KeyRing
+    policy: Policy
+    observer: Observer = field(default_factory=NullObserver)
+    _turns: itertools.count[int] = field(default_factory=itertools.count)
+    limits: Limits | None = None
+    # The app of configured API keys and of challenges recorded without one.
+    default_app: App = field(default_factory=lambda: App(DEFAULT_APP_ID, "reverse-otp"))
+
+    def next_turn(self) -> int:
+        return next(self._turns)
+
+
+def publish(ctx: Context, challenge_id: str, status: Status) -> None:
+    if status.final:
+        ctx.observer.challenge_ended(status.value)
+    try:
+        ctx.bus.publish(StatusChanged(challenge_id, status.value))
+    except Exception:
+        # The change is committed; listeners fall back to reading the store.
+        log.exception("event publish failed challenge=%s", challenge_id)
