@@ -13,7 +13,6 @@ from flask import Flask
 from app import assets, config
 from app.clock import Clock, SystemClock
 from app.crypto import KeyRing
-from app.delivery import Deliverer
 from app.events.base import EventBus
 from app.events.memory import MemoryBus
 from app.events.poller import PollingBus, StatusPoller
@@ -29,6 +28,7 @@ from app.store.sql import SqlStore
 from app.store.stats import SqlStats
 from app.usecases import api_keys, apps, challenges, context
 from app.web.bodies import BodyDeadline, BodyRules, gevent_patched
+from app.workers.delivery import Deliverer
 
 if TYPE_CHECKING:
     from app.ops.metrics import PrometheusMetrics

@@ -196,8 +196,9 @@ def _simulator_url(settings: config.Settings) -> str:
 
 def with_callback_worker(app: Any) -> Any:
     """Start the callback delivery thread in this (worker) process unless turned off."""
-    from app import build_deliverer, delivery
+    from app import build_deliverer
     from app.runtime import EXTENSION
+    from app.workers import delivery
 
     rt = app.extensions[EXTENSION]
     if rt.settings.callbacks.worker:

@@ -56,7 +56,7 @@ class Server(BaseApplication):  # type: ignore[misc]
                 self.cfg.set(key, value)
 
     def load(self) -> Flask:
-        from app import jobs
+        from app.workers import jobs
 
         app = self.factory()
         jobs.start(app)  # here, in the worker: no thread or connection crosses the fork
@@ -64,7 +64,7 @@ class Server(BaseApplication):  # type: ignore[misc]
 
 
 def _stop_jobs(_server: Any, worker: Any) -> None:
-    from app import jobs
+    from app.workers import jobs
 
     app = getattr(worker, "wsgi", None)
     if isinstance(app, Flask):
@@ -204,8 +204,8 @@ def conf_file() -> dict[str, Any]:
 
 
 def _start_background(worker: Any) -> None:
-    from app import jobs
     from app.cli import with_callback_worker
+    from app.workers import jobs
 
     app = getattr(worker, "wsgi", None)
     if isinstance(app, Flask):

@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from app import build_deliverer, delivery, outbound
+from app import build_deliverer, outbound
 from app.config import Callbacks
 from app.usecases import apps
+from app.workers import delivery
 from tests.callback_helpers import HOOK, HOOK_SECRET, create, outbox
 from tests.conftest import runtime
 from tests.receivers import Receiver, tls_files, wait_for
@@ -89,7 +90,7 @@ def test_per_app_lanes_may_not_exceed_the_total():
 
 
 def test_one_app_never_holds_more_than_its_lanes():
-    from app.delivery import Lanes
+    from app.workers.delivery import Lanes
 
     lanes = Lanes(size=3, per_app=2)
     release = threading.Event()

@@ -11,7 +11,7 @@ from app import create_app
 from app.cli import main, with_callback_worker
 from app.clock import FakeClock
 from app.config import ConfigError, load
-from app.delivery import start
+from app.workers.delivery import start
 from tests.callback_helpers import HOOK, HOOK_SECRET, create, outbox, worker
 from tests.conftest import AUTH, base_settings, runtime
 from tests.e2e.server import write_config

@@ -9,14 +9,14 @@ from datetime import timedelta
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from app import jobs
 from app.domain.challenges import InboundMessage, Status
 from app.events.base import StatusChanged
-from app.jobs import Job, Scheduler
 from app.serve import Server, options
 from app.store.tables import challenges, inbound_messages
 from app.usecases import challenges as challenge_cases
 from app.usecases import inbound as inbound_cases
+from app.workers import jobs
+from app.workers.scheduler import Job, Scheduler
 from tests.conftest import NUMBER, runtime
 
 DAY = 24 * 3600
@@ -57,7 +57,7 @@ def test_a_failing_job_is_logged_and_runs_again(caplog):
         raise RuntimeError("database away")
 
     scheduler = Scheduler([Job("broken", 1.0, broken)], monotonic=ticks)
-    with caplog.at_level(logging.ERROR, logger="app.jobs"):
+    with caplog.at_level(logging.ERROR, logger="app.workers.jobs"):
         scheduler.run_pending()
         ticks.now += 1.0
         scheduler.run_pending()

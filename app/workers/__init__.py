@@ -1,0 +1,1 @@
+"""Background work inside a server process: expiry, purge and callback delivery."""
