@@ -12,6 +12,6 @@ from gevent import monkey
 
 monkey.patch_all()
 
-from app.serve import conf_file  # noqa: E402 - after the patches, on purpose
+from app.cli.server import conf_file  # noqa: E402 - after the patches, on purpose
 
 globals().update(conf_file())

@@ -3,7 +3,7 @@
 import logging
 
 from app import create_app
-from app.serve import patched
+from app.cli.server import patched
 
 app = create_app()
 

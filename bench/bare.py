@@ -9,7 +9,7 @@ import sys
 
 from flask import Flask, Response
 
-from app.serve import Server, options
+from app.cli.server import Server, options
 
 WEBHOOK_REPLY = '{"outcomes": ["matched"]}'
 CREATED_REPLY = '{"id": "ch_bare", "status": "pending"}'

@@ -38,7 +38,7 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.serve import default_workers  # noqa: E402
+from app.cli.server import default_workers  # noqa: E402
 from app.store.tables import challenges  # noqa: E402
 from bench import report, seed  # noqa: E402
 from tests.e2e.server import free_port, write_config  # noqa: E402

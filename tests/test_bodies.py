@@ -10,8 +10,8 @@ import socket
 import pytest
 from werkzeug.exceptions import RequestTimeout
 
+from app.cli.server import PeerCount, capped_worker, options, peer_cap
 from app.config import load
-from app.serve import PeerCount, capped_worker, options, peer_cap
 from app.web.bodies import BodyRules, DeadlineInput
 from tests.conftest import base_settings
 

@@ -9,9 +9,9 @@ from datetime import timedelta
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
+from app.cli.server import Server, options
 from app.domain.challenges import InboundMessage, Status
 from app.events.base import StatusChanged
-from app.serve import Server, options
 from app.store.tables import challenges, inbound_messages
 from app.usecases import challenges as challenge_cases
 from app.usecases import inbound as inbound_cases

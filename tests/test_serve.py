@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import resource
 
-from app.config import load
-from app.serve import (
+from app.cli.server import (
     capped_worker,
     conf_file,
     default_workers,
@@ -15,6 +14,7 @@ from app.serve import (
     raise_open_files,
     single_process_events,
 )
+from app.config import load
 from tests.conftest import base_settings
 from tests.e2e.server import write_config
 

@@ -3,29 +3,11 @@
 from __future__ import annotations
 
 import json
-import signal
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import click
 
-
-@contextmanager
-def _runtime() -> Iterator[Any]:
-    """Build the app's runtime for one command and close its database connections after."""
-    from app.cli import _ctx
-
-    rt = _ctx()
-    try:
-        yield rt
-    finally:
-        rt.ctx.store.dispose()
-
-
-def _fail(exc: Exception) -> click.ClickException:
-    return click.ClickException(getattr(exc, "message", str(exc)))
+from app.cli.runtime import failure, open_runtime
 
 
 @click.group("apps")
@@ -52,10 +34,10 @@ def create(
     from app.usecases import apps, context
 
     try:
-        with _runtime() as rt:
+        with open_runtime() as rt:
             made = apps.register(rt.ctx, name, callback_url, numbers, ttl, full_phone)
     except context.ServiceError as exc:
-        raise _fail(exc) from None
+        raise failure(exc) from None
     shown = {
         "app_id": made.app.id,
         "name": made.app.name,
@@ -76,7 +58,7 @@ def list_(as_json: bool) -> None:
     """List the apps (never their keys or secrets)."""
     from app.usecases import apps
 
-    with _runtime() as rt:
+    with open_runtime() as rt:
         listed = apps.list_apps(rt.ctx)
     rows: list[dict[str, Any]] = [
         {
@@ -113,10 +95,10 @@ def rotate_key(app_id: str, keep_old: bool) -> None:
     from app.usecases import apps, context
 
     try:
-        with _runtime() as rt:
+        with open_runtime() as rt:
             key = apps.rotate_key(rt.ctx, app_id, keep_old)
     except context.ServiceError as exc:
-        raise _fail(exc) from None
+        raise failure(exc) from None
     click.echo(key)
 
 
@@ -136,10 +118,10 @@ def rotate_secret(app_id: str, grace_hours: float) -> None:
     from app.usecases import apps, context
 
     try:
-        with _runtime() as rt:
+        with open_runtime() as rt:
             secret = apps.rotate_secret(rt.ctx, app_id, timedelta(hours=grace_hours))
     except context.ServiceError as exc:
-        raise _fail(exc) from None
+        raise failure(exc) from None
     click.echo(secret)
 
 
@@ -150,72 +132,8 @@ def revoke(app_id: str) -> None:
     from app.usecases import apps, context
 
     try:
-        with _runtime() as rt:
+        with open_runtime() as rt:
             apps.revoke(rt.ctx, app_id)
     except context.ServiceError as exc:
-        raise _fail(exc) from None
+        raise failure(exc) from None
     click.echo(f"revoked {app_id}")
-
-
-@click.group("callbacks")
-def callbacks_group() -> None:
-    """Deliver signed callbacks from the outbox."""
-
-
-@callbacks_group.command("run")
-@click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
-def run(once: bool) -> None:
-    """Run the delivery worker in this process until stopped (SIGTERM or Ctrl-C)."""
-    from app import build_deliverer
-    from app.workers import delivery
-
-    with _runtime() as rt:
-        worker = build_deliverer(rt.settings, rt.ctx)
-        if once:
-            while worker.run_once():
-                pass
-            return
-        stop = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        signal.signal(signal.SIGINT, lambda *_: stop.set())
-        click.echo("delivering callbacks", err=True)
-        delivery.run(worker, stop, rt.settings.callbacks.poll_interval)
-
-
-@callbacks_group.command("list")
-@click.option("--state", type=click.Choice(["pending", "delivered", "abandoned"]), default=None)
-@click.option("--limit", type=int, default=50, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def list_callbacks(state: str | None, limit: int, as_json: bool) -> None:
-    """List recent callbacks, newest first, with their delivery state and last error."""
-    with _runtime() as rt:
-        rows = rt.ctx.store.list_callbacks(state, limit)
-    if as_json:
-        click.echo(json.dumps(rows, default=str))
-        return
-    for r in rows:
-        click.echo(
-            f"{r['event_id']}  {r['event_type']}  {r['state']}  attempts={r['attempts']}  "
-            f"status={r['last_status'] or '-'}  error={r['last_error'] or '-'}"
-        )
-
-
-@callbacks_group.command("retry")
-@click.argument("event_id")
-def retry(event_id: str) -> None:
-    """Send a delivered or abandoned callback again (same event id, a fresh 24-hour window)."""
-    with _runtime() as rt:
-        if not rt.ctx.store.retry_callback(event_id, rt.ctx.clock.now()):
-            raise click.ClickException(f"no delivered or abandoned callback {event_id}")
-    click.echo(f"queued {event_id}")
-
-
-@callbacks_group.command("prune")
-@click.option("--days", type=int, default=30, show_default=True, help="Keep this many days.")
-def prune(days: int) -> None:
-    """Delete delivered and abandoned callbacks that ended more than `days` days ago."""
-    from datetime import timedelta
-
-    with _runtime() as rt:
-        count = rt.ctx.store.prune_callbacks(rt.ctx.clock.now() - timedelta(days=days))
-    click.echo(f"deleted {count} callback(s)")

@@ -17,23 +17,9 @@ import click
 import requests
 
 from app import config
-
-
-def _settings() -> config.Settings:
-    try:
-        return config.load()
-    except config.ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
-
-
-def _ctx() -> Any:
-    from app import create_app
-    from app.runtime import EXTENSION
-
-    try:
-        return create_app(_settings()).extensions[EXTENSION]
-    except config.ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
+from app.cli.apps import apps_group
+from app.cli.callbacks import callbacks_group
+from app.cli.runtime import build_runtime, load_settings
 
 
 class Commands(click.Group):
@@ -51,7 +37,7 @@ class Commands(click.Group):
 def _database_error(exc: Any) -> str:
     from sqlalchemy.engine import make_url
 
-    url = make_url(_settings().database.url).render_as_string(hide_password=True)
+    url = make_url(load_settings().database.url).render_as_string(hide_password=True)
     detail = " ".join(str(exc.orig).split()) if exc.orig is not None else type(exc).__name__
     return f"database.url: cannot connect to {url}: {detail}"
 
@@ -91,8 +77,8 @@ def _quieter(context: click.Context, name: str, level: int) -> None:
 def serve(host: str, port: int, workers: int | None, dev: bool) -> None:
     """Run the server (gunicorn, gevent workers)."""
     from app import create_app
+    from app.cli.server import exec_patched, patched, prepare_metrics_dir
     from app.runtime import EXTENSION
-    from app.serve import exec_patched, patched, prepare_metrics_dir
 
     if not dev and not patched():
         exec_patched(sys.argv[1:])
@@ -101,7 +87,7 @@ def serve(host: str, port: int, workers: int | None, dev: bool) -> None:
     # After the re-exec (which would lose a folder made before it), before prometheus_client.
     temporary = None if dev else prepare_metrics_dir()
 
-    settings = config.for_address(_settings(), host, port)
+    settings = config.for_address(load_settings(), host, port)
     if dev and not settings.development:
         # The Werkzeug debugger runs any Python a visitor types: never on production settings.
         raise click.ClickException(
@@ -122,7 +108,7 @@ def serve(host: str, port: int, workers: int | None, dev: bool) -> None:
         app.run(host=host, port=port, debug=True, use_reloader=True)
         return
     app.extensions[EXTENSION].ctx.store.dispose()
-    from app.serve import default_workers, peer_cap, run, single_process_events
+    from app.cli.server import default_workers, peer_cap, run, single_process_events
 
     count = workers or default_workers(settings.database.url)
     settings = single_process_events(settings, count)
@@ -282,7 +268,7 @@ def purge(max_age_days: int | None, batch_size: int | None) -> None:
 
     from app.usecases import challenges
 
-    rt = _ctx()
+    rt = build_runtime()
     retention = rt.settings.retention
     days = max_age_days or retention.max_age_days
     deleted = challenges.purge_old(rt.ctx, timedelta(days=days), batch_size or retention.batch_size)
@@ -292,7 +278,7 @@ def purge(max_age_days: int | None, batch_size: int | None) -> None:
 def _writer() -> Any:
     from app.store.sql import make_engines
 
-    writer, reader = make_engines(_settings().database.url, pool_size=1)
+    writer, reader = make_engines(load_settings().database.url, pool_size=1)
     if reader is not writer:
         reader.dispose()
     return writer
@@ -304,7 +290,7 @@ def create_api_key(name: str) -> None:
     """Create an API key and print it (it is shown only once)."""
     from app.usecases import api_keys
 
-    click.echo(api_keys.create_api_key(_ctx().ctx, name))
+    click.echo(api_keys.create_api_key(build_runtime().ctx, name))
 
 
 @main.command("simulate-sms")
@@ -320,7 +306,7 @@ def simulate_sms(sender: str, text: str, to: str | None, url: str | None) -> Non
     """Sign an SMS and post it to the running server's simulator webhook."""
     from app.providers.simulator import HEADER, sign
 
-    settings = _settings()
+    settings = load_settings()
     section = settings.providers.get("simulator")
     if not section or not section.get("secret"):
         raise click.ClickException("the simulator is not enabled: set [providers.simulator] secret")
@@ -347,13 +333,11 @@ def providers() -> None:
     """List the provider adapters, marking the enabled ones."""
     from app.providers import REGISTRY
 
-    sections = _settings().providers
+    sections = load_settings().providers
     enabled = {n for n, s in sections.items() if s.get("enabled", True) is not False}
     for name in sorted(REGISTRY):
         click.echo(f"{name}{'  (enabled)' if name in enabled else ''}")
 
-
-from app.cli_apps import apps_group, callbacks_group  # noqa: E402 - after `main` exists
 
 main.add_command(apps_group)
 main.add_command(callbacks_group)
