@@ -12,6 +12,7 @@ from flask import Flask
 
 from app import assets, config
 from app.clock import Clock, SystemClock
+from app.config import checks, schema
 from app.crypto import KeyRing
 from app.events.base import EventBus
 from app.events.memory import MemoryBus
@@ -37,10 +38,10 @@ log = logging.getLogger("app")
 
 
 def create_app(
-    settings: config.Settings | dict[str, Any] | None = None, clock: Clock | None = None
+    settings: schema.Settings | dict[str, Any] | None = None, clock: Clock | None = None
 ) -> Flask:
     """Build the app from settings (loaded from file and environment when not given)."""
-    if not isinstance(settings, config.Settings):
+    if not isinstance(settings, schema.Settings):
         settings = config.load(overrides=settings)
     _configure_logging()
     app = Flask(
@@ -87,13 +88,13 @@ def create_app(
     return app
 
 
-def body_rules(settings: config.Settings) -> BodyRules:
+def body_rules(settings: schema.Settings) -> BodyRules:
     """Return the time allowance of request bodies."""
     s = settings.server
     return BodyRules(s.body_timeout, s.body_grace, s.body_min_rate)
 
 
-def policy(settings: config.Settings) -> context.Policy:
+def policy(settings: schema.Settings) -> context.Policy:
     """Return the challenge policy the settings describe."""
     c = settings.codes
     return context.Policy(
@@ -112,7 +113,7 @@ def policy(settings: config.Settings) -> context.Policy:
     )
 
 
-def limits(settings: config.Settings, store: SqlStore, keys: KeyRing) -> Limits:
+def limits(settings: schema.Settings, store: SqlStore, keys: KeyRing) -> Limits:
     """Return the abuse limits, counting in the database or in Redis as configured."""
     from app.domain.rates import parse
 
@@ -138,7 +139,7 @@ def limits(settings: config.Settings, store: SqlStore, keys: KeyRing) -> Limits:
     return Limits(counters, rules, lambda value: keys.digest("limit", value))
 
 
-def event_bus(settings: config.Settings, store: SqlStore) -> EventBus:
+def event_bus(settings: schema.Settings, store: SqlStore) -> EventBus:
     """Return the bus the settings name; both kinds poll the database when needed."""
     events = settings.events
     local = MemoryBus()
@@ -153,7 +154,7 @@ def event_bus(settings: config.Settings, store: SqlStore) -> EventBus:
     return PollingBus(local, StatusPoller(local, store.final_statuses, events.poll_interval))
 
 
-def build_deliverer(settings: config.Settings, ctx: context.Context) -> Deliverer:
+def build_deliverer(settings: schema.Settings, ctx: context.Context) -> Deliverer:
     """Return the callback delivery worker for the app's store and settings."""
     return Deliverer(
         ctx.store,
@@ -165,7 +166,7 @@ def build_deliverer(settings: config.Settings, ctx: context.Context) -> Delivere
     )
 
 
-def build_providers(settings: config.Settings, nonces: Nonces | None = None) -> dict[str, Provider]:
+def build_providers(settings: schema.Settings, nonces: Nonces | None = None) -> dict[str, Provider]:
     """Build every provider with a settings section, or raise ConfigError naming the problem."""
     defaults = Defaults(
         public_url=settings.server.public_url,
@@ -179,16 +180,16 @@ def build_providers(settings: config.Settings, nonces: Nonces | None = None) -> 
             continue
         factory = REGISTRY.get(name)
         if factory is None:
-            raise config.ConfigError(
+            raise checks.ConfigError(
                 f"providers.{name}: unknown provider; known: {sorted(REGISTRY)}"
             )
         try:
             built[name] = Guarded(factory(section, defaults), section)
         except SettingsError as exc:
-            raise config.ConfigError(str(exc)) from None
+            raise checks.ConfigError(str(exc)) from None
     for number in settings.numbers:
         if number.provider not in built:
-            raise config.ConfigError(
+            raise checks.ConfigError(
                 f"numbers: {number.number} names provider {number.provider!r}, "
                 f"which has no [providers.{number.provider}] section"
             )
@@ -223,7 +224,7 @@ def _configure_logging() -> None:
     install_log_filter()
 
 
-def _development_banner(settings: config.Settings, ctx: context.Context) -> None:
+def _development_banner(settings: schema.Settings, ctx: context.Context) -> None:
     """Warn loudly, and make the first API key once (the first process to start wins)."""
     log.warning(
         "DEVELOPMENT MODE: generated secret, SQLite and the SMS simulator; not for production"

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 
-from app.config import Settings
+from app.config.schema import Settings
 from app.ops.health import Component
 from app.providers.base import Provider
 from app.usecases.context import Context

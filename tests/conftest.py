@@ -20,7 +20,8 @@ from sqlalchemy import create_engine, text
 
 from app import create_app
 from app.clock import FakeClock
-from app.config import Settings, load
+from app.config import load
+from app.config.schema import Settings
 from app.runtime import EXTENSION, Runtime
 from app.store import migrate
 from app.store.tables import metadata

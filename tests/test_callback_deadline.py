@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from app import build_deliverer, outbound
-from app.config import Callbacks
+from app.config.schema import Callbacks
 from app.usecases import apps
 from app.workers import delivery
 from tests.callback_helpers import HOOK, HOOK_SECRET, create, outbox

@@ -10,7 +10,8 @@ from click.testing import CliRunner
 from app import create_app
 from app.cli import main, with_callback_worker
 from app.clock import FakeClock
-from app.config import ConfigError, load
+from app.config import load
+from app.config.checks import ConfigError
 from app.workers.delivery import start
 from tests.callback_helpers import HOOK, HOOK_SECRET, create, outbox, worker
 from tests.conftest import AUTH, base_settings, runtime

@@ -169,6 +169,7 @@ def test_production_warns_when_a_local_public_url_names_another_port(tmp_path):
 
 def test_development_relaxes_creation_limits_but_production_keeps_them(tmp_path):
     from app import config
+    from app.config import sections
     from tests.conftest import base_settings
 
     dev = config.load(overrides={"server": {"instance_path": str(tmp_path)}}, environ={})
@@ -176,7 +177,7 @@ def test_development_relaxes_creation_limits_but_production_keeps_them(tmp_path)
     chosen = {"server": {"instance_path": str(tmp_path)}, "limits": {"per_phone": "2/hour"}}
     assert config.load(overrides=chosen, environ={}).limits.per_phone == "2/hour"
     production = config.load(overrides=base_settings(tmp_path), environ={})
-    assert production.limits.per_phone == config.Limits().per_phone == "5/hour"
+    assert production.limits.per_phone == sections.Limits().per_phone == "5/hour"
 
 
 def test_version_prints_the_package_version(tmp_path):

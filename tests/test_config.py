@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from app import config
-from app.config import ConfigError, load
+from app.config import load
+from app.config.checks import ConfigError
 
 GOOD = """
 [server]

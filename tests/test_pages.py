@@ -7,6 +7,7 @@ import re
 import pytest
 
 from app import config, create_app
+from app.config import checks
 from app.domain.challenges import InboundMessage
 from app.usecases import inbound
 from tests.conftest import AUTH, NUMBER, PUBLIC_URL, base_settings, development_settings
@@ -118,7 +119,7 @@ def test_theme_carries_the_operator_colours(client):
 
 
 def test_a_colour_that_is_not_hex_is_refused(tmp_path):
-    with pytest.raises(config.ConfigError, match=r"page\.accent"):
+    with pytest.raises(checks.ConfigError, match=r"page\.accent"):
         config.load(overrides=base_settings(tmp_path, page={"accent": "red"}), environ={})
 
 

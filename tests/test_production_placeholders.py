@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from app import config
-from app.config import ConfigError, load
+from app.config import checks, load
+from app.config.checks import ConfigError
 from tests.conftest import base_settings
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "config.example.toml"
@@ -41,7 +41,7 @@ def production(tmp_path):
 def test_every_credential_placeholder_of_the_example_file_is_known():
     found = example_credentials()
     assert "your-twilio-auth-token" in found
-    assert found <= config.PLACEHOLDERS
+    assert found <= checks.PLACEHOLDERS
 
 
 def test_refuses_the_example_twilio_auth_token(tmp_path):

@@ -20,6 +20,7 @@ from app import config
 from app.cli.apps import apps_group
 from app.cli.callbacks import callbacks_group
 from app.cli.runtime import build_runtime, load_settings
+from app.config import checks, schema
 
 
 class Commands(click.Group):
@@ -100,7 +101,7 @@ def serve(host: str, port: int, workers: int | None, dev: bool) -> None:
     served = _write_served_url(settings, host, port)
     try:
         app = create_app(settings)  # in this process: refuse bad settings before forking
-    except config.ConfigError as exc:
+    except checks.ConfigError as exc:
         raise click.ClickException(str(exc)) from None
     if settings.development:
         _development_urls(settings)
@@ -129,7 +130,7 @@ def serve(host: str, port: int, workers: int | None, dev: bool) -> None:
             served.unlink(missing_ok=True)
 
 
-def _development_urls(settings: config.Settings) -> None:
+def _development_urls(settings: schema.Settings) -> None:
     base = settings.server.public_url
     admin = (
         "log in with the [admin] key"
@@ -162,7 +163,7 @@ def _check_port_free(host: str, port: int) -> None:
             raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from None
 
 
-def _write_served_url(settings: config.Settings, host: str, port: int) -> Path | None:
+def _write_served_url(settings: schema.Settings, host: str, port: int) -> Path | None:
     """In development, leave the served URL in the instance folder for `simulate-sms`."""
     if not settings.development:
         return None
@@ -171,7 +172,7 @@ def _write_served_url(settings: config.Settings, host: str, port: int) -> Path |
     return path
 
 
-def _simulator_url(settings: config.Settings) -> str:
+def _simulator_url(settings: schema.Settings) -> str:
     """The running development server's URL when it left one, else server.public_url."""
     if "public_url" not in settings.server.model_fields_set:
         path = Path(settings.server.instance_path) / config.SERVED_URL_FILE

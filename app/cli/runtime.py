@@ -9,12 +9,13 @@ from typing import Any
 import click
 
 from app import config
+from app.config import checks, schema
 
 
-def load_settings() -> config.Settings:
+def load_settings() -> schema.Settings:
     try:
         return config.load()
-    except config.ConfigError as exc:
+    except checks.ConfigError as exc:
         raise click.ClickException(str(exc)) from None
 
 
@@ -24,7 +25,7 @@ def build_runtime() -> Any:
 
     try:
         return create_app(load_settings()).extensions[EXTENSION]
-    except config.ConfigError as exc:
+    except checks.ConfigError as exc:
         raise click.ClickException(str(exc)) from None
 
 

@@ -16,7 +16,9 @@ from typing import Any, NoReturn
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
-from app.config import ConfigError, Settings, load
+from app.config import load
+from app.config.checks import ConfigError
+from app.config.schema import Settings
 
 # Run the command again with gevent's patches applied before any other import: the ssl module
 # (imported by requests) must be patched before urllib3 copies its names, or outbound HTTPS

@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from app.config import Settings
+from app.config.schema import Settings
 from app.domain import callbacks, codes
 from app.domain.apps import DEFAULT_APP_ID, App
 from app.usecases.api_keys import api_key_hash

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, jsonify, render_template
 from markupsafe import Markup, escape
 
-from app.config import Settings
+from app.config.schema import Settings
 from app.runtime import runtime
 from app.web import openapi
 

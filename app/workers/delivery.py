@@ -29,7 +29,7 @@ import requests
 
 from app import outbound
 from app.clock import Clock
-from app.config import Callbacks
+from app.config.schema import Callbacks
 from app.domain import callbacks
 from app.domain.apps import DEFAULT_APP_ID, App
 from app.domain.callbacks import DeliveryState, Result

@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import pytest
 
-from app.config import ConfigError
+from app.config.checks import ConfigError
 from tests.providers import samples
 from tests.providers.helpers import challenge, new_challenge
 from tests.providers.samples import NUMBERS, SENDER, build

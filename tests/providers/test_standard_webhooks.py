@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from app.config import ConfigError
+from app.config.checks import ConfigError
 from tests.providers.helpers import challenge, new_challenge
 from tests.providers.samples import JSON, NUMBERS, SENDER, Sample
 

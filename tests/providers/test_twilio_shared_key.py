@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 import pytest
 from twilio.request_validator import SIGNATURE_SETTINGS_HEADER, RequestValidator
 
-from app.config import ConfigError
+from app.config.checks import ConfigError
 from tests.conftest import PUBLIC_URL, TWILIO_TOKEN
 from tests.providers.helpers import challenge, new_challenge
 from tests.providers.samples import NUMBERS, SENDER, twilio_sid

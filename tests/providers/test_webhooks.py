@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from app.config import ConfigError
+from app.config.checks import ConfigError
 from app.domain.challenges import Outcome
 from tests.providers import samples
 from tests.providers.helpers import challenge, new_challenge

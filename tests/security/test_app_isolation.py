@@ -56,7 +56,8 @@ def test_a_global_ceiling_per_phone_still_holds_across_apps(ctx, client):
 
 
 def test_the_global_ceiling_may_not_be_below_the_per_app_limit(tmp_path):
-    from app.config import ConfigError, load
+    from app.config import load
+    from app.config.checks import ConfigError
 
     raw = base_settings(tmp_path, limits={"per_phone": "10/hour", "per_phone_global": "5/hour"})
     with pytest.raises(ConfigError, match=r"limits.*per_phone_global must allow"):

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from app.config import Settings
+from app.config.schema import Settings
 from app.crypto import KeyRing
 from app.domain import codes
 from app.usecases import challenges, context, inbound

@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 
-from app.config import ConfigError, Settings, load
+from app.config import load
+from app.config.checks import ConfigError
+from app.config.schema import Settings
 from app.domain import codes
 from app.usecases import challenges, context, inbound
 from tests.conftest import NUMBER, base_settings

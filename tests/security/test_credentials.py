@@ -9,7 +9,8 @@ import json
 import pytest
 from itsdangerous import URLSafeTimedSerializer
 
-from app.config import ConfigError, load
+from app.config import load
+from app.config.checks import ConfigError
 from app.limits.rules import LimitsUnavailable
 from app.web.admin import COOKIE, SALT
 from tests.conftest import API_KEY, base_settings, runtime

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from app.config import ConfigError, load
+from app.config import load
+from app.config.checks import ConfigError
 from tests.conftest import base_settings, development_settings
 from tests.e2e.server import free_port, write_config
 

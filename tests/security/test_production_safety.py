@@ -7,7 +7,8 @@ import logging
 import pytest
 
 from app import build_providers, create_app
-from app.config import ConfigError, load
+from app.config import load
+from app.config.checks import ConfigError
 from tests.conftest import base_settings
 
 

@@ -1,0 +1,154 @@
+"""The settings schema: every key has a type, a default and a line of help.
+
+`Settings` and the sections of background work; the others are in sections.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, field_validator, model_validator
+
+from app.config.sections import (
+    Api,
+    Codes,
+    Database,
+    Events,
+    Limits,
+    Number,
+    Page,
+    Phones,
+    Section,
+    Server,
+    Streams,
+)
+from app.domain import callbacks as callback_rules
+from app.domain import codes
+from app.domain.codes import CodeFormat
+
+
+class Callbacks(Section):
+    url: str = Field("", description="callback URL of the default app (configured API keys)")
+    secret: str = Field("", description="whsec_ secret signing the default app's callbacks")
+    full_phone: bool = Field(False, description="default app: show full numbers in callbacks")
+    allow_private: bool = Field(
+        False, description="allow callback URLs resolving to private or loopback addresses"
+    )
+    worker: bool = Field(True, description="deliver callbacks from a thread in each server process")
+    connect_timeout: float = Field(3.05, gt=0, le=30, description="seconds to connect")
+    read_timeout: float = Field(15.0, gt=0, le=60, description="seconds to wait for an answer")
+    lease: float = Field(
+        60.0, gt=0, description="seconds a worker holds a claimed callback; > both timeouts"
+    )
+    max_age: int = Field(86400, ge=60, description="seconds of retries before giving up")
+    poll_interval: float = Field(1.0, gt=0, description="seconds between looks at the outbox")
+    batch: int = Field(20, ge=1, le=500, description="callbacks claimed at a time")
+    concurrency: int = Field(8, ge=1, le=200, description="callbacks one process delivers at once")
+    per_app: int = Field(
+        2, ge=1, le=200, description="callbacks of one app delivered at once (slow receivers)"
+    )
+
+    @property
+    def attempt_deadline(self) -> float:
+        """Seconds one attempt may take in all (connect, TLS, answer): less than the lease."""
+        return self.connect_timeout + self.read_timeout
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        problem = callback_rules.check_url(value) if value else None
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("secret")
+    @classmethod
+    def _secret(cls, value: str) -> str:
+        if value:
+            callback_rules.secret_bytes(value)
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Callbacks:
+        if self.url and not self.secret:
+            raise ValueError("callbacks.secret: set a whsec_ secret to sign callbacks to url")
+        if self.lease <= self.attempt_deadline:
+            raise ValueError("callbacks.lease must exceed connect_timeout + read_timeout")
+        if self.per_app > self.concurrency:
+            raise ValueError("callbacks.per_app must not exceed callbacks.concurrency")
+        return self
+
+
+class Metrics(Section):
+    token: str = Field(
+        "", description="Bearer token for /metrics; empty keeps /metrics closed (404)"
+    )
+
+
+class Admin(Section):
+    key: str = Field("", description="key for the /admin dashboard; empty keeps it closed (404)")
+    session_hours: int = Field(12, ge=1, le=168, description="hours an admin login lasts")
+
+
+class Expiry(Section):
+    sweep_seconds: float = Field(
+        1.0, ge=0, description="how often each process expires due challenges; 0 turns it off"
+    )
+    batch_size: int = Field(500, ge=1, le=10000, description="challenges expired per sweep")
+
+
+class Retention(Section):
+    max_age_days: int = Field(
+        30,
+        ge=1,
+        description="challenges, inbound messages, ended callbacks and limit counters older than"
+        " this are deleted",
+    )
+    purge_hours: float = Field(
+        6.0, ge=0, description="how often each process purges old rows; 0 turns it off"
+    )
+    batch_size: int = Field(1000, ge=1, le=100000, description="rows deleted per transaction")
+
+
+class Settings(Section):
+    server: Server = Field(default_factory=Server)
+    database: Database = Field(default_factory=Database)
+    api: Api = Field(default_factory=Api)
+    codes: Codes = Field(default_factory=Codes)
+    phones: Phones = Field(default_factory=Phones)
+    numbers: list[Number] = Field(default_factory=list)
+    providers: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    events: Events = Field(default_factory=Events)
+    limits: Limits = Field(default_factory=Limits)
+    streams: Streams = Field(default_factory=Streams)
+    page: Page = Field(default_factory=Page)
+    callbacks: Callbacks = Field(default_factory=Callbacks)
+    metrics: Metrics = Field(default_factory=Metrics)
+    admin: Admin = Field(default_factory=Admin)
+    expiry: Expiry = Field(default_factory=Expiry)
+    retention: Retention = Field(default_factory=Retention)
+
+    @property
+    def development(self) -> bool:
+        return self.server.mode == "development"
+
+    @property
+    def code_format(self) -> CodeFormat:
+        return CodeFormat(self.codes.length, self.codes.alphabet, self.codes.template)
+
+    @property
+    def discovery_format(self) -> CodeFormat:
+        return CodeFormat(self.codes.discovery_length, self.codes.alphabet, self.codes.template)
+
+    @property
+    def guess_bound(self) -> float:
+        """Upper bound on a discovery guesser's success (see codes.guess_bound)."""
+        ignore = codes.template_words(
+            codes.render(self.discovery_format, "{code}", name=self.server.name),
+            self.codes.alphabet,
+        )
+        return codes.guess_bound(self.discovery_format, self.limits.max_pending, ignore)
+
+    @property
+    def secret_keys(self) -> list[bytes]:
+        return [k.encode() for k in [self.server.secret_key, *self.server.old_secret_keys]]
