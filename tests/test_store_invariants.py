@@ -18,7 +18,8 @@ from sqlalchemy.exc import IntegrityError
 
 from app.domain.challenges import Challenge, InboundMessage, Status
 from app.store import migrate
-from app.store.sql import SqlStore, from_challenge
+from app.store.rows import from_challenge
+from app.store.sql import SqlStore
 from app.store.tables import challenges, inbound_messages, metadata
 from tests.engines import postgres_url
 

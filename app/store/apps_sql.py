@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, func, insert, select, update
-from sqlalchemy.engine import Row
 
 from app.domain.apps import DEFAULT_APP_ID, App
+from app.store.rows import from_app, to_app
 from app.store.tables import api_keys, apps
 
 
@@ -90,38 +90,3 @@ class AppsTx:
 def _revoke_keys(conn: Connection, app_id: str, now: datetime) -> int:
     query = update(api_keys).where(api_keys.c.app_id == app_id, api_keys.c.revoked_at.is_(None))
     return int(conn.execute(query.values(revoked_at=now)).rowcount)
-
-
-def from_app(app: App) -> dict[str, Any]:
-    """Return an app as a table row."""
-    return {
-        "id": app.id,
-        "name": app.name,
-        "callback_url": app.callback_url,
-        "callback_secret": app.callback_secret,
-        "full_phone": app.full_phone,
-        "numbers": list(app.numbers),
-        "ttl": app.ttl,
-        "created_at": app.created_at,
-        "revoked_at": app.revoked_at,
-        "old_callback_secret": app.old_callback_secret,
-        "old_secret_until": app.old_secret_until,
-    }
-
-
-def to_app(row: Row[Any]) -> App:
-    """Return a table row as an app."""
-    m = row._mapping
-    return App(
-        id=m["id"],
-        name=m["name"],
-        callback_url=m["callback_url"],
-        callback_secret=m["callback_secret"],
-        full_phone=bool(m["full_phone"]),
-        numbers=tuple(m["numbers"] or ()),
-        ttl=m["ttl"],
-        created_at=m["created_at"],
-        revoked_at=m["revoked_at"],
-        old_callback_secret=m["old_callback_secret"],
-        old_secret_until=m["old_secret_until"],
-    )

@@ -15,11 +15,11 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, delete, insert, select, update
-from sqlalchemy.engine import Row
 
 from app.domain.callbacks import DeliveryState
 from app.domain.challenges import Challenge
 from app.store.base import Attempt, Delivery, NewCallback
+from app.store.rows import to_delivery
 from app.store.tables import callback_outbox as outbox
 from app.store.tables import challenges
 
@@ -148,7 +148,7 @@ class OutboxTx:
     """Transaction methods that record callbacks with the change they announce."""
 
     def challenge(self: _HasConn, challenge_id: str) -> Challenge | None:
-        from app.store.sql import to_challenge
+        from app.store.rows import to_challenge
 
         row = self.conn.execute(select(challenges).where(challenges.c.id == challenge_id)).first()
         return None if row is None else to_challenge(row)
@@ -168,20 +168,3 @@ class OutboxTx:
                 next_attempt_at=event.created_at,
             )
         )
-
-
-def to_delivery(row: Row[Any]) -> Delivery:
-    """Return a claimed row as a delivery."""
-    m = row._mapping
-    return Delivery(
-        id=m["id"],
-        event_id=m["event_id"],
-        app_id=m["app_id"],
-        challenge_id=m["challenge_id"],
-        event_type=m["event_type"],
-        url=m["url"],
-        body=bytes(m["body"]),
-        attempts=m["attempts"],
-        created_at=m["created_at"],
-        lease=m["lease"],
-    )

@@ -14,7 +14,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, select, update
-from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from app.domain.challenges import Challenge, InboundMessage, Outcome, Status
@@ -23,6 +22,7 @@ from app.store import counters
 from app.store.apps_sql import AppsSql, AppsTx
 from app.store.base import StoreUnavailable
 from app.store.outbox_sql import OutboxSql, OutboxTx
+from app.store.rows import from_challenge, to_challenge
 from app.store.statements import Statements
 from app.store.tables import challenges, message_part_groups, message_parts
 from app.store.writelock import WriteLock
@@ -312,56 +312,3 @@ class SqlTx(AppsTx, OutboxTx):
             )
         )
         return {int(r.part): (r.message_id, r.text) for r in rows}
-
-
-def from_challenge(challenge: Challenge) -> dict[str, Any]:
-    """Return a challenge as a table row."""
-    return {
-        "id": challenge.id,
-        "number": challenge.number,
-        "code_hash": challenge.code_hash,
-        "token_hash": challenge.token_hash,
-        "code_sealed": challenge.code_sealed,
-        "phone": challenge.phone,
-        "status": challenge.status.value,
-        "attempts": challenge.attempts,
-        "max_attempts": challenge.max_attempts,
-        "created_at": challenge.created_at,
-        "expires_at": challenge.expires_at,
-        "verified_phone": challenge.verified_phone,
-        "verified_at": challenge.verified_at,
-        "ended_at": challenge.ended_at,
-        "failure_reason": challenge.failure_reason,
-        "renewals": challenge.renewals,
-        "renewed_at": challenge.renewed_at,
-        "metadata": challenge.metadata,
-        "app_id": challenge.app_id,
-        "callback_url": challenge.callback_url,
-    }
-
-
-def to_challenge(row: Row[Any]) -> Challenge:
-    """Return a table row as a challenge."""
-    m = row._mapping
-    return Challenge(
-        id=m["id"],
-        number=m["number"],
-        code_hash=m["code_hash"],
-        token_hash=m["token_hash"],
-        code_sealed=bytes(m["code_sealed"]),
-        phone=m["phone"],
-        status=Status(m["status"]),
-        attempts=m["attempts"],
-        max_attempts=m["max_attempts"],
-        created_at=m["created_at"],
-        expires_at=m["expires_at"],
-        verified_phone=m["verified_phone"],
-        verified_at=m["verified_at"],
-        ended_at=m["ended_at"],
-        failure_reason=m["failure_reason"],
-        renewals=m["renewals"],
-        renewed_at=m["renewed_at"],
-        metadata=m["metadata"] or {},
-        app_id=m["app_id"],
-        callback_url=m["callback_url"],
-    )
