@@ -156,7 +156,7 @@ def test_renewal_of_a_final_challenge_is_a_conflict(client, ctx, clock):
 def test_a_stream_closed_before_its_first_byte_frees_its_place(app, client):
     from werkzeug.test import EnvironBuilder
 
-    from app.web.live import EXTENSION
+    from app.web.live_state import EXTENSION
 
     created = create(client)
     environ = EnvironBuilder(path=f"/api/v1/status/{created['token']}/events").get_environ()

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from app.web import live
+from app.web import live, live_state
 from tests.conftest import AUTH
 
 ADDRESS = {"REMOTE_ADDR": "203.0.113.40"}
@@ -107,4 +107,4 @@ def test_a_long_poll_that_fails_releases_its_slot(app, client, monkeypatch):
     for _ in range(3):
         assert client.get(url, environ_base=ADDRESS).status_code == 500
     with app.app_context():
-        assert live.live_state().streams.open_streams() == 0
+        assert live_state.live_state().streams.open_streams() == 0

@@ -19,7 +19,7 @@ from app.usecases import challenges
 from app.web import i18n
 from app.web.client import client_ip
 from app.web.errors import error
-from app.web.live import live_state
+from app.web.live_state import live_state
 from app.web.openapi import Content, describe
 from app.web.pages import PAGE
 

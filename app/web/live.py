@@ -8,9 +8,8 @@ origin is listed in `[api] cors_origins` (app/web/headers.py applies that policy
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from flask import Blueprint, Flask, Response, jsonify, request
 
 from app.domain.challenges import Challenge
 from app.events.limits import RateLimit, StreamLimits
@@ -20,19 +19,11 @@ from app.runtime import Runtime, runtime
 from app.usecases import apps, challenges
 from app.web.client import client_ip
 from app.web.errors import error
+from app.web.live_state import EXTENSION, Live, live_state
 from app.web.openapi import Content, describe
 from app.web.views import MessageView, message_view, status_view
 
 bp = Blueprint("live", __name__, url_prefix="/api/v1")
-EXTENSION = "reverse_otp_live"
-
-
-@dataclass
-class Live:
-    """Per-process state of the live features."""
-
-    streams: StreamLimits
-    demo: RateLimit
 
 
 def register(app: Flask) -> None:
@@ -46,11 +37,6 @@ def register(app: Flask) -> None:
     app.register_blueprint(pages.bp)
     if settings.development:
         app.register_blueprint(dev.bp)
-
-
-def live_state() -> Live:
-    found: Live = current_app.extensions[EXTENSION]
-    return found
 
 
 def reader(rt: Runtime, token: str) -> Callable[[], Snapshot]:
