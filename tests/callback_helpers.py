@@ -9,10 +9,10 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app import build_deliverer
 from app.domain.callbacks import format_secret
 from app.providers.simulator import HEADER, sign
 from app.workers.delivery import Deliverer
+from app.workers.delivery import deliverer_for as build_deliverer
 from tests.conftest import AUTH, NUMBER, SIM_SECRET, runtime
 
 HOOK = "https://hooks.example.com/reverse-otp"

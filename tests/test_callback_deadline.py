@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 import requests
 
-from app import build_deliverer, outbound
+from app import outbound
 from app.config.schema import Callbacks
 from app.usecases import apps
 from app.workers import delivery
+from app.workers.delivery import deliverer_for as build_deliverer
 from tests.callback_helpers import HOOK, HOOK_SECRET, create, outbox
 from tests.conftest import runtime
 from tests.receivers import Receiver, tls_files, wait_for

@@ -8,7 +8,8 @@ import socket
 
 import pytest
 
-from app import build_deliverer, outbound
+from app import outbound
+from app.workers.delivery import deliverer_for as build_deliverer
 from tests.callback_helpers import HOOK, HOOK_SECRET, PHONE, SIMULATOR_ONLY, create, outbox, text_in
 from tests.conftest import runtime
 from tests.receivers import Receiver, tls_files

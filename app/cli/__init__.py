@@ -183,9 +183,9 @@ def _simulator_url(settings: schema.Settings) -> str:
 
 def with_callback_worker(app: Any) -> Any:
     """Start the callback delivery thread in this (worker) process unless turned off."""
-    from app import build_deliverer
     from app.runtime import EXTENSION
     from app.workers import delivery
+    from app.workers.delivery import deliverer_for as build_deliverer
 
     rt = app.extensions[EXTENSION]
     if rt.settings.callbacks.worker:

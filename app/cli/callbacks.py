@@ -20,8 +20,8 @@ def callbacks_group() -> None:
 @click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
 def run(once: bool) -> None:
     """Run the delivery worker in this process until stopped (SIGTERM or Ctrl-C)."""
-    from app import build_deliverer
     from app.workers import delivery
+    from app.workers.delivery import deliverer_for as build_deliverer
 
     with open_runtime() as rt:
         worker = build_deliverer(rt.settings, rt.ctx)

@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from app.config import checks, schema
 from app.providers.africastalking import AfricasTalking
 from app.providers.android_sms_gateway import AndroidSmsGateway
 from app.providers.aws_sns import AwsSns
 from app.providers.bandwidth import Bandwidth
-from app.providers.base import Defaults, Provider
+from app.providers.base import Defaults, Nonces, NoNonces, Provider, SettingsError
 from app.providers.bird import Bird
 from app.providers.generic import Generic
+from app.providers.guards import Guarded
 from app.providers.infobip import Infobip
 from app.providers.messagebird import MessageBird
 from app.providers.plivo import Plivo
@@ -51,3 +53,33 @@ REGISTRY: dict[str, Factory] = {
     Textmagic.name: Textmagic.from_settings,
     Generic.name: Generic.from_settings,
 }
+
+
+def build_enabled(settings: schema.Settings, nonces: Nonces | None = None) -> dict[str, Provider]:
+    """Build every provider with a settings section, or raise ConfigError naming the problem."""
+    defaults = Defaults(
+        public_url=settings.server.public_url,
+        default_region=settings.phones.default_region,
+        numbers={n.number: n.provider for n in settings.numbers},
+        nonces=nonces or NoNonces(),
+    )
+    built: dict[str, Provider] = {}
+    for name, section in settings.providers.items():
+        if section.get("enabled", True) is False:
+            continue
+        factory = REGISTRY.get(name)
+        if factory is None:
+            raise checks.ConfigError(
+                f"providers.{name}: unknown provider; known: {sorted(REGISTRY)}"
+            )
+        try:
+            built[name] = Guarded(factory(section, defaults), section)
+        except SettingsError as exc:
+            raise checks.ConfigError(str(exc)) from None
+    for number in settings.numbers:
+        if number.provider not in built:
+            raise checks.ConfigError(
+                f"numbers: {number.number} names provider {number.provider!r}, "
+                f"which has no [providers.{number.provider}] section"
+            )
+    return built

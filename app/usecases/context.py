@@ -9,6 +9,7 @@ import logging
 from dataclasses import dataclass, field
 
 from app.clock import Clock
+from app.config import schema
 from app.crypto import KeyRing
 from app.domain import codes, phone
 from app.domain.apps import DEFAULT_APP_ID, App
@@ -17,6 +18,7 @@ from app.events.base import EventBus, StatusChanged
 from app.limits.rules import Limits, Refusal
 from app.ops.observer import NullObserver, Observer
 from app.store.base import Store
+from app.usecases import context
 
 log = logging.getLogger(__name__)
 
@@ -137,3 +139,22 @@ def publish(ctx: Context, challenge_id: str, status: Status) -> None:
     except Exception:
         # The change is committed; listeners fall back to reading the store.
         log.exception("event publish failed challenge=%s", challenge_id)
+
+
+def policy_for(settings: schema.Settings) -> context.Policy:
+    """Return the challenge policy the settings describe."""
+    c = settings.codes
+    return context.Policy(
+        code_format=settings.code_format,
+        numbers={n.number: n.provider for n in settings.numbers},
+        ttl=c.ttl,
+        min_ttl=c.min_ttl,
+        max_ttl=c.max_ttl,
+        max_attempts=c.max_attempts,
+        default_region=settings.phones.default_region,
+        allowed_types=tuple(settings.phones.allowed_types),
+        operator_name=settings.server.name,
+        discovery_format=settings.discovery_format,
+        status_grace=c.status_grace,
+        renew_cooldown=c.renew_cooldown,
+    )

@@ -1,1 +1,17 @@
 """HTTP: blueprints for the API, the provider webhooks and the pages."""
+
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    from app.web import admin, api, docs, errors, headers, live, ops, requestlog, webhooks
+
+    errors.register(app)
+    headers.register(app)
+    requestlog.register(app)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(webhooks.bp)
+    live.register(app)
+    app.register_blueprint(ops.bp)
+    app.register_blueprint(docs.bp)
+    app.register_blueprint(admin.bp)

@@ -29,12 +29,14 @@ import requests
 
 from app import outbound
 from app.clock import Clock
+from app.config import schema
 from app.config.schema import Callbacks
 from app.domain import callbacks
 from app.domain.apps import DEFAULT_APP_ID, App
 from app.domain.callbacks import DeliveryState, Result
 from app.ops.observer import NullObserver, Observer
 from app.store.base import Attempt, Delivery, OutboxStore
+from app.usecases import challenges, context
 
 log = logging.getLogger(__name__)
 PENDING = DeliveryState.PENDING.value
@@ -287,3 +289,15 @@ def start(deliverer: Deliverer, interval: float) -> Callable[[], None]:
         thread.join(deliverer.settings.lease)
 
     return stopper
+
+
+def deliverer_for(settings: schema.Settings, ctx: context.Context) -> Deliverer:
+    """Return the callback delivery worker for the app's store and settings."""
+    return Deliverer(
+        ctx.store,
+        ctx.clock,
+        settings.callbacks,
+        ctx.default_app,
+        sweep=lambda: challenges.expire_due(ctx),
+        observer=ctx.observer,
+    )

@@ -6,9 +6,10 @@ import logging
 
 import pytest
 
-from app import build_providers, create_app
+from app import create_app
 from app.config import load
 from app.config.checks import ConfigError
+from app.providers import build_enabled as build_providers
 from tests.conftest import base_settings
 
 
