@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import os
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 
@@ -38,13 +39,6 @@ def _mac(key: bytes, purpose: str, value: str) -> str:
     return hmac.digest(key, purpose.encode() + b"\x00" + value.encode(), "sha256").hex()
 
 
-def same(a: str | bytes, b: str | bytes) -> bool:
-    """Compare two secrets in constant time."""
-    left = a.encode() if isinstance(a, str) else a
-    right = b.encode() if isinstance(b, str) else b
-    return hmac.compare_digest(left, right)
-
-
 def seal(token: str, code: str) -> bytes:
     """Encrypt a code under a key derived from the status token (AES-256-GCM)."""
     nonce = os.urandom(12)
@@ -57,9 +51,16 @@ def unseal(token: str, sealed: bytes) -> str | None:
         return None
     try:
         return AESGCM(_token_key(token)).decrypt(sealed[:12], sealed[12:], b"code").decode()
-    except Exception:
+    except InvalidTag:
         return None
 
 
 def _token_key(token: str) -> bytes:
     return hashlib.sha256(b"reverse-otp code seal\x00" + token.encode()).digest()
+
+
+def same(a: str | bytes, b: str | bytes) -> bool:
+    """Compare two secrets in constant time (as digests, so lengths do not leak either)."""
+    left = hashlib.sha256(a.encode() if isinstance(a, str) else a).digest()
+    right = hashlib.sha256(b.encode() if isinstance(b, str) else b).digest()
+    return hmac.compare_digest(left, right)

@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
+from app.crypto import same
 from app.domain.challenges import Verdict
 from app.providers.base import (
     Defaults,
@@ -39,7 +40,6 @@ from app.providers.base import (
     number_setting,
     optional,
     required,
-    same,
     text_of,
 )
 

@@ -9,7 +9,6 @@ the provider expects back once the messages are stored.
 from __future__ import annotations
 
 import enum
-import hmac
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -205,13 +204,6 @@ def number_setting(section: Mapping[str, Any], provider: str, key: str, default:
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise SettingsError(f"providers.{provider}.{key}: must be a non-negative integer")
     return value
-
-
-def same(a: str | bytes, b: str | bytes) -> bool:
-    """Compare two secrets in constant time."""
-    left = a.encode() if isinstance(a, str) else a
-    right = b.encode() if isinstance(b, str) else b
-    return hmac.compare_digest(left, right)
 
 
 def json_body(request: WebhookRequest) -> Any:

@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
+from app.crypto import same
 from app.providers.base import (
     Defaults,
     Part,
@@ -34,7 +35,6 @@ from app.providers.base import (
     check_fresh,
     number_setting,
     optional,
-    same,
 )
 from app.providers.mapped import Mapped
 

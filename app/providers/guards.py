@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from app.crypto import same
 from app.domain.challenges import Verdict
 from app.providers.base import (
     Item,
@@ -33,7 +34,6 @@ from app.providers.base import (
     SettingsError,
     WebhookRequest,
     optional,
-    same,
 )
 
 log = logging.getLogger(__name__)

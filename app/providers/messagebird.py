@@ -18,8 +18,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
+from app.crypto import same
 from app.providers import jwt
-from app.providers.base import Defaults, Part, Rejected, WebhookRequest, required, same
+from app.providers.base import Defaults, Part, Rejected, WebhookRequest, required
 from app.providers.mapped import Mapped
 
 HEADER = "MessageBird-Signature-JWT"

@@ -31,6 +31,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
+from app.crypto import same
 from app.domain.challenges import Verdict
 from app.providers.base import (
     Defaults,
@@ -43,7 +44,6 @@ from app.providers.base import (
     inbound,
     number_setting,
     required,
-    same,
 )
 
 EMPTY_XML = '<?xml version="1.0" encoding="utf-8"?><Response></Response>'

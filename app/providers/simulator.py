@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
+from app.crypto import same
 from app.domain.challenges import InboundMessage, Verdict
 from app.providers.base import (
     Defaults,
@@ -28,7 +29,6 @@ from app.providers.base import (
     recipient_e164,
     refuse_nul,
     required,
-    same,
     sender_e164,
 )
 

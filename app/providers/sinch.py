@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
+from app.crypto import same
 from app.domain.challenges import Verdict
 from app.providers.base import (
     Defaults,
@@ -33,7 +34,6 @@ from app.providers.base import (
     json_object,
     number_setting,
     optional,
-    same,
 )
 
 

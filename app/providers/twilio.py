@@ -32,6 +32,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
+from app.crypto import same
 from app.domain.challenges import InboundMessage, Verdict
 from app.providers.base import (
     Defaults,
@@ -45,7 +46,6 @@ from app.providers.base import (
     optional,
     recipient_e164,
     refuse_nul,
-    same,
     sender_e164,
 )
 

@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
+from app.crypto import same
 from app.domain.challenges import InboundMessage, Verdict
 from app.domain.parts import MessagePart
 from app.providers.base import (
@@ -38,7 +39,6 @@ from app.providers.base import (
     json_object,
     number_setting,
     optional,
-    same,
     text_of,
 )
 

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
+from app.crypto import same
 from app.domain.challenges import Verdict
 from app.providers import jwt
 from app.providers.base import (
@@ -30,7 +31,6 @@ from app.providers.base import (
     json_object,
     number_setting,
     required,
-    same,
 )
 
 

@@ -17,6 +17,13 @@ def error(status: int, code: str, message: str) -> Response:
     return response
 
 
+# By "is it the limit counters?": what is down, the error code, the message.
+UNAVAILABLE = {
+    True: ("limit counters", "limits_unavailable", "limits cannot be checked; try again shortly"),
+    False: ("store", "store_unavailable", "storage is unavailable; try again shortly"),
+}
+
+
 def register(app: Flask) -> None:
     """Answer every HTTP error, refusal and store failure in the error shape; never a trace."""
 
@@ -37,17 +44,11 @@ def register(app: Flask) -> None:
             response.headers["Retry-After"] = str(retry_after)
         return response
 
-    @app.errorhandler(LimitsUnavailable)
-    def limits_down(exc: LimitsUnavailable) -> Response:
-        app.logger.error("limit counters unavailable: %s", exc)
-        response = error(503, "limits_unavailable", "limits cannot be checked; try again shortly")
-        response.headers["Retry-After"] = "5"
-        return response
-
     @app.errorhandler(StoreUnavailable)
-    def store_down(exc: StoreUnavailable) -> Response:
-        app.logger.error("store unavailable: %s", exc)
-        response = error(503, "store_unavailable", "storage is unavailable; try again shortly")
+    def unavailable(exc: StoreUnavailable) -> Response:
+        what, code, message = UNAVAILABLE[isinstance(exc, LimitsUnavailable)]
+        app.logger.error("%s unavailable: %s", what, exc)
+        response = error(503, code, message)
         response.headers["Retry-After"] = "5"
         return response
 

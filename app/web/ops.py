@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-
 from flask import Blueprint, Response, abort, jsonify, request
 
+from app.crypto import same
 from app.ops import health
 from app.runtime import runtime
 from app.web import throttle
@@ -64,7 +62,7 @@ def metrics() -> Response:
     if refused is not None:
         return refused
     scheme, _, given = presented.partition(" ")
-    if scheme.lower() != "bearer" or not _same(given.strip(), token):
+    if scheme.lower() != "bearer" or not same(given.strip(), token):
         if presented:
             throttle.failed("metrics")
         response = error(401, "unauthorized", "the metrics token is required (Bearer token)")
@@ -73,10 +71,3 @@ def metrics() -> Response:
     response = Response(exposition(), content_type=PROMETHEUS_TYPE)
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-def _same(given: str, expected: str) -> bool:
-    """Compare secrets in constant time (as digests, so lengths do not leak)."""
-    a = hashlib.sha256(given.encode()).digest()
-    b = hashlib.sha256(expected.encode()).digest()
-    return hmac.compare_digest(a, b)
