@@ -17,8 +17,9 @@ import requests
 from app import outbound
 from app.config.schema import Callbacks
 from app.usecases import apps
-from app.workers import delivery
+from app.workers import jobs
 from app.workers.delivery import deliverer_for as build_deliverer
+from app.workers.scheduler import Scheduler
 from tests.callback_helpers import HOOK, HOOK_SECRET, create, outbox
 from tests.conftest import runtime
 from tests.receivers import Receiver, tls_files, wait_for
@@ -54,7 +55,8 @@ def test_a_slow_receiver_neither_outlives_the_deadline_nor_delays_another_app(
         slow_app = cancelled_for(ctx, client, "Slow", slow.url())
         cancelled_for(ctx, client, "Fast", fast.url())  # recorded after the slow one
         deliverer = build_deliverer(runtime(app).settings, ctx)
-        stop = delivery.start(deliverer, interval=0.05)
+        scheduler = Scheduler([jobs.delivery_job(deliverer, 0.05)])
+        scheduler.start()
         try:
             assert wait_for(lambda: slow.dripping, 5)
             started = time.monotonic()
@@ -65,7 +67,7 @@ def test_a_slow_receiver_neither_outlives_the_deadline_nor_delays_another_app(
             assert time.monotonic() - started < 5
             assert wait_for(lambda: _state(app, slow_app)["attempts"] == 1, 5)
         finally:
-            stop()
+            scheduler.stop()
     row = _state(app, slow_app)
     assert row["state"] == "pending"
     assert row["last_error"] == f"no answer within {CONNECT + READ:g} s"

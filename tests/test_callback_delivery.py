@@ -12,6 +12,7 @@ from app.domain.challenges import InboundMessage
 from app.store.base import Attempt
 from app.store.sql import SqlTx
 from app.usecases import challenges, inbound
+from app.workers import jobs
 from tests.callback_helpers import (
     HOOK,
     HOOK_SECRET,
@@ -22,7 +23,7 @@ from tests.callback_helpers import (
     text_in,
     worker,
 )
-from tests.conftest import AUTH
+from tests.conftest import AUTH, runtime
 
 
 @pytest.fixture
@@ -280,12 +281,13 @@ def test_a_callback_whose_lease_ran_short_is_handed_back_untried(app, client, cl
     assert (row["state"], row["lease"], row["attempts"], hook.call_count) == ("pending", None, 0, 0)
 
 
-def test_the_worker_expires_forgotten_challenges_and_announces_them(
+def test_the_expiry_job_ends_forgotten_challenges_and_the_worker_announces_them(
     app, client, clock, requests_mock
 ):
     made = create(client, ttl=60)
     hook = requests_mock.post(HOOK, status_code=200)
     clock.advance(61)
+    jobs.expire(runtime(app), 100)
     worker(app).run_once()
     sent = json.loads(hook.last_request.body)
     assert (sent["type"], sent["data"]["id"]) == ("challenge.expired", made["id"])

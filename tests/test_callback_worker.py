@@ -1,19 +1,17 @@
 """The callback worker as a server thread and as a command; its settings are checked."""
 
-import threading
-import time
 from datetime import UTC, datetime
 
 import pytest
 from click.testing import CliRunner
 
 from app import create_app
-from app.cli import main, with_callback_worker
+from app.cli import main
 from app.clock import FakeClock
 from app.config import load
 from app.config.checks import ConfigError
-from app.workers.delivery import start
-from tests.callback_helpers import HOOK, HOOK_SECRET, create, outbox, worker
+from app.workers import jobs
+from tests.callback_helpers import HOOK, HOOK_SECRET, create, outbox
 from tests.conftest import AUTH, base_settings, runtime
 from tests.e2e.server import write_config
 
@@ -37,26 +35,29 @@ def cancel_one(client):
     return made
 
 
-def test_the_server_thread_delivers_callbacks(app, client, requests_mock):
-    hook = requests_mock.post(HOOK, status_code=200)
-    stop = start(worker(app), interval=0.05)
-    try:
-        cancel_one(client)
-        deadline = time.monotonic() + 10
-        while hook.call_count == 0 and time.monotonic() < deadline:
-            time.sleep(0.02)  # a real thread on the real clock: nothing to advance
-    finally:
-        stop()
+def test_the_server_scheduler_delivers_callbacks(tmp_path, requests_mock, clock):
+    # The scheduler's worker resolves host names for real: a literal loopback address needs none.
+    callbacks = {"url": HOOK, "secret": HOOK_SECRET, "allow_private": True}
+    app = create_app(
+        load(overrides=base_settings(tmp_path, callbacks=callbacks), environ={}), clock
+    )
+    made = create(app.test_client(), callback_url=LOCAL_HOOK)
+    app.test_client().post(f"/api/v1/challenges/{made['id']}/cancel", headers=AUTH)
+    hook = requests_mock.post(LOCAL_HOOK, status_code=200)
+    scheduler = jobs.for_app(app)
+    scheduler.run_pending()
+    scheduler.stop()  # waits for the deliveries under way
+    runtime(app).ctx.store.dispose()
     assert hook.call_count == 1
 
 
-def test_serving_starts_no_thread_when_the_worker_is_turned_off(tmp_path):
+def test_serving_runs_no_delivery_job_when_the_worker_is_turned_off(tmp_path):
     raw = base_settings(tmp_path, callbacks={"worker": False})
     app = create_app(load(overrides=raw, environ={}))
-    before = threading.active_count()
-    with_callback_worker(app)
+    names = [job.name for job in jobs.for_app(app).jobs]
     runtime(app).ctx.store.dispose()
-    assert threading.active_count() == before
+    assert "callbacks" not in names
+    assert "expire" in names
 
 
 def test_callbacks_run_once_delivers_what_is_due(tmp_path, requests_mock, settings, clock):

@@ -112,7 +112,7 @@ def test_sweep_works_through_a_backlog_in_batches(app, ctx, clock):
         challenge_cases.create_challenge(ctx, None, 60, {})
     clock.advance(61)
 
-    jobs._expire(runtime(app), batch_size=3)
+    jobs.expire(runtime(app), batch_size=3)
 
     assert ctx.store.due_expiries(clock.now(), 100) == []
 

@@ -116,7 +116,7 @@ def serve(host: str, port: int, workers: int | None, dev: bool) -> None:
     connections = settings.streams.worker_connections
     try:
         run(
-            lambda: with_callback_worker(create_app(settings)),
+            lambda: create_app(settings),
             host,
             port,
             count,
@@ -179,18 +179,6 @@ def _simulator_url(settings: schema.Settings) -> str:
         if path.is_file():
             return path.read_text().strip()
     return settings.server.public_url
-
-
-def with_callback_worker(app: Any) -> Any:
-    """Start the callback delivery thread in this (worker) process unless turned off."""
-    from app.runtime import EXTENSION
-    from app.workers import delivery
-    from app.workers.delivery import deliverer_for as build_deliverer
-
-    rt = app.extensions[EXTENSION]
-    if rt.settings.callbacks.worker:
-        delivery.start(build_deliverer(rt.settings, rt.ctx), rt.settings.callbacks.poll_interval)
-    return app
 
 
 @main.group()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import signal
-import threading
 
 import click
 
@@ -20,20 +19,22 @@ def callbacks_group() -> None:
 @click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
 def run(once: bool) -> None:
     """Run the delivery worker in this process until stopped (SIGTERM or Ctrl-C)."""
-    from app.workers import delivery
-    from app.workers.delivery import deliverer_for as build_deliverer
+
+    from app.workers import jobs
+    from app.workers.delivery import deliverer_for
 
     with open_runtime() as rt:
-        worker = build_deliverer(rt.settings, rt.ctx)
         if once:
+            jobs.expire(rt, rt.settings.expiry.batch_size)
+            worker = deliverer_for(rt.settings, rt.ctx)
             while worker.run_once():
                 pass
             return
-        stop = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        signal.signal(signal.SIGINT, lambda *_: stop.set())
+        scheduler = jobs.for_callbacks(rt)
+        signal.signal(signal.SIGTERM, lambda *_: scheduler.stop())
+        signal.signal(signal.SIGINT, lambda *_: scheduler.stop())
         click.echo("delivering callbacks", err=True)
-        delivery.run(worker, stop, rt.settings.callbacks.poll_interval)
+        scheduler.run()
 
 
 @callbacks_group.command("list")

@@ -206,13 +206,11 @@ def conf_file() -> dict[str, Any]:
 
 
 def _start_background(worker: Any) -> None:
-    from app.cli import with_callback_worker
     from app.workers import jobs
 
     app = getattr(worker, "wsgi", None)
     if isinstance(app, Flask):
         jobs.start(app)
-        with_callback_worker(app)
 
 
 def default_workers(database_url: str) -> int:

@@ -4,8 +4,8 @@ At least once: a row is marked delivered only after a 2xx answer, so a worker ki
 mid-request leaves the row leased, and it is sent again once the lease runs out; receivers
 drop duplicates by the webhook-id header. Failures are retried with doubling, jittered
 delays until `max_age` after the event, then the row is abandoned; a 4xx answer other than
-429 abandons it at once. Redirects are never followed. Runs as a thread in each server
-process (`start`), or alone as `reverse-otp callbacks run`.
+429 abandons it at once. Redirects are never followed. Runs as a job of each server
+process's scheduler (app/workers/jobs.py), or alone as `reverse-otp callbacks run`.
 
 Each attempt connects only to the addresses its destination check approved (no second DNS
 lookup to rebind) and ends by `Callbacks.attempt_deadline`, shorter than the lease, however
@@ -36,7 +36,7 @@ from app.domain.apps import DEFAULT_APP_ID, App
 from app.domain.callbacks import DeliveryState, Result
 from app.ops.observer import NullObserver, Observer
 from app.store.base import Attempt, Delivery, OutboxStore
-from app.usecases import challenges, context
+from app.usecases import context
 
 log = logging.getLogger(__name__)
 PENDING = DeliveryState.PENDING.value
@@ -108,9 +108,6 @@ class Deliverer:
     default_app: App
     resolver: outbound.Resolver = outbound.resolve
     random: Callable[[], float] = field(default_factory=lambda: random.SystemRandom().random)
-    # Ends challenges whose time is up, so their challenge.expired events exist even when
-    # nobody reads them; run before each pass.
-    sweep: Callable[[], int] | None = None
     observer: Observer = field(default_factory=NullObserver)
     lanes: Lanes = field(init=False)
 
@@ -124,13 +121,11 @@ class Deliverer:
         return started
 
     def pump(self) -> int:
-        """Expire due challenges, start delivering what fits in free lanes; return how many.
+        """Start delivering what fits in free lanes; return how many.
 
         Apps whose lanes are full are left out of the claim, and rows beyond an app's free
         lanes are handed back at once, so every other worker may claim them.
         """
-        if self.sweep is not None:
-            self.sweep()
         free = self.lanes.free()
         if free <= 0:
             return 0
@@ -258,39 +253,6 @@ def _seconds(value: str | None) -> float | None:
     return float(value.strip())
 
 
-def run(deliverer: Deliverer, stop: threading.Event, interval: float) -> None:
-    """Deliver until `stop` is set, resting `interval` seconds whenever nothing was started.
-
-    Deliveries run in the deliverer's lanes while this loop keeps claiming: a slow
-    receiver holds its own app's lanes, not the loop.
-    """
-    while not stop.is_set():
-        try:
-            started = deliverer.pump()
-        except Exception:
-            # The store may be down; rows stay in the outbox and are tried later.
-            log.exception("callback worker pass failed")
-            started = 0
-        if not started:
-            stop.wait(interval)
-    deliverer.lanes.wait_idle(deliverer.settings.attempt_deadline)
-
-
-def start(deliverer: Deliverer, interval: float) -> Callable[[], None]:
-    """Run the worker in a daemon thread; return a function that stops it and waits."""
-    stop = threading.Event()
-    thread = threading.Thread(
-        target=run, args=(deliverer, stop, interval), name="callbacks", daemon=True
-    )
-    thread.start()
-
-    def stopper() -> None:
-        stop.set()
-        thread.join(deliverer.settings.lease)
-
-    return stopper
-
-
 def deliverer_for(settings: schema.Settings, ctx: context.Context) -> Deliverer:
     """Return the callback delivery worker for the app's store and settings."""
     return Deliverer(
@@ -298,6 +260,5 @@ def deliverer_for(settings: schema.Settings, ctx: context.Context) -> Deliverer:
         ctx.clock,
         settings.callbacks,
         ctx.default_app,
-        sweep=lambda: challenges.expire_due(ctx),
         observer=ctx.observer,
     )

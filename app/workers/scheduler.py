@@ -24,6 +24,8 @@ class Job:
     interval: float
     run: Callable[[], object]
     due: float = field(default=0.0)
+    # Called once the scheduler has stopped (callback delivery waits for its lanes).
+    close: Callable[[], object] | None = None
 
 
 class Scheduler:
@@ -55,10 +57,17 @@ class Scheduler:
         self._stopping.set()
         if self._thread is not None:
             self._thread.join(timeout)
+        for job in self.jobs:
+            if job.close is not None:
+                job.close()
 
     @property
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
+
+    def run(self) -> None:
+        """Run the jobs in this thread until `stop()` is called (from a signal handler)."""
+        self._loop()
 
     def _loop(self) -> None:
         while not self._stopping.is_set():
