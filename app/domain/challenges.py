@@ -111,51 +111,28 @@ def match(challenge: Challenge | None, message: InboundMessage, now: datetime) -
     """Decide what a message does to the challenge its code points at.
 
     Rules, checked in this order, the first that applies wins:
-    1. no challenge carries the code: `unknown_code`;
+    1. no challenge carries the code, or the message went to another number than the
+       challenge's (no challenge of that number carries it): `unknown_code`;
     2. the challenge is past its expiry: `expired` (it becomes expired);
     3. the challenge is already final: `already_settled`;
-    4. the message went to another number than the challenge's: `unknown_code`;
-    5. the sender is not a phone number: `invalid_sender`;
-    6. an expected phone is set and the sender differs: `wrong_sender`, one failed attempt
+    4. the sender is not a phone number: `invalid_sender`;
+    5. an expected phone is set and the sender differs: `wrong_sender`, one failed attempt
        (the challenge fails when attempts reach max_attempts);
-    7. otherwise: `matched`, the challenge is verified by the sender.
+    6. otherwise: `matched`, the challenge is verified by the sender.
     """
-    if challenge is None:
+    if challenge is None or challenge.number != message.to:
         return Verdict(Outcome.UNKNOWN_CODE)
     cid = challenge.id
     if challenge.status is Status.PENDING and challenge.expired_at(now):
         return Verdict(Outcome.EXPIRED, cid, Status.EXPIRED)
     if challenge.status.final:
         return Verdict(Outcome.ALREADY_SETTLED, cid)
-    if challenge.number != message.to:
-        return Verdict(Outcome.UNKNOWN_CODE)
     if message.sender_e164 is None:
         return Verdict(Outcome.INVALID_SENDER, cid)
     if challenge.phone is not None and challenge.phone != message.sender_e164:
         failed = challenge.attempts + 1 >= challenge.max_attempts
         return Verdict(Outcome.WRONG_SENDER, cid, Status.FAILED if failed else None)
     return Verdict(Outcome.MATCHED, cid, Status.VERIFIED)
-
-
-def verify(challenge: Challenge, phone: str, now: datetime) -> Challenge:
-    """Return the challenge verified by `phone`."""
-    return replace(
-        challenge, status=Status.VERIFIED, verified_phone=phone, verified_at=now, ended_at=now
-    )
-
-
-def count_attempt(challenge: Challenge, now: datetime) -> Challenge:
-    """Return the challenge with one more failed attempt, failed at the limit."""
-    attempts = challenge.attempts + 1
-    if attempts < challenge.max_attempts:
-        return replace(challenge, attempts=attempts)
-    return replace(
-        challenge,
-        attempts=attempts,
-        status=Status.FAILED,
-        failure_reason=FailureReason.TOO_MANY_ATTEMPTS.value,
-        ended_at=now,
-    )
 
 
 def end(challenge: Challenge, status: Status, now: datetime) -> Challenge:

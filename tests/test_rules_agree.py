@@ -1,0 +1,134 @@
+"""The matching rule is written once: `app/domain/challenges.py` `match`.
+
+The store's statements (`app/store/statements.py`) are its database form: the one-statement
+verification the webhook path tries first, the lookup by code, and the transitions applied
+after a verdict. Random challenges and messages go through both, on SQLite and on
+PostgreSQL, and must come out the same.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import text
+
+from app.domain.challenges import Challenge, InboundMessage, Outcome, Status, match
+from app.store import migrate
+from app.store.sql import SqlStore
+from app.store.tables import metadata
+from tests.engines import postgres_url
+
+NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+NUMBERS = ("+15017122661", "+15017122662")
+PHONES = ("+14155552671", "+33612345678")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
+    url = f"sqlite:///{tmp_path / 'rules.db'}" if request.param == "sqlite" else postgres_url()
+    made = SqlStore(url)
+    migrate.upgrade(made.writer)
+    if request.param == "postgresql":
+        with made.writer.begin() as conn:
+            names = ", ".join(t.name for t in metadata.sorted_tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    yield made
+    made.dispose()
+
+
+cases = st.fixed_dictionaries(
+    {
+        "status": st.sampled_from(list(Status)),
+        "expires_in": st.integers(-120, 120),
+        "number": st.sampled_from(NUMBERS),
+        "expected": st.sampled_from((None, *PHONES)),
+        "attempts": st.integers(0, 4),
+        "to": st.sampled_from(NUMBERS),
+        "sender": st.sampled_from((None, *PHONES)),
+    }
+)
+
+
+def challenge_of(n: int, case: dict[str, Any]) -> Challenge:
+    final = case["status"] is not Status.PENDING
+    return Challenge(
+        id=f"ch_{n}",
+        number=case["number"],
+        code_hash=f"code-{n}",
+        token_hash=f"token-{n}",
+        code_sealed=b"sealed",
+        created_at=NOW - timedelta(minutes=5),
+        expires_at=NOW + timedelta(seconds=case["expires_in"]),
+        phone=case["expected"],
+        status=case["status"],
+        attempts=case["attempts"],
+        max_attempts=5,
+        ended_at=NOW - timedelta(minutes=1) if final else None,
+    )
+
+
+def message_of(n: int, case: dict[str, Any]) -> InboundMessage:
+    return InboundMessage(
+        provider="simulator",
+        message_id=f"m{n}",
+        sender=case["sender"] or "ACME",
+        to=case["to"],
+        text="code",
+        sender_e164=case["sender"],
+    )
+
+
+def test_the_store_and_the_domain_decide_every_message_alike(store):
+    numbering = itertools.count()
+
+    @settings(
+        max_examples=80,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture],
+    )
+    @given(case=cases)
+    def check(case: dict[str, Any]) -> None:
+        n = next(numbering)
+        challenge, message = challenge_of(n, case), message_of(n, case)
+        with store.begin() as tx:
+            assert tx.add_challenge(challenge)
+        verdict = match(challenge, message, NOW)
+        hashes = [challenge.code_hash]
+        with store.begin() as tx:
+            # The lookup by code keeps rule 4 (another number: no challenge carries the code).
+            found = tx.find_by_code(message.to, hashes)
+            assert match(found, message, NOW) == verdict
+            at_once = None
+            if message.sender_e164 is not None:
+                at_once = tx.verify_by_code(message.to, hashes, message.sender_e164, NOW)
+            # The one-statement verification holds exactly MATCHED's conditions.
+            assert (at_once is not None) == (verdict.outcome is Outcome.MATCHED)
+        after = store.challenge(challenge.id)
+        assert after is not None
+        if verdict.outcome is Outcome.MATCHED:
+            assert (after.status, after.verified_phone) == (Status.VERIFIED, message.sender_e164)
+            return
+        # Every other verdict leaves the challenge alone until it is applied, as the use case does.
+        assert (after.status, after.attempts) == (challenge.status, challenge.attempts)
+        with store.begin() as tx:
+            if verdict.outcome is Outcome.WRONG_SENDER:
+                counted = tx.count_attempt(challenge.id, NOW)
+                assert counted is not None
+                assert counted.attempts == challenge.attempts + 1
+                assert counted.status is (verdict.new_status or Status.PENDING)
+                failed = verdict.new_status is Status.FAILED
+                assert counted.failure_reason == ("too_many_attempts" if failed else None)
+            elif verdict.outcome is Outcome.EXPIRED:
+                assert tx.end(challenge.id, Status.EXPIRED, NOW)
+            elif verdict.outcome is Outcome.ALREADY_SETTLED:
+                assert not tx.end(challenge.id, Status.EXPIRED, NOW)
+                assert not tx.verify(challenge.id, PHONES[0], NOW)
+
+    check()
