@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 import requests
+from sqlalchemy import Engine
 
 from app import config
 from app.cli.apps import apps_group
@@ -264,7 +265,7 @@ def purge(max_age_days: int | None, batch_size: int | None) -> None:
     click.echo(f"deleted {deleted} rows older than {days} days")
 
 
-def _writer() -> Any:
+def _writer() -> Engine:
     from app.store.sql import make_engines
 
     writer, reader = make_engines(load_settings().database.url, pool_size=1)

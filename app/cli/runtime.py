@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import click
 
 from app import config
 from app.config import checks, schema
+from app.runtime import EXTENSION, Runtime
 
 
 def load_settings() -> schema.Settings:
@@ -19,18 +19,18 @@ def load_settings() -> schema.Settings:
         raise click.ClickException(str(exc)) from None
 
 
-def build_runtime() -> Any:
+def build_runtime() -> Runtime:
     from app import create_app
-    from app.runtime import EXTENSION
 
     try:
-        return create_app(load_settings()).extensions[EXTENSION]
+        found: Runtime = create_app(load_settings()).extensions[EXTENSION]
+        return found
     except checks.ConfigError as exc:
         raise click.ClickException(str(exc)) from None
 
 
 @contextmanager
-def open_runtime() -> Iterator[Any]:
+def open_runtime() -> Iterator[Runtime]:
     """Build the app's runtime for one command and close its database connections after."""
     rt = build_runtime()
     try:

@@ -188,6 +188,9 @@ class Store(AppStore, OutboxStore, Protocol):
 
     def create_schema(self) -> None: ...
 
+    def dispose(self) -> None:
+        """Close the connection pools (a command closes them before it ends)."""
+
     def begin(self) -> AbstractContextManager[Tx]: ...
 
     def challenge(self, challenge_id: str) -> Challenge | None: ...
