@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 from cryptography.x509.oid import NameOID
 
-from app.providers import android_sms_gateway, bird, jwt, plivo, sinch, twilio, vonage
+from app.providers import REGISTRY, android_sms_gateway, bird, jwt, plivo, sinch, twilio, vonage
 from app.providers.base import WebhookRequest
 from app.providers.simulator import HEADER as SIM_HEADER
 from app.providers.simulator import sign as sim_sign
@@ -152,7 +152,7 @@ SECTIONS: dict[str, dict[str, Any]] = {
     "textmagic": {"path_token": KEYS["textmagic"]},
     "generic": {"signature_header": "X-Signature", "signature_secret": KEYS["generic"]},
 }
-PROVIDERS = sorted(KEYS)
+PROVIDERS = sorted(REGISTRY)
 
 
 @dataclass(frozen=True)
