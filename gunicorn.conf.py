@@ -1,6 +1,6 @@
 """gunicorn settings for `gunicorn wsgi:app` run from this folder (gunicorn reads this file).
 
-The same settings as `reverse-otp serve` (app/serve.py): gevent workers, so a live status
+The same settings as `reverse-otp serve` (app/cli/server.py): gevent workers, so a live status
 stream holds a greenlet and not a whole worker, sized by `[streams] worker_connections`, with
 the periodic jobs and callback delivery in each worker. gunicorn's command line overrides
 them (`-b 0.0.0.0:8000`, `-w 4`).

@@ -67,7 +67,7 @@ def conditions(results: dict[str, Any], quick: bool) -> str:
         " The machine is shared: absolute figures move 10-35% between runs; compare ratios.",
         f"- Software: Python {m['python']}, {versions}; {', '.join(sorted(engines))}.",
         "- Servers: `reverse-otp serve` and the bare Flask app (`bench/bare.py`) on the same"
-        " gunicorn settings (`app/serve.py`: gevent workers, as many as `serve` starts by"
+        " gunicorn settings (`app/cli/server.py`: gevent workers, as many as `serve` starts by"
         " default: " + workers + "), both on 127.0.0.1.",
         f"- Load: wrk, 2 threads, {o['connections']} connections, keep-alive;"
         f" {o['reps']} runs of {o['duration']} s per throughput figure and {o['reps']} runs"

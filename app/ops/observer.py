@@ -1,7 +1,7 @@
 """The observation port: what the code reports for metrics, whatever collects it.
 
 Services, routes and workers call these methods on `Context.observer`; the factory plugs in
-Prometheus (app/metrics.py), tests and scripts may keep the silent `NullObserver`. Labels are
+Prometheus (app/ops/metrics.py), tests and scripts may keep the silent `NullObserver`. Labels are
 the stable words the domain already uses (statuses, outcomes, rejection reasons), so the set
 of label values stays small. Nothing here may raise into the caller.
 """

@@ -1,6 +1,6 @@
 """Reads for the operator dashboard: recent rows and the rows of a time window.
 
-Read-only, on the reader engine. Aggregation happens in app/dashboard.py over plain rows,
+Read-only, on the reader engine. Aggregation happens in app/usecases/dashboard.py over plain rows,
 the same way on SQLite and PostgreSQL; the window's rows are capped so a busy instance's
 dashboard stays quick (the page says when the cap was reached).
 """

@@ -156,7 +156,7 @@ callback_outbox = Table(
     Index("ix_callback_outbox_challenge", "challenge_id"),
 )
 
-# Abuse-limit counters (app/limits.py): one row per key, a window ending at reset_at.
+# Abuse-limit counters (app/limits/): one row per key, a window ending at reset_at.
 # Keys are keyed hashes, never a phone number or address in clear.
 limit_counters = Table(
     "limit_counters",

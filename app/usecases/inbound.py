@@ -2,7 +2,7 @@
 
 A part is stored (unique on provider and message id, so a retried part changes nothing) in
 one transaction that locks its group and reads the group's parts back. When every part is
-there, the whole message is recorded through `services.record_inbound` under an id derived
+there, the whole message is recorded through `record_inbound` under an id derived
 from the group, so it is matched exactly once however many deliveries see the group complete
 (parts racing, out of order, or a retry after a failure between the two transactions). The
 transaction that completes a group closes it, so a later long SMS that reuses the
