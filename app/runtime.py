@@ -1,4 +1,4 @@
-"""What the factory builds and the routes read: settings, services context, providers."""
+"""What the factory builds and the routes read: settings, use-case context, providers."""
 
 from __future__ import annotations
 

@@ -75,7 +75,7 @@ class Refusal:
 
 
 class Limits:
-    """The abuse limits the services consult."""
+    """The abuse limits the use cases consult."""
 
     def __init__(self, counters: Counters, rules: Rules, hasher: Callable[[str], str]) -> None:
         self.counters = counters

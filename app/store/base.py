@@ -1,4 +1,4 @@
-"""The storage port: what the services need from a store, whatever the engine."""
+"""The storage port: what the use cases need from a store, whatever the engine."""
 
 from __future__ import annotations
 

@@ -18,7 +18,6 @@ from app.events.base import EventBus, StatusChanged
 from app.limits.rules import Limits, Refusal
 from app.ops.observer import NullObserver, Observer
 from app.store.base import Store
-from app.usecases import context
 
 log = logging.getLogger(__name__)
 
@@ -141,10 +140,10 @@ def publish(ctx: Context, challenge_id: str, status: Status) -> None:
         log.exception("event publish failed challenge=%s", challenge_id)
 
 
-def policy_for(settings: schema.Settings) -> context.Policy:
+def policy_for(settings: schema.Settings) -> Policy:
     """Return the challenge policy the settings describe."""
     c = settings.codes
-    return context.Policy(
+    return Policy(
         code_format=settings.code_format,
         numbers={n.number: n.provider for n in settings.numbers},
         ttl=c.ttl,

@@ -4,6 +4,7 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
+    """Register the error handlers, response headers, request log and every blueprint."""
     from app.web import admin, api, docs, errors, headers, live, ops, requestlog, webhooks
 
     errors.register(app)

@@ -1,4 +1,4 @@
-"""The JSON API under /api/v1. Routes translate; the services decide."""
+"""The JSON API under /api/v1. Routes translate; the use cases decide."""
 
 from __future__ import annotations
 
