@@ -25,14 +25,14 @@ from app.providers.base import (
     Rejected,
     Reply,
     WebhookRequest,
+    inbound,
     json_object,
-    recipient_e164,
-    refuse_nul,
     required,
-    sender_e164,
 )
 
 HEADER = "X-Simulator-Signature"
+# The fields of a simulated SMS, all strings.
+FIELDS = ("id", "from", "to", "text")
 
 
 def sign(secret: str, payload: bytes) -> str:
@@ -66,22 +66,11 @@ class Simulator:
 
     def parse(self, request: WebhookRequest) -> list[InboundMessage]:
         fields = self._fields(request)
-        missing = [k for k in ("from", "to", "text", "id") if not isinstance(fields.get(k), str)]
-        if missing:
-            raise Malformed(f"missing or non-string fields: {', '.join(missing)}")
-        refuse_nul(fields)
-        region = self.defaults.default_region
-        return [
-            InboundMessage(
-                provider=self.name,
-                message_id=fields["id"],
-                sender=fields["from"],
-                to=recipient_e164(fields["to"], region),
-                text=fields["text"],
-                sender_e164=sender_e164(fields["from"], region),
-                raw={k: fields[k] for k in ("from", "to", "text", "id")},
-            )
-        ]
+        wrong = [k for k in FIELDS if not isinstance(fields.get(k), str)]
+        if wrong:
+            raise Malformed(f"missing or non-string fields: {', '.join(wrong)}")
+        parts = (fields["id"], fields["from"], fields["to"], fields["text"])
+        return [inbound(self.name, self.defaults, parts, {k: fields[k] for k in FIELDS})]
 
     def acknowledge(self, verdicts: list[Verdict]) -> Reply:
         body = json.dumps({"outcomes": [v.outcome.value for v in verdicts]})

@@ -33,20 +33,17 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
 from app.crypto import same
-from app.domain.challenges import InboundMessage, Verdict
+from app.domain.challenges import Verdict
 from app.providers.base import (
     Defaults,
     Item,
-    Malformed,
     Part,
     Rejected,
     Reply,
     SettingsError,
     WebhookRequest,
+    inbound,
     optional,
-    recipient_e164,
-    refuse_nul,
-    sender_e164,
 )
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
@@ -202,22 +199,13 @@ class Twilio:
 
     def parse(self, request: WebhookRequest) -> Sequence[Item]:
         fields = request.params()
-        missing = [k for k in ("From", "To", "MessageSid") if not fields.get(k)]
-        if missing:
-            raise Malformed(f"missing fields: {', '.join(missing)}")
-        refuse_nul(fields)
-        region = self.defaults.default_region
-        return [
-            InboundMessage(
-                provider=self.name,
-                message_id=fields["MessageSid"],
-                sender=fields["From"],
-                to=recipient_e164(fields["To"], region),
-                text=fields.get("Body", ""),
-                sender_e164=sender_e164(fields["From"], region),
-                raw=fields,
-            )
-        ]
+        parts = (
+            fields.get("MessageSid"),
+            fields.get("From"),
+            fields.get("To"),
+            fields.get("Body", ""),
+        )
+        return [inbound(self.name, self.defaults, parts, dict(fields))]
 
     def acknowledge(self, verdicts: list[Verdict]) -> Reply:
         return Reply(200, EMPTY_TWIML, "text/xml")
