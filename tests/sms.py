@@ -6,6 +6,7 @@ import json
 import secrets
 from typing import Any
 
+from app.domain import codes
 from app.providers.simulator import HEADER, sign
 from tests.conftest import AUTH, NUMBER, SIM_SECRET
 
@@ -28,4 +29,15 @@ def text_in(client: Any, text: str, sender: str = "+33612345678", to: str = NUMB
         data=body,
         content_type="application/json",
         headers={HEADER: sign(SIM_SECRET, body.encode())},
+    )
+
+
+def random_code(length: int = 13) -> str:
+    """Return a guessed code: random Crockford characters, the first a digit from 2 to 9.
+
+    Extraction strips a template word glued in front of a code (folded, such words hold only
+    letters, 0 and 1), so a guess starting with one would read as no code at all.
+    """
+    return secrets.choice("23456789") + "".join(
+        secrets.choice(codes.CROCKFORD) for _ in range(length - 1)
     )

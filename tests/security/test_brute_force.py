@@ -15,6 +15,7 @@ from app.domain import codes
 from app.usecases import challenges, context, inbound
 from tests.conftest import NUMBER, SECRET
 from tests.security.helpers import create, outcome, send_sms
+from tests.sms import random_code
 
 GUESSES = 1_000_000
 
@@ -66,9 +67,7 @@ def test_sender_limits_stop_a_guessing_sender_long_before(client, clock, ctx):
     matched_guesses = 0
     for hour in range(24):
         for _ in range(15):  # 15 guessed SMS an hour, 8 candidates each
-            text = "VERIFY " + " ".join(
-                "".join(secrets.choice(codes.CROCKFORD) for _ in range(13)) for _ in range(8)
-            )
+            text = "VERIFY " + " ".join(random_code(13) for _ in range(8))
             result = outcome(send_sms(client, attacker, text))
             assert result in ("unknown_code", "sender_blocked")
             matched_guesses += 8 * (result == "unknown_code")

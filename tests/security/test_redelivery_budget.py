@@ -4,17 +4,16 @@ counters in the database (they roll back) and in Redis (they do not)."""
 from __future__ import annotations
 
 import os
-import secrets
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from app.domain import codes
 from app.domain.challenges import InboundMessage, Outcome
 from app.usecases import challenges, inbound
 from tests.conftest import NUMBER
+from tests.sms import random_code
 
 SENDER = "+14155550199"
 REDIS_URL = os.environ.get("REVERSE_OTP_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -43,7 +42,7 @@ def settings_overrides(request: pytest.FixtureRequest) -> Iterator[dict[str, Any
 
 
 def guess(message_id: str) -> InboundMessage:
-    code = "".join(secrets.choice(codes.CROCKFORD) for _ in range(13))
+    code = random_code(13)
     return InboundMessage("simulator", message_id, SENDER, NUMBER, f"VERIFY {code}", SENDER)
 
 

@@ -11,7 +11,6 @@ same sender: the guess is refused exactly when the first message spent the budge
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -19,10 +18,10 @@ from typing import Any
 import pytest
 
 from app.clock import FakeClock
-from app.domain import codes
 from app.domain.challenges import InboundMessage, Outcome
 from app.usecases import challenges, context, inbound
 from tests.conftest import NUMBER, TWILIO_NUMBER
+from tests.sms import random_code
 
 SENDER = "+14155550199"
 OTHER = "+33612345678"
@@ -40,7 +39,7 @@ def settings_overrides() -> dict[str, Any]:
 
 
 def guess() -> str:
-    return "".join(secrets.choice(codes.CROCKFORD) for _ in range(13))
+    return random_code(13)
 
 
 def sms(text: str, sender: str = SENDER, to: str = NUMBER, provider: str = "simulator") -> Any:

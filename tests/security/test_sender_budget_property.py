@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import secrets
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -25,9 +24,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.clock import FakeClock
-from app.domain import codes
 from app.domain.challenges import InboundMessage, Outcome
 from app.usecases import challenges, context, inbound
+from tests import sms
 from tests.conftest import NUMBER
 
 BUDGET, WINDOW, COOLOFF = 3, 600, 900
@@ -79,7 +78,7 @@ class Model:
 
 
 def random_code(length: int) -> str:
-    return "".join(secrets.choice(codes.CROCKFORD) for _ in range(length))
+    return sms.random_code(length)
 
 
 def word(ctx: context.Context, kind: str, pool: list[str], data: st.DataObject) -> str:
