@@ -21,7 +21,7 @@ from app.runtime import EXTENSION, Runtime
 from app.store.nonces import SqlNonces
 from app.store.sql import SqlStore
 from app.store.stats import SqlStats
-from app.usecases import api_keys, apps, context
+from app.usecases import api_keys, apps, checks, context
 from app.web.bodies import BodyDeadline, BodyRules, gevent_patched
 
 if TYPE_CHECKING:
@@ -55,6 +55,7 @@ def create_app(
         limits=limits.build(settings, store, keys),
         default_app=apps.default_app(settings),
         observer=_metrics(list(providers)),
+        vouchers=[checks.TestNumbers.from_settings(settings, keys)],
     )
     rt = Runtime(settings, ctx, providers)
     rt.components["database"] = health.StoreHealth(store)

@@ -30,10 +30,15 @@ port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0))
 url="http://127.0.0.1:$port"
 api_key="$(random key_)"
 simulator_secret="$(random sim_)"
+test_number="+12025550142" # NANP 555-01xx: reserved for fiction, reaches nobody
+test_code="$(python3 -c 'import secrets; print(secrets.token_hex(8))')"
 callback_secret="whsec_$(python3 -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())')"
 
 echo "== server: development mode on $url"
 mkdir "$work/server"
+# ./config.toml of the server's folder: development mode, and one test number for /check.
+printf '[server]\nmode = "development"\n\n[[test_numbers]]\nphone = "%s"\ncode = "%s"\n' \
+  "$test_number" "$test_code" >"$work/server/config.toml"
 # Only the variables below configure the server (none inherited from the caller's shell).
 # Callbacks go to the tests' receivers on 127.0.0.1: loopback destinations are refused unless
 # [callbacks] allow_private is set, which only this throwaway development server does.
@@ -63,6 +68,8 @@ export REVERSE_OTP_CLIENT_TEST_URL="$url"
 export REVERSE_OTP_CLIENT_TEST_API_KEY="$api_key"
 export REVERSE_OTP_CLIENT_TEST_SIMULATOR_SECRET="$simulator_secret"
 export REVERSE_OTP_CLIENT_TEST_CALLBACK_SECRET="$callback_secret"
+export REVERSE_OTP_CLIENT_TEST_NUMBER="$test_number"
+export REVERSE_OTP_CLIENT_TEST_CODE="$test_code"
 
 python_client() {
   python3 -m venv "$work/venv"

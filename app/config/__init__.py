@@ -29,6 +29,7 @@ from app.config.checks import (
     _check_credentials,
     _refuse_development_in_production,
     _refuse_examples,
+    check_test_numbers,
     database_problem,
     weak_secret,
 )
@@ -54,6 +55,7 @@ def load(
     except ValidationError as exc:
         raise ConfigError(_explain(exc)) from None
     _check_code_strength(settings)
+    check_test_numbers(settings)
     if settings.development:
         _refuse_development_in_production(settings)
         settings = _with_defaults(settings)

@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from app.config.schema import Settings
-from app.domain import codes
+from app.domain import codes, testnumbers
 
 
 class ConfigError(Exception):
@@ -106,6 +106,22 @@ def _check_code_strength(settings: Settings) -> None:
         f"(must be below {codes.GUESS_TARGET:g}); lengthen the code, lower max_pending, "
         "or set codes.allow_weak_discovery = true"
     )
+
+
+def check_test_numbers(settings: Settings) -> None:
+    """Refuse a `[[test_numbers]]` entry that could verify a real person's phone, or a phone
+    listed twice; the message names the entry (never its code)."""
+    seen: set[str] = set()
+    for i, entry in enumerate(settings.test_numbers):
+        if entry.phone in seen:
+            raise ConfigError(f"test_numbers[{i}]: {entry.phone} is listed twice")
+        seen.add(entry.phone)
+        problem = None if entry.allow_real else testnumbers.real_problem(entry.phone)
+        if problem:
+            raise ConfigError(
+                f"test_numbers[{i}]: {problem}; use a reserved fictional range "
+                f"({testnumbers.RANGES_HELP}) or set allow_real = true for this entry"
+            )
 
 
 def configured_credentials(settings: Settings) -> list[tuple[str, str]]:

@@ -16,6 +16,7 @@ from app.config.sections import (
     Events,
     Limits,
     Number,
+    NumberForTests,
     Page,
     Phones,
     Section,
@@ -117,6 +118,7 @@ class Settings(Section):
     codes: Codes = Field(default_factory=Codes)
     phones: Phones = Field(default_factory=Phones)
     numbers: list[Number] = Field(default_factory=list)
+    test_numbers: list[NumberForTests] = Field(default_factory=list)
     providers: dict[str, dict[str, Any]] = Field(default_factory=dict)
     events: Events = Field(default_factory=Events)
     limits: Limits = Field(default_factory=Limits)

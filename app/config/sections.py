@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from app.domain import codes, phone, rates
+from app.domain import codes, phone, rates, testnumbers
 
 
 class Section(BaseModel):
@@ -135,6 +135,27 @@ class Number(Section):
     @classmethod
     def _e164(cls, value: str) -> str:
         return phone.parse(value)
+
+
+class NumberForTests(Section):
+    """A `[[test_numbers]]` entry: a phone verified by presenting a fixed code to /check."""
+
+    phone: str = Field(description="a phone in a reserved fictional range, E.164")
+    code: SecretStr = Field(
+        min_length=4, max_length=32, description="the code that verifies it (secret, not logged)"
+    )
+    allow_real: bool = Field(
+        False, description="accept a real, routable phone: anyone with an API key and the code"
+        " can then verify it without its owner",
+    )  # fmt: skip
+
+    @field_validator("phone")
+    @classmethod
+    def _international(cls, value: str) -> str:
+        e164 = testnumbers.normalise(value)
+        if e164 is None:
+            raise ValueError("write the phone in international form, +<country code><number>")
+        return e164
 
 
 class Events(Section):

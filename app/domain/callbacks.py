@@ -89,6 +89,7 @@ def data(challenge: Challenge, full_phone: bool) -> dict[str, Any]:
         "attempts": challenge.attempts,
         "failure_reason": challenge.failure_reason,
         "metadata": challenge.metadata,
+        "method": challenge.method if challenge.status is Status.VERIFIED else None,
     }
 
 

@@ -43,6 +43,13 @@ class Outcome(StrEnum):
     PARTIAL = "partial"  # one part of a long SMS, stored until the others arrive
 
 
+class Method(StrEnum):
+    """How a verified challenge was proved; recorded on it and shown to its integrator."""
+
+    INBOUND_SMS = "inbound_sms"  # the user texted the code to our number
+    TEST = "test"  # a [[test_numbers]] entry's code, presented to /check
+
+
 class FailureReason(StrEnum):
     TOO_MANY_ATTEMPTS = "too_many_attempts"
 
@@ -71,6 +78,7 @@ class Challenge:
     metadata: dict[str, Any] = field(default_factory=dict)
     app_id: str | None = None
     callback_url: str | None = None
+    method: str | None = None  # how it was verified: inbound_sms, test, ...
 
     @property
     def discovery(self) -> bool:

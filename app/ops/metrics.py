@@ -49,6 +49,10 @@ class PrometheusMetrics:
             "reverse_otp_inbound_messages", "Inbound SMS, by provider and outcome.",
             ["provider", "outcome"], registry=r,
         )  # fmt: skip
+        self.checks = Counter(
+            "reverse_otp_code_checks", "Codes presented to /check, by method (test, ...) and"
+            " outcome (verified, wrong_code, refused).", ["method", "outcome"], registry=r,
+        )  # fmt: skip
         self.rejected = Counter(
             "reverse_otp_webhook_rejections", "Webhook requests refused, by provider and reason.",
             ["provider", "reason"], registry=r,
@@ -88,6 +92,9 @@ class PrometheusMetrics:
 
     def inbound_recorded(self, provider: str, outcome: str) -> None:
         self.inbound.labels(provider, outcome).inc()
+
+    def code_checked(self, method: str, outcome: str) -> None:
+        self.checks.labels(method, outcome).inc()
 
     def webhook_rejected(self, provider: str, reason: str) -> None:
         self.rejected.labels(provider, reason).inc()

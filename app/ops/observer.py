@@ -23,6 +23,10 @@ class Observer(Protocol):
     def verified_after(self, seconds: float) -> None:
         """A challenge was verified this many seconds after its creation."""
 
+    def code_checked(self, method: str, outcome: str) -> None:
+        """A code was presented to /check: `verified`, `wrong_code` or `refused` (method
+        `none`), by the method of the source that covered it (`test`, ...)."""
+
     def inbound_recorded(self, provider: str, outcome: str) -> None:
         """An inbound message was decided (its Outcome word, `duplicate` for redeliveries)."""
 
@@ -52,6 +56,9 @@ class NullObserver:
         pass
 
     def verified_after(self, seconds: float) -> None:
+        pass
+
+    def code_checked(self, method: str, outcome: str) -> None:
         pass
 
     def inbound_recorded(self, provider: str, outcome: str) -> None:

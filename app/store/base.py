@@ -49,6 +49,10 @@ class Tx(Protocol):
     def verify(self, challenge_id: str, phone: str, now: datetime) -> bool:
         """Verify a pending, unexpired challenge whose expected phone (if any) is `phone`."""
 
+    def verify_checked(self, challenge_id: str, method: str, now: datetime) -> Challenge | None:
+        """Verify a pending, unexpired challenge with an expected phone, that phone being the
+        verified one, recording `method`; return it as verified, or None."""
+
     def count_attempt(self, challenge_id: str, now: datetime) -> Challenge | None:
         """Add a failed attempt to a pending challenge, failing it at its limit."""
 

@@ -34,6 +34,7 @@ def from_challenge(challenge: Challenge) -> dict[str, Any]:
         "metadata": challenge.metadata,
         "app_id": challenge.app_id,
         "callback_url": challenge.callback_url,
+        "method": challenge.method,
     }
 
 
@@ -61,6 +62,7 @@ def to_challenge(row: Row[Any]) -> Challenge:
         metadata=m["metadata"] or {},
         app_id=m["app_id"],
         callback_url=m["callback_url"],
+        method=m["method"],
     )
 
 

@@ -212,6 +212,11 @@ class SqlTx(AppsTx, OutboxTx):
         params = {"cid": challenge_id, "b_phone": phone, "now": now}
         return self.conn.execute(self.sql.verify, params).rowcount == 1
 
+    def verify_checked(self, challenge_id: str, method: str, now: datetime) -> Challenge | None:
+        params = {"cid": challenge_id, "b_method": method, "now": now}
+        row = self.conn.execute(self.sql.verify_checked, params).first()
+        return None if row is None else to_challenge(row)
+
     def count_attempt(self, challenge_id: str, now: datetime) -> Challenge | None:
         params = {"cid": challenge_id, "now": now}
         row = self.conn.execute(self.sql.count_attempt, params).first()

@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, case, delete, func, insert, select, text, tupl
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from app.domain.challenges import Status
+from app.domain.challenges import Method, Status
 from app.store.tables import (
     UTCDateTime,
     api_keys,
@@ -112,7 +112,22 @@ class Statements:
                 verified_phone=bindparam("b_phone"),
                 verified_at=_now(),
                 ended_at=_now(),
+                method=Method.INBOUND_SMS.value,
             )
+        )
+        # A code vouched for by another source than an inbound SMS (/check): the expected
+        # phone is the verified one, so discovery challenges never qualify.
+        self.verify_checked = (
+            update(challenges)
+            .where(*_pending(), c.expires_at > _now(), c.phone.is_not(None))
+            .values(
+                status=Status.VERIFIED.value,
+                verified_phone=c.phone,
+                verified_at=_now(),
+                ended_at=_now(),
+                method=bindparam("b_method"),
+            )
+            .returning(*c)
         )
         self.verify_by_code = ByArity(_verify_first)
         reached = c.attempts + 1 >= c.max_attempts
@@ -198,6 +213,7 @@ def _verify_first(hashes: list[Any]) -> Any:
             verified_phone=bindparam("b_phone"),
             verified_at=_now(),
             ended_at=_now(),
+            method=Method.INBOUND_SMS.value,
         )
         .returning(*c)
     )

@@ -27,6 +27,7 @@ class ChallengeRow:
     verified_phone: str | None
     attempts: int
     failure_reason: str | None
+    method: str | None = None  # how it was verified: inbound_sms, test, ...
 
 
 @dataclass(frozen=True)

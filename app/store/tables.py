@@ -69,6 +69,8 @@ challenges = Table(
     # The app that created the challenge (NULL: the default app) and its own callback URL.
     Column("app_id", String(40)),
     Column("callback_url", Text),
+    # How a verified challenge was proved: inbound_sms, test (a [[test_numbers]] entry), ...
+    Column("method", String(20)),
     Index("ix_challenges_number_code", "number", "code_hash"),
     # A code is unique among the pending challenges of one virtual number.
     Index(

@@ -7,13 +7,14 @@ from __future__ import annotations
 import itertools
 import logging
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from app.clock import Clock
 from app.config import schema
 from app.crypto import KeyRing
 from app.domain import codes, phone
 from app.domain.apps import DEFAULT_APP_ID, App
-from app.domain.challenges import Status
+from app.domain.challenges import Challenge, Status
 from app.events.base import EventBus, StatusChanged
 from app.limits.rules import Limits, Refusal
 from app.ops.observer import NullObserver, Observer
@@ -38,6 +39,10 @@ class ServiceError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+class Forbidden(ServiceError):
+    status = 403
 
 
 class NotFound(ServiceError):
@@ -86,6 +91,9 @@ class Policy:
     discovery_format: codes.CodeFormat | None = None
     status_grace: int = 300
     renew_cooldown: int = 30
+    # The [[test_numbers]] phones: accepted as expected phones even when phonenumbers calls
+    # them invalid (most reserved fictional ranges are).
+    test_phones: frozenset[str] = frozenset()
     ignore_words: frozenset[str] = field(init=False)
     regions: dict[str, str | None] = field(init=False)
 
@@ -111,6 +119,19 @@ class Policy:
         return [f for i, f in enumerate(found) if f.length not in {g.length for g in found[:i]}]
 
 
+class Voucher(Protocol):
+    """A source that can say whether a code presented to /check proves a challenge's expected
+    phone (app/usecases/checks.py): the test numbers, and any later source of codes."""
+
+    method: str  # recorded on the challenges it verifies (a Method value)
+
+    def covers(self, ctx: Context, challenge: Challenge) -> bool:
+        """Whether this source may vouch for codes of this challenge at all."""
+
+    def vouches(self, ctx: Context, challenge: Challenge, code: str) -> bool:
+        """Whether `code` is the right one for this challenge (compared in constant time)."""
+
+
 @dataclass
 class Context:
     """The collaborators of every use case."""
@@ -125,6 +146,8 @@ class Context:
     limits: Limits | None = None
     # The app of configured API keys and of challenges recorded without one.
     default_app: App = field(default_factory=lambda: App(DEFAULT_APP_ID, "reverse-otp"))
+    # Who may vouch for a code presented to /check, first covering one first.
+    vouchers: list[Voucher] = field(default_factory=list)
 
     def next_turn(self) -> int:
         return next(self._turns)
@@ -156,4 +179,5 @@ def policy_for(settings: schema.Settings) -> Policy:
         discovery_format=settings.discovery_format,
         status_grace=c.status_grace,
         renew_cooldown=c.renew_cooldown,
+        test_phones=frozenset(t.phone for t in settings.test_numbers),
     )

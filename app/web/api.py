@@ -11,11 +11,11 @@ from flask import Blueprint, Response, abort, g, jsonify, request
 from app.domain import links
 from app.domain.challenges import Challenge
 from app.runtime import runtime
-from app.usecases import apps, challenges, context
+from app.usecases import apps, challenges, checks, context
 from app.web import live, qr, throttle
 from app.web.errors import error
 from app.web.openapi import Content, describe
-from app.web.schemas import CreateChallenge, parse_body
+from app.web.schemas import CheckCode, CreateChallenge, parse_body
 from app.web.views import (
     ChallengeView,
     CreatedView,
@@ -111,6 +111,33 @@ def cancel(challenge_id: str) -> Response:
     ctx = runtime().ctx
     _owned(challenges.get_challenge(ctx, challenge_id))
     return jsonify(challenge_view(challenges.cancel_challenge(ctx, challenge_id)))
+
+
+@bp.post("/challenges/<challenge_id>/check")
+@describe(
+    "Check a code the user typed", ok=ChallengeView, body=CheckCode,
+    description="For a phone listed in `[[test_numbers]]`: its code verifies the challenge"
+    " (`method: \"test\"`) without an SMS. A wrong code is a failed attempt (the answer shows"
+    " `attempts`; the challenge fails at the limit). Refused with 403 `check_refused`, changing"
+    " nothing, for a discovery challenge or a phone no source of codes knows.",
+    errors=(400, 401, 403, 404, 409, 429, 503), auth="api_key",
+)  # fmt: skip
+@require_api_key
+def check(challenge_id: str) -> Response:
+    body = parse_body(CheckCode, _json_body())
+    ctx = runtime().ctx
+    challenge = _owned(challenges.get_challenge(ctx, challenge_id))
+    return jsonify(challenge_view(checks.check_code(ctx, challenge, body.code)))
+
+
+def _json_body() -> Any:
+    """Return the decoded JSON body; a body that is not JSON is a 400 `invalid_json`."""
+    data = request.get_json(silent=True) if request.is_json else None
+    if data is None:
+        raise context.ServiceError(
+            "invalid_json", "the body must be JSON (Content-Type: application/json)"
+        )
+    return data
 
 
 def _owned(challenge: Challenge) -> Challenge:

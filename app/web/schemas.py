@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -45,7 +45,16 @@ class CreateChallenge(BaseModel):
         return value
 
 
-def parse_body(model: type[CreateChallenge], data: Any) -> CreateChallenge:
+class CheckCode(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    code: str = Field(min_length=1, max_length=64, description="the code the user typed")
+
+
+Body = TypeVar("Body", CreateChallenge, CheckCode)
+
+
+def parse_body(model: type[Body], data: Any) -> Body:
     """Validate a decoded JSON body, raising a ServiceError that names the first problem."""
     if not isinstance(data, dict):
         raise ServiceError("invalid_request", "the body must be a JSON object")

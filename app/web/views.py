@@ -13,7 +13,7 @@ from flask import url_for
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain import links, phone
-from app.domain.challenges import Challenge, Status
+from app.domain.challenges import Challenge, Method, Status
 from app.usecases.challenges import Created
 
 Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
@@ -37,6 +37,10 @@ class ChallengeView(View):
     attempts: int = Field(ge=0, description="failed attempts so far")
     failure_reason: str | None = Field(description="why it failed (too_many_attempts)")
     metadata: dict[str, Any] = Field(description="your own data, as sent")
+    method: Method | None = Field(
+        description="how it was verified: inbound_sms (the user's SMS), or test (a"
+        " [[test_numbers]] code presented to /check); null until verified"
+    )
 
 
 class CreatedView(ChallengeView):
@@ -119,6 +123,7 @@ def _challenge_fields(challenge: Challenge) -> dict[str, Any]:
         "attempts": challenge.attempts,
         "failure_reason": challenge.failure_reason,
         "metadata": challenge.metadata,
+        "method": challenge.method if challenge.status is Status.VERIFIED else None,
     }
 
 

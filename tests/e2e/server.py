@@ -32,9 +32,10 @@ def write_config(path: Path, settings: dict[str, Any]) -> Path:
     for name, values in settings.get("providers", {}).items():
         lines.append(f"[providers.{name}]")
         lines += [f"{k} = {_toml(v)}" for k, v in values.items()]
-    for entry in settings.get("numbers", []):
-        lines.append("[[numbers]]")
-        lines += [f"{k} = {_toml(v)}" for k, v in entry.items()]
+    for table in ("numbers", "test_numbers"):
+        for entry in settings.get(table, []):
+            lines.append(f"[[{table}]]")
+            lines += [f"{k} = {_toml(v)}" for k, v in entry.items()]
     path.write_text("\n".join(lines) + "\n")
     return path
 

@@ -1,4 +1,4 @@
-/** The client: create, get and cancel with the API key; status, wait and events with a token. */
+/** The client: create, get, cancel and check with the API key; status, wait and events with a token. */
 
 import { ProtocolError, ReverseOtpError } from "./errors.js";
 import { DEFAULT_RETRY, requestJson, type RetryOptions, type Transport } from "./http.js";
@@ -20,6 +20,7 @@ export const OPERATIONS = {
   create: ["POST", "/api/v1/challenges"],
   get: ["GET", "/api/v1/challenges/{challenge_id}"],
   cancel: ["POST", "/api/v1/challenges/{challenge_id}/cancel"],
+  check: ["POST", "/api/v1/challenges/{challenge_id}/check"],
   status: ["GET", "/api/v1/status/{token}"],
   wait: ["GET", "/api/v1/status/{token}"],
   events: ["GET", "/api/v1/status/{token}/events"],
@@ -31,7 +32,7 @@ const LONG_POLL_SECONDS = 25;
 export interface ClientOptions {
   /** The server's base URL, e.g. `https://verify.example.com`. */
   baseUrl: string;
-  /** An API key: needed by `create`, `get` and `cancel` (never ship it to a browser). */
+  /** An API key: needed by `create`, `get`, `cancel` and `check` (never ship it to a browser). */
   apiKey?: string;
   /** Seconds before a call gives up (long polls add their wait). Default 10. */
   timeoutSeconds?: number;
@@ -80,6 +81,17 @@ export class Client {
   /** Cancel a pending challenge; throws ConflictError when it is already final. */
   async cancel(challengeId: string): Promise<Challenge> {
     const data = await this.call("cancel", { challenge_id: challengeId }, { method: "POST" }, true);
+    return shaped<Challenge>(data, FIELDS.ChallengeView, "ChallengeView");
+  }
+
+  /**
+   * Present a code the user typed (a `[[test_numbers]]` phone's code); resolve the challenge.
+   * A wrong code is a failed attempt (see `attempts`); 403 `check_refused` (UnauthorizedError)
+   * for discovery challenges and phones no source of codes knows.
+   */
+  async check(challengeId: string, code: string): Promise<Challenge> {
+    const init = { method: "POST", body: JSON.stringify({ code }) };
+    const data = await this.call("check", { challenge_id: challengeId }, init, true);
     return shaped<Challenge>(data, FIELDS.ChallengeView, "ChallengeView");
   }
 

@@ -18,6 +18,8 @@ export interface Challenge {
   attempts: number;
   failure_reason: string | null;
   metadata: Record<string, unknown>;
+  /** How it was verified: `inbound_sms`, `test` (a `[[test_numbers]]` code); null until verified. */
+  method: string | null;
 }
 
 /** A new challenge, with what only its creator sees (`CreatedView`). */
@@ -111,6 +113,7 @@ function challengeFields(): Nullability<Challenge> {
     attempts: false,
     failure_reason: true,
     metadata: false,
+    method: true,
   };
 }
 

@@ -91,3 +91,16 @@ test("a callback is received, verified, and a tampered one refused", { skip }, a
     await hook.close();
   }
 });
+
+test("a test number is verified by check and a real phone is refused", { skip }, async () => {
+  const phone = process.env.REVERSE_OTP_CLIENT_TEST_NUMBER ?? "";
+  const code = process.env.REVERSE_OTP_CLIENT_TEST_CODE ?? "";
+  const created = await client().create({ phone });
+  const wrong = await client().check(created.id, "not-the-code");
+  assert.deepEqual([wrong.status, wrong.attempts, wrong.method], ["pending", 1, null]);
+  const verified = await client().check(created.id, code);
+  assert.deepEqual([verified.status, verified.method], ["verified", "test"]);
+  const real = await client().create({ phone: newPhone() });
+  await assert.rejects(client().check(real.id, code), (error) => error instanceof UnauthorizedError && error.code === "check_refused");
+  assert.equal((await client().get(real.id)).attempts, 0);
+});

@@ -47,6 +47,7 @@ export const CHALLENGE = {
   verified_at: null,
   attempts: 0,
   failure_reason: null,
+  method: null,
   metadata: {},
 };
 

@@ -33,6 +33,7 @@ const EVENT = {
     ended_at: "2027-01-15T08:00:00Z",
     attempts: 0,
     failure_reason: null,
+    method: null,
     metadata: { order: 42 },
   },
 };

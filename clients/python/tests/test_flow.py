@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import threading
 import time
 
@@ -134,3 +135,25 @@ def test_the_async_client_runs_the_same_flow(server: Server) -> None:
             return seen
 
     assert asyncio.run(flow()) == ["pending", "verified"]
+
+
+def test_a_test_number_is_verified_by_check_and_a_real_phone_is_refused() -> None:
+    url, key = (
+        os.environ["REVERSE_OTP_CLIENT_TEST_URL"],
+        os.environ["REVERSE_OTP_CLIENT_TEST_API_KEY"],
+    )
+    phone, code = (
+        os.environ["REVERSE_OTP_CLIENT_TEST_NUMBER"],
+        os.environ["REVERSE_OTP_CLIENT_TEST_CODE"],
+    )
+    with Client(url, key) as client:
+        created = client.create(phone=phone)
+        wrong = client.check(created.id, "not-the-code")
+        assert (wrong.status, wrong.attempts, wrong.method) == ("pending", 1, None)
+        verified = client.check(created.id, code)
+        assert (verified.status, verified.method) == ("verified", "test")
+        real = client.create(phone=new_phone())
+        with pytest.raises(Unauthorized) as refused:
+            client.check(real.id, code)
+        assert refused.value.code == "check_refused"
+        assert client.get(real.id).attempts == 0

@@ -36,6 +36,7 @@ CHALLENGE: dict[str, Any] = {
     "verified_at": None,
     "attempts": 0,
     "failure_reason": None,
+    "method": None,
     "metadata": {},
 }
 

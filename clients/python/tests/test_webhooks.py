@@ -35,6 +35,7 @@ EVENT = {
         "ended_at": "2027-01-15T08:00:00Z",
         "attempts": 0,
         "failure_reason": None,
+        "method": None,
         "metadata": {"order": 42},
     },
 }

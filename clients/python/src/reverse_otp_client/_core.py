@@ -19,6 +19,7 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "create": ("POST", "/api/v1/challenges"),
     "get": ("GET", "/api/v1/challenges/{challenge_id}"),
     "cancel": ("POST", "/api/v1/challenges/{challenge_id}/cancel"),
+    "check": ("POST", "/api/v1/challenges/{challenge_id}/check"),
     "status": ("GET", "/api/v1/status/{token}"),
     "wait": ("GET", "/api/v1/status/{token}"),
     "events": ("GET", "/api/v1/status/{token}/events"),

@@ -74,6 +74,11 @@ class AsyncClient:
         path = _core.path("cancel", challenge_id=challenge_id)
         return from_json(Challenge, await self._json("POST", path, auth=True))
 
+    async def check(self, challenge_id: str, code: str) -> Challenge:
+        path = _core.path("check", challenge_id=challenge_id)
+        data = await self._json("POST", path, json={"code": code}, auth=True)
+        return from_json(Challenge, data)
+
     async def status(self, token: str) -> Status:
         return from_json(Status, await self._json("GET", _core.path("status", token=token)))
 

@@ -87,6 +87,15 @@ class Client:
         data = self._json("POST", _core.path("cancel", challenge_id=challenge_id), auth=True)
         return from_json(Challenge, data)
 
+    def check(self, challenge_id: str, code: str) -> Challenge:
+        """Present a code the user typed (a `[[test_numbers]]` phone's code); return the challenge.
+
+        A wrong code is a failed attempt (see `attempts`). Raises Unauthorized (403
+        `check_refused`) for discovery challenges and phones no source of codes knows.
+        """
+        path = _core.path("check", challenge_id=challenge_id)
+        return from_json(Challenge, self._json("POST", path, json={"code": code}, auth=True))
+
     # -- status token calls --------------------------------------------------------------------
 
     def status(self, token: str) -> Status:

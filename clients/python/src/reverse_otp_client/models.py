@@ -34,6 +34,7 @@ class Challenge:
     attempts: int
     failure_reason: Optional[str]
     metadata: dict[str, Any]
+    method: Optional[str]  # inbound_sms, test, ...; None until verified
 
     @property
     def final(self) -> bool:
