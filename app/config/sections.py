@@ -7,9 +7,10 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from app.domain import codes, phone, rates, testnumbers
+from app.domain import codes, countries, phone, rates, testnumbers
 
 
 class Section(BaseModel):
@@ -118,7 +119,31 @@ class Phones(Section):
         description="number types accepted as expected phones (premium_rate, shared_cost off)",
     )
 
-    @field_validator("allowed_types")
+    allowed_countries: list[str] = Field(
+        default_factory=list,
+        description="ISO regions whose phones may be expected or verify discovery challenges"
+        ' (empty: all not denied), e.g. ["FR", "GB", "GG", "JE", "IM"]',
+    )
+    denied_countries: list[str] = Field(
+        default_factory=list,
+        description="ISO regions whose phones are refused as expected phones and as senders",
+    )
+    discovery_sender_types: list[str] = Field(
+        default_factory=lambda: list(countries.DEFAULT_DISCOVERY_TYPES),
+        description="number types that may verify a discovery challenge (premium_rate,"
+        " shared_cost off)",
+    )
+
+    @field_validator("allowed_countries", "denied_countries")
+    @classmethod
+    def _regions(cls, value: list[str]) -> list[str]:
+        upper = [v.strip().upper() for v in value]
+        unknown = sorted(set(upper) - phonenumbers.SUPPORTED_REGIONS)
+        if unknown:
+            raise ValueError(f"unknown ISO regions {unknown} (two letters, e.g. FR, GG)")
+        return upper
+
+    @field_validator("allowed_types", "discovery_sender_types")
     @classmethod
     def _known_types(cls, value: list[str]) -> list[str]:
         unknown = sorted(set(value) - set(phone.NUMBER_TYPES))

@@ -17,6 +17,8 @@ charge is given back only when `spends` says the message was free.
 | `no_code`, `unknown_number`, `wrong_provider` | no | decided before any code is looked up |
 | `duplicate` | no | a redelivery is recognised before it is charged |
 | `sender_blocked` | no more | the sender is already cooling off |
+| `country_denied` | no | decided before the budget: the sender's country matches nothing |
+| `sender_type_refused` | yes | a premium-rate or shared-cost sender's discovery code |
 | `partial` | no | one part of a long SMS; the whole message is charged once |
 
 So whatever a message carries, only a message that verified a pending challenge with the one
@@ -36,6 +38,7 @@ UNCHARGED = frozenset(
         Outcome.DUPLICATE,
         Outcome.SENDER_BLOCKED,
         Outcome.PARTIAL,
+        Outcome.COUNTRY_DENIED,
     }
 )
 

@@ -40,6 +40,8 @@ class Outcome(StrEnum):
     WRONG_PROVIDER = "wrong_provider"
     DUPLICATE = "duplicate"
     SENDER_BLOCKED = "sender_blocked"
+    COUNTRY_DENIED = "country_denied"  # the sender's country is denied or not allowed
+    SENDER_TYPE_REFUSED = "sender_type_refused"  # e.g. a premium-rate sender, for discovery
     PARTIAL = "partial"  # one part of a long SMS, stored until the others arrive
 
 
@@ -154,18 +156,3 @@ def clamp_ttl(requested: int | None, default: int, minimum: int, maximum: int) -
     if not minimum <= seconds <= maximum:
         raise ValueError(f"ttl must be between {minimum} and {maximum} seconds")
     return timedelta(seconds=seconds)
-
-
-def choose_number(
-    numbers: list[str], phone_region: str | None, regions: dict[str, str | None], counter: int
-) -> str:
-    """Pick the virtual number for a challenge.
-
-    A number in the expected phone's country wins, so the user's SMS stays domestic;
-    otherwise numbers take turns by `counter`.
-    """
-    if phone_region is not None:
-        local = [n for n in numbers if regions.get(n) == phone_region]
-        if local:
-            return local[counter % len(local)]
-    return numbers[counter % len(numbers)]

@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from app.crypto import seal, unseal
-from app.domain import callbacks, codes, phone, testnumbers
+from app.domain import callbacks, codes, countries, phone, testnumbers
 from app.domain import challenges as rules
 from app.domain.apps import DEFAULT_APP_ID, App
 from app.domain.challenges import Challenge, Status
@@ -77,8 +77,7 @@ def create_challenge(
     numbers = [n for n in policy.numbers if not app.numbers or n in app.numbers]
     if not numbers:
         raise Unavailable("no_number", "none of this app's numbers is configured")
-    region = phone.region(expected) if expected else None
-    number = rules.choose_number(numbers, region, policy.regions, ctx.next_turn())
+    number = countries.choose_number(numbers, expected, ctx.next_turn())
     now = ctx.clock.now()
     token = secrets.token_urlsafe(32)
     fmt = policy.format_for(expected is None)
@@ -125,12 +124,16 @@ def _expected_phone(policy: Policy, phone_input: str | None) -> str | None:
         return None
     listed = testnumbers.normalise(phone_input)
     if listed is not None and listed in policy.test_phones:
-        return listed
-    try:
-        e164 = phone.parse(phone_input, policy.default_region)
-        phone.check_type(e164, policy.allowed_types)
-    except phone.InvalidPhone as exc:
-        raise ServiceError(exc.reason, str(exc)) from None
+        e164 = listed
+    else:
+        try:
+            e164 = phone.parse(phone_input, policy.default_region)
+            phone.check_type(e164, policy.allowed_types)
+        except phone.InvalidPhone as exc:
+            raise ServiceError(exc.reason, str(exc)) from None
+    refused = policy.countries.refusal(e164)
+    if refused:
+        raise ServiceError("country_refused", refused)
     return e164
 
 

@@ -12,7 +12,7 @@ from typing import Protocol
 from app.clock import Clock
 from app.config import schema
 from app.crypto import KeyRing
-from app.domain import codes, phone
+from app.domain import codes, countries, phone
 from app.domain.apps import DEFAULT_APP_ID, App
 from app.domain.challenges import Challenge, Status
 from app.events.base import EventBus, StatusChanged
@@ -94,15 +94,14 @@ class Policy:
     # The [[test_numbers]] phones: accepted as expected phones even when phonenumbers calls
     # them invalid (most reserved fictional ranges are).
     test_phones: frozenset[str] = frozenset()
+    countries: countries.CountryPolicy = field(default_factory=countries.CountryPolicy)
     ignore_words: frozenset[str] = field(init=False)
-    regions: dict[str, str | None] = field(init=False)
 
     def __post_init__(self) -> None:
         fmt = self.code_format
         # The operator's name is part of the text too: its words must never read as a code.
         fixed = codes.render(fmt, "{code}", name=self.operator_name)
         object.__setattr__(self, "ignore_words", codes.template_words(fixed, fmt.alphabet))
-        object.__setattr__(self, "regions", {n: phone.region(n) for n in self.numbers})
 
     def format_for(self, discovery: bool) -> codes.CodeFormat:
         """Return the code format of a mode: long codes when any sender may verify."""
@@ -180,4 +179,9 @@ def policy_for(settings: schema.Settings) -> Policy:
         status_grace=c.status_grace,
         renew_cooldown=c.renew_cooldown,
         test_phones=frozenset(t.phone for t in settings.test_numbers),
+        countries=countries.CountryPolicy(
+            allowed=frozenset(settings.phones.allowed_countries),
+            denied=frozenset(settings.phones.denied_countries),
+            discovery_types=tuple(settings.phones.discovery_sender_types),
+        ),
     )

@@ -154,15 +154,25 @@ def _match(
     """Charge the sender's budget, then apply the message's codes (budget.spends decides the
     refund)."""
     sender = message.sender_e164 or message.sender
+    policy = ctx.policy.countries
+    if message.sender_e164 is not None and policy.refusal(message.sender_e164):
+        return Verdict(Outcome.COUNTRY_DENIED), None
     if ctx.limits is not None and ctx.limits.sender_attempt(sender, now, tx) is not None:
         return Verdict(Outcome.SENDER_BLOCKED), None
     hashes = [h for c in candidates for h in ctx.keys.digests(CODE_PURPOSE, f"{message.to}:{c}")]
-    challenge = _verify_at_once(tx, message, hashes, now)
+    # A sender of a line type refused for discovery (premium rate...) takes the full decision.
+    discovers = message.sender_e164 is None or not policy.discovery_type_refused(
+        message.sender_e164
+    )
+    challenge = _verify_at_once(tx, message, hashes, now) if discovers else None
     if challenge is not None:
         verdict = Verdict(Outcome.MATCHED, challenge.id, Status.VERIFIED)
     else:
         challenge = tx.find_by_code(message.to, hashes)
-        verdict = _apply(tx, rules.match(challenge, message, now), message, now)
+        verdict = rules.match(challenge, message, now)
+        if not discovers and verdict.matched and challenge is not None and challenge.discovery:
+            verdict = Verdict(Outcome.SENDER_TYPE_REFUSED, challenge.id)
+        verdict = _apply(tx, verdict, message, now)
     if ctx.limits is not None and not budget.spends(verdict.outcome, len(candidates)):
         ctx.limits.sender_success(sender, now, tx)
     return verdict, challenge

@@ -90,18 +90,6 @@ def test_ttl_out_of_bounds_is_refused(requested):
         rules.clamp_ttl(requested, 600, 60, 600)
 
 
-def test_number_choice_prefers_the_phones_country_then_takes_turns():
-    numbers = ["+15017122661", "+33757000000", "+14155550100"]
-    regions = {"+15017122661": "US", "+33757000000": "FR", "+14155550100": "US"}
-    assert rules.choose_number(numbers, "FR", regions, 7) == "+33757000000"
-    assert [rules.choose_number(numbers, "US", regions, i) for i in range(2)] == [
-        "+15017122661",
-        "+14155550100",
-    ]
-    assert [rules.choose_number(numbers, None, regions, i) for i in range(3)] == numbers
-    assert rules.choose_number(numbers, "DE", regions, 1) == "+33757000000"
-
-
 def test_a_code_sent_to_another_number_is_unknown_even_once_its_challenge_expired():
     # The store looks a code up on the number the SMS went to; the rule says the same.
     verdict = rules.match(challenge(), message(to="+15550000000"), NOW + timedelta(hours=1))
