@@ -135,3 +135,109 @@ def test_message_and_renew_answers_match_their_schema(client, clock, spec):
     renewed = client.post(f"/api/v1/status/{created['token']}/renew")
     assert renewed.status_code == 200
     assert_matches(spec, "/api/v1/status/{token}/renew", "post", renewed)
+
+
+# The contract as tools read it: a validator, unique ids, examples, the callbacks.
+
+
+def test_openapi_spec_validator_accepts_the_live_document(spec):
+    from openapi_spec_validator import OpenAPIV31SpecValidator
+
+    errors = [e.message for e in OpenAPIV31SpecValidator(spec).iter_errors()]
+    assert errors == []
+
+
+def operations(spec):
+    for path, methods in spec["paths"].items():
+        for method, op in methods.items():
+            yield f"{method.upper()} {path}", op
+    for name, methods in spec["webhooks"].items():
+        for method, op in methods.items():
+            yield f"webhook {name} {method}", op
+
+
+def test_operation_ids_are_unique(spec):
+    ids = [op["operationId"] for _, op in operations(spec)]
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    hooks = {op["operationId"] for where, op in operations(spec) if "/webhooks/{provider}" in where}
+    assert hooks == {
+        "webhooks.receive.get",
+        "webhooks.receive.post",
+        "webhooks.receive_by_provider_token.get",
+        "webhooks.receive_by_provider_token.post",
+    }
+
+
+def media_types(op):
+    body = op.get("requestBody", {}).get("content", {})
+    yield from (("request", media, item) for media, item in body.items())
+    for status, answer in op["responses"].items():
+        yield from ((status, media, item) for media, item in answer.get("content", {}).items())
+
+
+def resolve(spec, schema):
+    return {"components": spec["components"], **schema}
+
+
+def test_every_operation_has_an_example_that_fits_its_schema(spec):
+    for where, op in operations(spec):
+        found = list(media_types(op))
+        assert found, f"{where} has no content at all"
+        for status, media, item in found:
+            assert "example" in item, f"{where} {status} {media} has no example"
+            if media == "application/json" and "$ref" in item["schema"]:
+                errors = Draft202012Validator(resolve(spec, item["schema"])).iter_errors(
+                    item["example"]
+                )
+                assert [e.message for e in errors] == [], f"{where} {status}"
+
+
+def test_every_schema_has_examples_that_fit_it(spec):
+    for name, schema in spec["components"]["schemas"].items():
+        assert schema.get("examples"), f"{name} has no example"
+        for example in schema["examples"]:
+            errors = Draft202012Validator(resolve(spec, schema)).iter_errors(example)
+            assert [e.message for e in errors] == [], name
+
+
+def test_error_examples_use_catalogued_codes_of_their_status(spec):
+    from app.web.errorcodes import CATALOGUE
+
+    for where, op in operations(spec):
+        for status, media, item in media_types(op):
+            error = item.get("example", {}).get("error") if media == "application/json" else None
+            if isinstance(error, dict):
+                assert CATALOGUE[error["code"]].status == int(status), f"{where} {status}"
+
+
+def test_the_callbacks_are_described_in_the_webhooks_section(spec):
+    assert set(spec["webhooks"]) == {
+        "challenge.verified", "challenge.failed", "challenge.expired", "challenge.cancelled"
+    }  # fmt: skip
+    for name, item in spec["webhooks"].items():
+        post = item["post"]
+        headers = {p["name"] for p in post["parameters"] if p["in"] == "header"}
+        assert headers == {"webhook-id", "webhook-timestamp", "webhook-signature"}
+        body = post["requestBody"]["content"]["application/json"]
+        assert body["schema"]["$ref"].endswith("/CallbackView")
+        assert body["example"]["type"] == name
+
+
+def test_a_real_callback_body_fits_the_described_schema(spec):
+    import json
+    from datetime import UTC, datetime
+
+    from app.domain import callbacks
+    from app.domain.challenges import Challenge, Method, Status
+
+    now = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+    challenge = Challenge(
+        "ch_x", "+15017122661", "h", "t", now, now, phone="+33612345678",
+        status=Status.VERIFIED, verified_phone="+33612345678", verified_at=now, ended_at=now,
+        method=Method.TEST.value, metadata={"a": 1},
+    )  # fmt: skip
+    for full in (True, False):
+        body = json.loads(callbacks.event_body(challenge, "evt_1", now, full))
+        schema = resolve(spec, {"$ref": "#/components/schemas/CallbackView"})
+        errors = [e.message for e in Draft202012Validator(schema).iter_errors(body)]
+        assert errors == []

@@ -22,6 +22,8 @@ from flask import Flask
 from pydantic import BaseModel
 from werkzeug.routing import Rule
 
+from app.web import errorcodes
+from app.web.openapi_extras import MEDIA_EXAMPLES, callbacks_section
 from app.web.views import ErrorBody
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -71,6 +73,7 @@ class Content:
     description: str = ""
     schema: Mapping[str, Any] = field(default_factory=dict)
     model: type[BaseModel] | None = None
+    example: Any = None  # else the media type's example in MEDIA_EXAMPLES
 
 
 Answer = type[BaseModel] | Content
@@ -123,6 +126,7 @@ def build(app: Flask, title: str, version: str, server_url: str) -> dict[str, An
     """Return the OpenAPI 3.1 document for every described route of `app`."""
     schemas = _Schemas()
     paths: dict[str, dict[str, Any]] = {}
+    seen: set[str] = set()
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         operation = operation_of(app, rule)
         if not operation:
@@ -130,15 +134,28 @@ def build(app: Flask, title: str, version: str, server_url: str) -> dict[str, An
         path = _openapi_path(rule.rule)
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             item = _operation(app, rule, method, operation, schemas)
+            item["operationId"] = _unique_id(rule, method, seen)
             paths.setdefault(path, {})[method.lower()] = item
+    webhooks = callbacks_section(schemas.ref)
     return {
         "openapi": "3.1.0",
         "info": {"title": title, "version": version, "description": DESCRIPTION},
         "servers": [{"url": server_url}],
         "tags": TAGS,
         "paths": paths,
-        "components": {"schemas": schemas.found, "securitySchemes": SECURITY_SCHEMES},
+        "webhooks": webhooks,
+        "components": {"schemas": schemas.examples(), "securitySchemes": SECURITY_SCHEMES},
     }
+
+
+def _unique_id(rule: Rule, method: str, seen: set[str]) -> str:
+    """`<endpoint>.<method>`; an endpoint served on several paths (a webhook with and without
+    its path token) names the longer forms by their path parameters."""
+    found = f"{rule.endpoint}.{method.lower()}"
+    if found in seen:
+        found = f"{rule.endpoint}_by_{'_'.join(sorted(rule.arguments))}.{method.lower()}"
+    seen.add(found)
+    return found
 
 
 def _openapi_path(rule: str) -> str:
@@ -149,7 +166,6 @@ def _operation(
     app: Flask, rule: Rule, method: str, op: Operation, schemas: _Schemas
 ) -> dict[str, Any]:
     item: dict[str, Any] = {
-        "operationId": f"{rule.endpoint}.{method.lower()}",
         "summary": op.summary,
         "tags": [op.tag],
     }
@@ -199,26 +215,52 @@ def _responses(op: Operation, schemas: _Schemas) -> dict[str, Any]:
     for status in sorted(answers):
         answer = answers[status]
         text = _description(status, answer)
-        out[str(status)] = {"description": text, "content": _content(answer, schemas, "output")}
+        content = _content(answer, schemas, "output")
+        if answer is ErrorBody or (isinstance(answer, Content) and answer.model is ErrorBody):
+            content["application/json"]["example"] = _error_example(status)
+        out[str(status)] = {"description": text, "content": content}
     return out
+
+
+def _error_example(status: int) -> dict[str, Any]:
+    """An error answer of this status, with its first catalogued code (docs/errors.md)."""
+    codes = errorcodes.codes_for(status) or ["not_found"]
+    meaning = errorcodes.CATALOGUE[codes[0]].meaning
+    return {"error": {"code": codes[0], "message": meaning}}
 
 
 def _description(status: int, answer: Answer) -> str:
     if isinstance(answer, Content) and answer.description:
         return answer.description
     if status in ERRORS and answer is ErrorBody:
-        return ERRORS[status]
+        codes = ", ".join(f"`{c}`" for c in errorcodes.codes_for(status))
+        return f"{ERRORS[status]} (codes: {codes})" if codes else ERRORS[status]
     doc = (answer.__doc__ or "").strip().splitlines() if isinstance(answer, type) else []
     return doc[0] if doc else "success"
 
 
 def _content(answer: Answer, schemas: _Schemas, mode: str) -> dict[str, Any]:
     if isinstance(answer, Content):
-        out = {media: {"schema": dict(answer.schema)} for media in answer.media_types}
+        out: dict[str, Any] = {
+            media: {"schema": dict(answer.schema), "example": _media_example(answer, media)}
+            for media in answer.media_types
+        }
         if answer.model is not None:
-            out["application/json"] = {"schema": schemas.ref(answer.model, mode)}
+            out["application/json"] = _model_content(answer.model, schemas, mode)
         return out
-    return {"application/json": {"schema": schemas.ref(answer, mode)}}
+    return {"application/json": _model_content(answer, schemas, mode)}
+
+
+def _model_content(model: type[BaseModel], schemas: _Schemas, mode: str) -> dict[str, Any]:
+    content: dict[str, Any] = {"schema": schemas.ref(model, mode)}
+    examples = schemas.found[model.__name__].get("examples")
+    if examples:
+        content["example"] = examples[0]
+    return content
+
+
+def _media_example(answer: Content, media: str) -> Any:
+    return answer.example if answer.example is not None else MEDIA_EXAMPLES.get(media, "")
 
 
 class _Schemas:
@@ -237,6 +279,13 @@ class _Schemas:
         self.found.setdefault(model.__name__, schema)
         return {"$ref": REF.format(model=model.__name__)}
 
+    def examples(self) -> dict[str, Any]:
+        """Return the schemas, each enumeration given its first value as example."""
+        for schema in self.found.values():
+            if "enum" in schema and "examples" not in schema:
+                schema["examples"] = [schema["enum"][0]]
+        return self.found
+
 
 def undescribed(app: Flask) -> list[str]:
     """Return the routes with no description (neither described nor marked undocumented)."""
@@ -254,6 +303,7 @@ TAGS = [
     {"name": "operations", "description": "Health, readiness and metrics."},
     {"name": "pages", "description": "Pages for the user's browser (HTML)."},
     {"name": "admin", "description": "The operator dashboard (HTML)."},
+    {"name": "callbacks", "description": "What we send to your callback URL (webhooks)."},
 ]
 
 DESCRIPTION = """\

@@ -12,7 +12,16 @@ from app.usecases.context import MAX_METADATA_BYTES, ServiceError
 
 
 class CreateChallenge(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={
+            "examples": [
+                {"phone": "+33612345678", "ttl": 300, "metadata": {"order": 42}},
+                {"client_ip": "2001:db8:1:2::17"},
+            ]
+        },
+    )
 
     phone: str | None = Field(None, max_length=32, description="expected phone; omit for discovery")
     ttl: int | None = Field(None, description="lifetime in seconds")
@@ -46,7 +55,9 @@ class CreateChallenge(BaseModel):
 
 
 class CheckCode(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(
+        extra="forbid", strict=True, json_schema_extra={"examples": [{"code": "424242"}]}
+    )
 
     code: str = Field(min_length=1, max_length=64, description="the code the user typed")
 

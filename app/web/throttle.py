@@ -24,6 +24,7 @@ from app.web.errors import error
 
 # The error code each realm answers with once an address is over its limit.
 CODES = {"admin": "too_many_logins"}
+FALLBACK_CODE = "too_many_failures"
 
 
 def refused(realm: str) -> Response | None:
@@ -35,7 +36,7 @@ def refused(realm: str) -> Response | None:
         return None
     seconds = max(1, math.ceil((count.reset_at - rt.ctx.clock.now()).total_seconds()))
     response = error(
-        429, CODES.get(realm, "too_many_failures"), "too many failed credentials; try again later"
+        429, CODES.get(realm, FALLBACK_CODE), "too many failed credentials; try again later"
     )
     response.headers["Retry-After"] = str(seconds)
     return response

@@ -18,6 +18,68 @@ from app.usecases.challenges import Created
 
 Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
 
+# Examples shown in /openapi.json (a test checks each against its schema).
+EXAMPLE_CHALLENGE: dict[str, Any] = {
+    "id": "ch_3mR8yT0kLq2VbN5xZ1wJ4A",
+    "status": "verified",
+    "to": "+15017122661",
+    "phone": "+33612345678",
+    "created_at": "2026-03-01T09:29:00Z",
+    "expires_at": "2026-03-01T09:39:00Z",
+    "verified_phone": "+33612345678",
+    "verified_at": "2026-03-01T09:30:00Z",
+    "attempts": 0,
+    "failure_reason": None,
+    "metadata": {"order": 42},
+    "method": "inbound_sms",
+}
+EXAMPLE_TOKEN = "m3Q0c2tZVnVhS1N5cXlCd0hXb3l6a3JpN3RnTmZ4dFg"  # noqa: S105 - an example
+EXAMPLE_CREATED: dict[str, Any] = EXAMPLE_CHALLENGE | {
+    "status": "pending",
+    "verified_phone": None,
+    "verified_at": None,
+    "method": None,
+    "code": "7KQ4MZ",
+    "body": "VERIFY 7KQ4MZ to sign in to Acme",
+    "sms_uri": "sms:+15017122661?body=VERIFY%207KQ4MZ%20to%20sign%20in%20to%20Acme",
+    "qr_svg_url": f"https://verify.example.com/api/v1/status/{EXAMPLE_TOKEN}/qr.svg",
+    "qr_png_url": f"https://verify.example.com/api/v1/status/{EXAMPLE_TOKEN}/qr.png",
+    "token": EXAMPLE_TOKEN,
+    "status_url": f"https://verify.example.com/api/v1/status/{EXAMPLE_TOKEN}",
+    "events_url": f"https://verify.example.com/api/v1/status/{EXAMPLE_TOKEN}/events",
+    "verify_url": f"https://verify.example.com/v/{EXAMPLE_TOKEN}",
+}
+EXAMPLE_STATUS: dict[str, Any] = {
+    "expires_at": "2026-03-01T09:39:00Z",
+    "phone": "+33 6** *** *78",
+    "verified_at": "2026-03-01T09:30:00Z",
+    "status": "verified",
+}
+EXAMPLE_MESSAGE: dict[str, Any] = {
+    "to": "+15017122661",
+    "body": "VERIFY 7KQ4MZ to sign in to Acme",
+    "sms_uri": "sms:+15017122661?body=VERIFY%207KQ4MZ%20to%20sign%20in%20to%20Acme",
+    "qr_svg_url": f"https://verify.example.com/api/v1/status/{EXAMPLE_TOKEN}/qr.svg",
+    "expires_at": "2026-03-01T09:39:00Z",
+    "renewals": 0,
+    "renew_in": 12,
+}
+EXAMPLE_ERROR: dict[str, Any] = {
+    "code": "invalid_phone",
+    "message": "phone number is not a valid number",
+}
+EXAMPLE_CALLBACK: dict[str, Any] = {
+    "id": "evt_2d4SxQy0pLr8mVt1",
+    "type": "challenge.verified",
+    "timestamp": "2026-03-01T09:30:01Z",
+    "data": EXAMPLE_CHALLENGE
+    | {
+        "phone": "+33 6** *** *78",
+        "verified_phone": "+33 6** *** *78",
+        "ended_at": "2026-03-01T09:30:00Z",
+    },
+}
+
 
 class View(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -25,6 +87,8 @@ class View(BaseModel):
 
 class ChallengeView(View):
     """A challenge as its integrator sees it."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_CHALLENGE]})
 
     id: str = Field(description="challenge id (ch_...)")
     status: Status = Field(description="pending, or the final status")
@@ -46,6 +110,8 @@ class ChallengeView(View):
 class CreatedView(ChallengeView):
     """A new challenge, with the secrets only its creator sees."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_CREATED]})
+
     code: str = Field(description="the code the user must text")
     body: str = Field(description="the full SMS text to send")
     sms_uri: str = Field(description="sms: link opening the user's messaging app, prefilled")
@@ -57,8 +123,31 @@ class CreatedView(ChallengeView):
     verify_url: str = Field(description="hosted verification page to send the user to")
 
 
+class CallbackChallengeView(ChallengeView):
+    """The challenge inside a callback: phone numbers masked unless the app opted in."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_CALLBACK["data"]]})
+
+    ended_at: Timestamp | None
+
+
+class CallbackView(View):
+    """A signed callback (Standard Webhooks): a challenge reached a final status."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_CALLBACK]})
+
+    id: str = Field(description="event id, also the webhook-id header; the same on every retry")
+    type: Literal[
+        "challenge.verified", "challenge.failed", "challenge.expired", "challenge.cancelled"
+    ] = Field(description="what happened")
+    timestamp: Timestamp
+    data: CallbackChallengeView
+
+
 class StatusView(View):
     """What a status token grants: no code, no full number."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_STATUS]})
 
     expires_at: Timestamp
     phone: str | None = Field(description="masked expected or verified phone")
@@ -68,6 +157,8 @@ class StatusView(View):
 
 class MessageView(View):
     """What the token holder needs to send the SMS."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_MESSAGE]})
 
     to: str = Field(description="virtual number to text, E.164")
     body: str = Field(description="the SMS text, code included")
@@ -79,6 +170,8 @@ class MessageView(View):
 
 
 class ErrorDetail(View):
+    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_ERROR]})
+
     code: str = Field(description="stable machine-readable word, e.g. not_found")
     message: str = Field(description="what went wrong, for people")
 
@@ -86,20 +179,34 @@ class ErrorDetail(View):
 class ErrorBody(View):
     """The one error shape of every failed JSON answer."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"error": EXAMPLE_ERROR}]})
+
     error: ErrorDetail
 
 
 class HealthView(View):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "ok"}]})
+
     status: Literal["ok"]
 
 
 class CheckView(View):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"state": "ok", "detail": None}]})
+
     state: Literal["ok", "degraded", "down"]
     detail: str | None = None
 
 
 class ReadinessView(View):
     """Readiness: ready unless a component is down; degraded components are listed."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"status": "ready", "checks": {"database": {"state": "ok", "detail": None}}}
+            ]
+        }
+    )
 
     status: Literal["ready", "unavailable"]
     checks: dict[str, CheckView]

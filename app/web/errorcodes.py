@@ -1,0 +1,102 @@
+"""The catalogue of every error code the server can answer with, and docs/errors.md from it.
+
+Each code is the stable word of `{"error": {"code": ..., "message": ...}}` (or of a
+command-line refusal, for the codes only `reverse-otp` commands meet). `tests/test_errors.py`
+reads the source of app/ and fails when a code is emitted that is not here, or listed here
+but emitted nowhere; it also checks that docs/errors.md is this catalogue rendered
+(`python -m app.web.errorcodes > docs/errors.md` writes it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CLI = 0  # "status" of a code only the command line reports
+
+
+@dataclass(frozen=True)
+class Code:
+    status: int
+    meaning: str
+
+
+CATALOGUE: dict[str, Code] = {
+    # 400: the request is invalid
+    "invalid_json": Code(400, "the body is not JSON (or not sent as application/json)"),
+    "invalid_request": Code(400, "a field is missing, unknown or of the wrong type; named"),
+    "invalid_phone": Code(400, "`phone` cannot be read as a valid number"),
+    "phone_type_refused": Code(400, "`phone` is of a refused line type ([phones] allowed_types)"),
+    "country_refused": Code(400, "`phone`'s country is denied or not allowed ([phones]); named"),
+    "invalid_ttl": Code(400, "`ttl` is out of the configured bounds"),
+    "invalid_callback_url": Code(400, "`callback_url` is not an acceptable https URL"),
+    "callback_secret_missing": Code(400, "`callback_url` given, but the app has no secret"),
+    "invalid_wait": Code(400, "`wait` of a long poll is not a number of seconds in bounds"),
+    "malformed_webhook": Code(400, "a provider's webhook request cannot be read"),
+    # 401, 403, 404, 405
+    "unauthorized": Code(401, "the API key, admin key or metrics token is missing or wrong"),
+    "check_refused": Code(403, "/check for a discovery challenge or a phone no source knows"),
+    "not_found": Code(404, "no such challenge, token, route, or feature not enabled"),
+    "method_not_allowed": Code(405, "the route does not answer this HTTP method"),
+    # 408, 409, 413
+    "request_timeout": Code(408, "the request body did not arrive in time"),
+    "already_settled": Code(409, "the challenge is already final"),
+    "not_pending": Code(409, "the challenge is final: there is no message to send any more"),
+    "request_entity_too_large": Code(413, "the body is larger than [server] max_body_bytes"),
+    # 429: a limit
+    "rate_limited_api_key": Code(429, "too many challenges for this API key ([limits])"),
+    "rate_limited_ip": Code(429, "too many challenges for this client_ip ([limits])"),
+    "rate_limited_phone": Code(429, "too many challenges for this phone ([limits])"),
+    "too_many_pending": Code(429, "the pending challenges reached [limits] max_pending"),
+    "renew_too_soon": Code(429, "a new code is asked for before the cooldown ends"),
+    "too_many_streams": Code(429, "too many open streams or long polls (address or challenge)"),
+    "too_many_failures": Code(429, "too many wrong credentials from this address"),
+    "too_many_logins": Code(429, "too many wrong admin keys from this address"),
+    # 5xx
+    "internal_error": Code(500, "a bug: the server logged it"),
+    "no_number": Code(503, "none of the app's numbers is configured"),
+    "code_space_exhausted": Code(503, "no free code on the number; try again later"),
+    "store_unavailable": Code(503, "the database is unavailable; retry (Retry-After)"),
+    "limits_unavailable": Code(503, "the limit counters (Redis) are unavailable; retry"),
+    "try_later": Code(503, "a webhook cannot be checked now; the provider retries"),
+    "too_many_connections": Code(503, "the worker holds too many connections; retry"),
+    # Command line only (`reverse-otp apps create ...`)
+    "invalid_name": Code(CLI, "an app name is empty, too long, or reads as a code"),
+    "unknown_number": Code(CLI, "an app names a number that is not configured"),
+}
+
+
+def codes_for(status: int) -> list[str]:
+    """Return the codes answered with an HTTP status, in catalogue order."""
+    return [name for name, code in CATALOGUE.items() if code.status == status]
+
+
+def render() -> str:
+    """Return docs/errors.md."""
+    lines = [
+        "# Error codes",
+        "",
+        "Every failed JSON answer has one shape,",
+        '`{"error": {"code": "invalid_phone", "message": "phone number is not a valid number"}}`:',
+        "`code` is one of the stable words below; `message` is for people and may change.",
+        "This page is generated from `app/web/errorcodes.py`, and a test checks that the code",
+        "emits exactly these codes.",
+        "",
+        "| Code | HTTP status | Meaning |",
+        "|---|---|---|",
+    ]
+    for name, code in CATALOGUE.items():
+        status = "command line" if code.status == CLI else str(code.status)
+        lines.append(f"| `{name}` | {status} | {code.meaning} |")
+    lines += [
+        "",
+        "Webhook requests refused by a provider's authenticity check answer a plain-text 401 or",
+        "403 with no code, on purpose: a forger learns nothing. Inbound SMS outcomes (`matched`,",
+        "`unknown_code`, `country_denied`, ...) are not errors: see `Outcome` in",
+        "app/domain/challenges.py.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(render(), end="")
