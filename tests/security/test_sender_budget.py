@@ -25,6 +25,7 @@ from tests.sms import random_code
 
 SENDER = "+14155550199"
 OTHER = "+33612345678"
+PREMIUM = "+449012345678"  # a UK premium-rate number
 
 
 @pytest.fixture
@@ -106,6 +107,12 @@ def invalid_sender(ctx: context.Context, clock: FakeClock) -> InboundMessage:
     return sms("VERIFY " + on_simulator(ctx).code, sender="ACME")
 
 
+def premium_rate_discovery(ctx: context.Context, clock: FakeClock) -> InboundMessage:
+    while (made := discovery(ctx)).challenge.number != NUMBER:
+        pass
+    return sms("VERIFY " + made.code, sender=PREMIUM)
+
+
 def no_code(ctx: context.Context, clock: FakeClock) -> InboundMessage:
     return sms("hello there")
 
@@ -128,6 +135,7 @@ CASES: list[tuple[Build, Outcome, bool]] = [
     (ended_code_and_guess, Outcome.ALREADY_SETTLED, True),
     (wrong_sender, Outcome.WRONG_SENDER, True),
     (invalid_sender, Outcome.INVALID_SENDER, True),
+    (premium_rate_discovery, Outcome.SENDER_TYPE_REFUSED, True),
     (no_code, Outcome.NO_CODE, False),
     (unknown_number, Outcome.UNKNOWN_NUMBER, False),
     (wrong_provider, Outcome.WRONG_PROVIDER, False),
