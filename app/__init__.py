@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 
-from app import assets, config, events, limits, web
+from app import assets, config, events, limits, proofs, web
 from app.clock import Clock, SystemClock
 from app.config import schema
 from app.crypto import KeyRing
@@ -40,6 +40,7 @@ def create_app(
     app = _flask(settings)
     nonces = SqlNonces()
     providers = build_enabled(settings, nonces)  # refuse bad provider settings before the store
+    signer = proofs.build(settings)  # and unreadable proof keys
     store = SqlStore(settings.database.url, settings.database.pool_size)
     nonces.connect(store)
     if settings.database.auto_create:
@@ -56,6 +57,7 @@ def create_app(
         default_app=apps.default_app(settings),
         observer=_metrics(list(providers)),
         vouchers=[checks.TestNumbers.from_settings(settings, keys)],
+        proofs=signer,
     )
     rt = Runtime(settings, ctx, providers)
     rt.components["database"] = health.StoreHealth(store)

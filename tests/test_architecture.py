@@ -30,6 +30,7 @@ FLOORS = {
     "providers": 2,
     "events": 2,
     "limits": 2,
+    "proofs": 2,
     "migrations": 2,
     "usecases": 3,
     "runtime": 4,

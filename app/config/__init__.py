@@ -207,6 +207,11 @@ def _checked(settings: Settings) -> Settings:
         )
     if not settings.numbers:
         raise ConfigError("numbers: list at least one [[numbers]] entry with number and provider")
+    if settings.proofs.enabled and not settings.proofs.has_key:
+        raise ConfigError(
+            "proofs.key_file: proofs are enabled but no signing key is set; name a PEM file"
+            " (proofs.key_file) or pass the PEM in REVERSE_OTP_PROOFS__KEY"
+        )
     return settings
 
 

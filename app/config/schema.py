@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from app.config.sections import (
     Api,
@@ -111,6 +111,40 @@ class Retention(Section):
     batch_size: int = Field(1000, ge=1, le=100000, description="rows deleted per transaction")
 
 
+class Proofs(Section):
+    enabled: bool | None = Field(
+        None,
+        description="signed proofs of verified challenges (docs/proofs.md); unset: on in"
+        " development (generated key) and in production when a key is set; true in production"
+        " refuses to start without a key",
+    )
+    key_file: str = Field("", description="PEM file of the EC P-256 private key that signs")
+    key: SecretStr = Field(
+        SecretStr(""),
+        description="the signing key's PEM text itself (for REVERSE_OTP_PROOFS__KEY); not with"
+        " key_file",
+    )
+    verify_key_files: list[str] = Field(
+        default_factory=list,
+        description="PEM files of keys published for verification only (rotation: the next"
+        " key before it signs, the previous one until its proofs expire)",
+    )
+    ttl: int = Field(600, ge=10, le=86400, description="seconds a proof lives after verification")
+    jwks_max_age: int = Field(
+        300, ge=0, le=86400, description="seconds verifiers may cache /.well-known/jwks.json"
+    )
+
+    @property
+    def has_key(self) -> bool:
+        return bool(self.key_file or self.key.get_secret_value())
+
+    @model_validator(mode="after")
+    def _one_key(self) -> Proofs:
+        if self.key_file and self.key.get_secret_value():
+            raise ValueError("proofs: set key_file or key, not both")
+        return self
+
+
 class Settings(Section):
     server: Server = Field(default_factory=Server)
     database: Database = Field(default_factory=Database)
@@ -129,6 +163,7 @@ class Settings(Section):
     admin: Admin = Field(default_factory=Admin)
     expiry: Expiry = Field(default_factory=Expiry)
     retention: Retention = Field(default_factory=Retention)
+    proofs: Proofs = Field(default_factory=Proofs)
 
     @property
     def development(self) -> bool:

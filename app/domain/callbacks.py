@@ -59,8 +59,17 @@ def event_type(status: Status) -> str | None:
     return EVENT_TYPES.get(status)
 
 
-def event_body(challenge: Challenge, event_id: str, now: datetime, full_phone: bool) -> bytes:
-    """Return the JSON body announcing a challenge's final status (compact, UTF-8)."""
+def event_body(
+    challenge: Challenge,
+    event_id: str,
+    now: datetime,
+    full_phone: bool,
+    proof: str | None = None,
+) -> bytes:
+    """Return the JSON body announcing a challenge's final status (compact, UTF-8).
+
+    `proof` is the signed proof of a verified challenge (docs/proofs.md), or None.
+    """
     kind = event_type(challenge.status)
     if kind is None:
         raise ValueError("only a final status makes an event")
@@ -68,7 +77,7 @@ def event_body(challenge: Challenge, event_id: str, now: datetime, full_phone: b
         "id": event_id,
         "type": kind,
         "timestamp": _time(now),
-        "data": data(challenge, full_phone),
+        "data": data(challenge, full_phone) | {"proof": proof},
     }
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
 

@@ -16,6 +16,15 @@ from typing import Any
 
 # (pattern, replacement), applied in order.
 RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str] | str]] = [
+    # PEM private keys (proof signing keys), whole or cut short.
+    (
+        re.compile(
+            r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)"
+        ),
+        "[private-key]",
+    ),
+    # Compact JWS/JWT (proofs): their payload holds a full phone number.
+    (re.compile(r"\beyJ[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+"), "[jws]"),
     # Status tokens travel in paths: /api/v1/status/<token>, /s/<token>, /status/<token>/qr.svg
     (re.compile(r"(/(?:status|s|verify|v|events)/)[A-Za-z0-9_\-]{16,}"), r"\1[token]"),
     (re.compile(r"(?i)\b(bearer|basic)\s+[^\s,;\"']+"), r"\1 [redacted]"),

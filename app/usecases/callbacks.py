@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from app.domain import callbacks
 from app.domain.apps import DEFAULT_APP_ID, App
 from app.store.base import NewCallback, Tx
+from app.usecases.proofs import proof_for
 
 if TYPE_CHECKING:
     from app.usecases.context import Context
@@ -37,7 +38,8 @@ def enqueue(ctx: Context, tx: Tx, challenge_id: str, now: datetime) -> str | Non
     if kind is None or app is None or url is None or app.revoked:
         return None
     event_id = new_event_id()
-    body = callbacks.event_body(challenge, event_id, now, app.full_phone)
+    proof = proof_for(ctx, challenge, now)
+    body = callbacks.event_body(challenge, event_id, now, app.full_phone, proof)
     tx.add_callback(NewCallback(event_id, app.id, challenge.id, kind, url, body, now))
     return event_id
 

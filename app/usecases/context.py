@@ -7,7 +7,7 @@ from __future__ import annotations
 import itertools
 import logging
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from app.clock import Clock
 from app.config import schema
@@ -131,6 +131,22 @@ class Voucher(Protocol):
         """Whether `code` is the right one for this challenge (compared in constant time)."""
 
 
+class ProofSigner(Protocol):
+    """Signs verification proofs (app/proofs): who issues them and how long they live."""
+
+    issuer: str
+    ttl: int
+    max_age: int
+
+    def sign(self, claims: dict[str, Any]) -> str:
+        """Return the claims as a compact JWS."""
+        ...
+
+    def jwks(self) -> dict[str, list[dict[str, str]]]:
+        """Return the public keys that verify proofs, as a JWK Set."""
+        ...
+
+
 @dataclass
 class Context:
     """The collaborators of every use case."""
@@ -147,6 +163,8 @@ class Context:
     default_app: App = field(default_factory=lambda: App(DEFAULT_APP_ID, "reverse-otp"))
     # Who may vouch for a code presented to /check, first covering one first.
     vouchers: list[Voucher] = field(default_factory=list)
+    # Signs proofs of verified challenges; None when proofs are off.
+    proofs: ProofSigner | None = None
 
     def next_turn(self) -> int:
         return next(self._turns)

@@ -5,7 +5,18 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     """Register the error handlers, response headers, request log and every blueprint."""
-    from app.web import admin, api, docs, errors, headers, live, ops, requestlog, webhooks
+    from app.web import (
+        admin,
+        api,
+        docs,
+        errors,
+        headers,
+        live,
+        ops,
+        requestlog,
+        webhooks,
+        wellknown,
+    )
 
     errors.register(app)
     headers.register(app)
@@ -16,3 +27,4 @@ def register(app: Flask) -> None:
     app.register_blueprint(ops.bp)
     app.register_blueprint(docs.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(wellknown.bp)

@@ -11,7 +11,7 @@ from flask import Blueprint, Response, abort, g, jsonify, request
 from app.domain import links
 from app.domain.challenges import Challenge
 from app.runtime import runtime
-from app.usecases import apps, challenges, checks, context
+from app.usecases import apps, challenges, checks, context, proofs
 from app.web import live, qr, throttle
 from app.web.errors import error
 from app.web.openapi import Content, describe
@@ -96,7 +96,11 @@ def create() -> tuple[Response, int]:
 @describe("Show a challenge", ok=ChallengeView, errors=(401, 404, 429, 503), auth="api_key")
 @require_api_key
 def show(challenge_id: str) -> Response:
-    return jsonify(challenge_view(_owned(challenges.get_challenge(runtime().ctx, challenge_id))))
+    ctx = runtime().ctx
+    challenge = _owned(challenges.get_challenge(ctx, challenge_id))
+    response = jsonify(challenge_view(challenge, proofs.proof_for(ctx, challenge)))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/challenges/<challenge_id>/cancel")
@@ -127,7 +131,8 @@ def check(challenge_id: str) -> Response:
     body = parse_body(CheckCode, _json_body())
     ctx = runtime().ctx
     challenge = _owned(challenges.get_challenge(ctx, challenge_id))
-    return jsonify(challenge_view(checks.check_code(ctx, challenge, body.code)))
+    verified = checks.check_code(ctx, challenge, body.code)
+    return jsonify(challenge_view(verified, proofs.proof_for(ctx, verified)))
 
 
 def _json_body() -> Any:

@@ -301,6 +301,7 @@ TAGS = [
     {"name": "status", "description": "What the user's browser may see (status token)."},
     {"name": "webhooks", "description": "Inbound SMS, called by the SMS providers."},
     {"name": "operations", "description": "Health, readiness and metrics."},
+    {"name": "proofs", "description": "The public keys that verify proofs (docs/proofs.md)."},
     {"name": "pages", "description": "Pages for the user's browser (HTML)."},
     {"name": "admin", "description": "The operator dashboard (HTML)."},
     {"name": "callbacks", "description": "What we send to your callback URL (webhooks)."},
@@ -309,7 +310,9 @@ TAGS = [
 DESCRIPTION = """\
 Reverse OTP phone verification. Your backend creates a challenge (`POST /api/v1/challenges`);
 the user texts its code from their phone to the virtual number `to`; the SMS provider calls
-`/webhooks/{provider}`; the challenge becomes `verified` with the sender as `verified_phone`.
+`/webhooks/{provider}`; the challenge becomes `verified` with the sender as `verified_phone`,
+and its `proof` is a signed token any backend can check offline against
+`/.well-known/jwks.json`.
 
 Every failed JSON answer has the shape `{"error": {"code": "...", "message": "..."}}`, where
 `code` is a stable word. Times are RFC 3339 UTC, to the second.

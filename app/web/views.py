@@ -105,6 +105,10 @@ class ChallengeView(View):
         description="how it was verified: inbound_sms (the user's SMS), or test (a"
         " [[test_numbers]] code presented to /check); null until verified"
     )
+    proof: str | None = Field(
+        description="verified: a signed proof (compact JWS, ES256) your backend can check"
+        " offline against /.well-known/jwks.json until its exp; else null (docs/proofs.md)"
+    )
 
 
 class CreatedView(ChallengeView):
@@ -169,6 +173,24 @@ class MessageView(View):
     renew_in: int = Field(ge=0, description="seconds before a new code may be asked for")
 
 
+class JwkView(View):
+    """A public key that verifies proofs (RFC 7517), with its RFC 7638 thumbprint as kid."""
+
+    kty: Literal["EC"]
+    crv: Literal["P-256"]
+    x: str
+    y: str
+    kid: str = Field(description="key id: the RFC 7638 thumbprint; the proof header names it")
+    use: Literal["sig"]
+    alg: Literal["ES256"]
+
+
+class JwksView(View):
+    """The keys that verify proofs: the signing key first, then verify-only keys."""
+
+    keys: list[JwkView]
+
+
 class ErrorDetail(View):
     model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_ERROR]})
 
@@ -217,7 +239,7 @@ def rfc3339(moment: datetime | None) -> str | None:
     return None if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _challenge_fields(challenge: Challenge) -> dict[str, Any]:
+def _challenge_fields(challenge: Challenge, proof: str | None = None) -> dict[str, Any]:
     return {
         "id": challenge.id,
         "status": challenge.status,
@@ -231,12 +253,13 @@ def _challenge_fields(challenge: Challenge) -> dict[str, Any]:
         "failure_reason": challenge.failure_reason,
         "metadata": challenge.metadata,
         "method": challenge.method if challenge.status is Status.VERIFIED else None,
+        "proof": proof,
     }
 
 
-def challenge_view(challenge: Challenge) -> dict[str, Any]:
-    """The integrator's full view (API key holders)."""
-    return ChallengeView(**_challenge_fields(challenge)).model_dump(mode="json")
+def challenge_view(challenge: Challenge, proof: str | None = None) -> dict[str, Any]:
+    """The integrator's full view (API key holders), with the proof of a verified one."""
+    return ChallengeView(**_challenge_fields(challenge, proof)).model_dump(mode="json")
 
 
 def created_view(created: Created, body: str, public_url: str) -> dict[str, Any]:
