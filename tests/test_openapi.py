@@ -5,16 +5,29 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from jsonschema import Draft202012Validator
 
 from app.web.openapi import undescribed
 from tests.conftest import AUTH
 from tests.sms import create_on_simulator, text_in
 
+PROOF_KEY = (
+    ec.generate_private_key(ec.SECP256R1())
+    .private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    .decode()
+)
+
 settings_overrides = pytest.fixture(
     lambda: {
         "admin": {"key": "admin-key-" + "0123456789abcdefghijkl"},
         "metrics": {"token": "metrics-0123456789abcdefghijklmn"},
+        "proofs": {"key": PROOF_KEY},
     }
 )
 
@@ -72,6 +85,19 @@ def test_created_shown_and_cancelled_answers_match_their_schemas(client, spec):
     again = client.post(f"/api/v1/challenges/{cid}/cancel", headers=AUTH)
     assert again.status_code == 409
     assert_matches(spec, "/api/v1/challenges/{challenge_id}/cancel", "post", again)
+
+
+def test_verified_challenge_with_its_proof_and_the_jwks_match_their_schemas(client, spec):
+    created = create_on_simulator(client)
+    text_in(client, created["body"])
+    shown = client.get(f"/api/v1/challenges/{created['id']}", headers=AUTH)
+    assert shown.json["proof"].count(".") == 2
+    assert_matches(spec, "/api/v1/challenges/{challenge_id}", "get", shown)
+    proof = spec["components"]["schemas"]["ChallengeView"]["properties"]["proof"]
+    assert {"type": "string"} in proof["anyOf"] and {"type": "null"} in proof["anyOf"]
+    jwks = client.get("/.well-known/jwks.json")
+    assert_matches(spec, "/.well-known/jwks.json", "get", jwks)
+    assert spec["paths"]["/.well-known/jwks.json"]["get"]["tags"] == ["proofs"]
 
 
 def test_verified_status_answer_matches_its_schema(client, spec):

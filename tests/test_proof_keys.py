@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import os
 import stat
+import tomllib
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -13,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from app import create_app
 from app.config import load
 from app.config.checks import ConfigError
+from app.config.schema import Proofs
 from app.ops.logfilter import redact
 from app.proofs.keys import DEV_KEY_FILE
 from tests.conftest import base_settings, development_settings, runtime
@@ -128,3 +131,11 @@ def test_the_log_filter_removes_private_keys_and_proofs():
     assert redact(f"cut {secret[:60]}") == "cut [private-key]"
     token = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiIrMzM2MTIzNDU2NzgifQ.c2lnbmF0dXJl"
     assert redact(f"proof={token} end") == "proof=[jws] end"
+
+
+def test_config_example_proofs_section_holds_the_defaults():
+    example = Path(__file__).resolve().parents[1] / "config.example.toml"
+    section = tomllib.loads(example.read_text())["proofs"]
+    assert Proofs(**section) == Proofs()
+    commented = {"enabled", "key_file"}
+    assert set(section) | commented | {"key"} == set(Proofs.model_fields)
