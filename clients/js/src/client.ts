@@ -9,6 +9,7 @@ import {
   type Challenge,
   type CreatedChallenge,
   type CreateParams,
+  type ProofKeySet,
   type Status,
 } from "./types.js";
 
@@ -24,6 +25,7 @@ export const OPERATIONS = {
   status: ["GET", "/api/v1/status/{token}"],
   wait: ["GET", "/api/v1/status/{token}"],
   events: ["GET", "/api/v1/status/{token}/events"],
+  jwks: ["GET", "/.well-known/jwks.json"],
 } as const satisfies Record<string, readonly [string, string]>;
 
 /** Longest single long poll; the server's `[streams] max_wait` (30 s by default) allows it. */
@@ -93,6 +95,12 @@ export class Client {
     const init = { method: "POST", body: JSON.stringify({ code }) };
     const data = await this.call("check", { challenge_id: challengeId }, init, true);
     return shaped<Challenge>(data, FIELDS.ChallengeView, "ChallengeView");
+  }
+
+  /** The server's public keys that verify proofs (no API key needed); cache them. */
+  async jwks(): Promise<ProofKeySet> {
+    const data = await this.call("jwks", {}, { method: "GET" }, false);
+    return shaped<ProofKeySet>(data, { keys: false }, "JwksView");
   }
 
   /** The status a token grants, at once. */

@@ -42,6 +42,11 @@ export class ProtocolError extends ReverseOtpError {}
  * `invalid_secret` or `invalid_body`.
  */
 export class InvalidCallbackError extends ReverseOtpError {}
+/**
+ * A proof failed verification: `malformed`, `unknown_key`, `bad_signature`, `expired`,
+ * `wrong_audience`, `wrong_issuer` or `missing_claim`.
+ */
+export class InvalidProofError extends ReverseOtpError {}
 
 type Family = new (code: string, message: string, details?: ErrorDetails) => ReverseOtpError;
 

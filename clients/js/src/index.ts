@@ -14,6 +14,7 @@ export {
   ConflictError,
   ERROR_FAMILIES,
   InvalidCallbackError,
+  InvalidProofError,
   InvalidRequestError,
   NetworkError,
   NotFoundError,
@@ -24,6 +25,7 @@ export {
   UnavailableError,
   type ErrorDetails,
 } from "./errors.js";
+export { verifyProof, type ProofCheck } from "./proofs.js";
 export { DEFAULT_RETRY, parseRetryAfter, type RetryOptions } from "./http.js";
 export { SSEParser, statusEvents, type EventsOptions, type SSEEvent } from "./sse.js";
 export {
@@ -35,6 +37,9 @@ export {
   type CreatedChallenge,
   type CreateParams,
   type Nullability,
+  type ProofClaims,
+  type ProofKey,
+  type ProofKeySet,
   type Status,
   type StatusName,
 } from "./types.js";

@@ -20,6 +20,8 @@ export interface Challenge {
   metadata: Record<string, unknown>;
   /** How it was verified: `inbound_sms`, `test` (a `[[test_numbers]]` code); null until verified. */
   method: string | null;
+  /** Once verified: a signed proof (compact JWS) to check with `verifyProof`; else null. */
+  proof: string | null;
 }
 
 /** A new challenge, with what only its creator sees (`CreatedView`). */
@@ -70,6 +72,38 @@ export interface CallbackEvent {
   data: CallbackChallenge;
 }
 
+/** A public key that verifies proofs (`JwkView`): EC P-256, with its thumbprint as `kid`. */
+export interface ProofKey {
+  kty: "EC";
+  crv: "P-256";
+  x: string;
+  y: string;
+  kid: string;
+  use: "sig";
+  alg: "ES256";
+}
+
+/** The server's `/.well-known/jwks.json` (`JwksView`): the signing key first. */
+export interface ProofKeySet {
+  keys: ProofKey[];
+}
+
+/** The claims of a valid proof (docs/proofs.md). */
+export interface ProofClaims {
+  iss: string;
+  /** The verified phone, E.164. */
+  sub: string;
+  /** The app id. */
+  aud: string;
+  /** The challenge id. */
+  jti: string;
+  iat: number;
+  exp: number;
+  amr: string[];
+  metadata_sha256: string;
+  [claim: string]: unknown;
+}
+
 /** For each field of T, whether it may be null: the compiler checks every entry. */
 export type Nullability<T> = { readonly [K in keyof T]-?: null extends T[K] ? true : false };
 
@@ -114,6 +148,7 @@ function challengeFields(): Nullability<Challenge> {
     failure_reason: true,
     metadata: false,
     method: true,
+    proof: true,
   };
 }
 

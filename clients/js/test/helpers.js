@@ -49,6 +49,7 @@ export const CHALLENGE = {
   failure_reason: null,
   method: null,
   metadata: {},
+  proof: null,
 };
 
 /** The running server clients/ci.sh started, or undefined when there is none. */

@@ -35,6 +35,7 @@ const EVENT = {
     failure_reason: null,
     method: null,
     metadata: { order: 42 },
+    proof: "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiIrMzM2MTIzNDU2NzgifQ.c2ln",
   },
 };
 const BODY = JSON.stringify(EVENT);

@@ -38,6 +38,7 @@ CHALLENGE: dict[str, Any] = {
     "failure_reason": None,
     "method": None,
     "metadata": {},
+    "proof": None,
 }
 
 

@@ -37,6 +37,7 @@ EVENT = {
         "failure_reason": None,
         "method": None,
         "metadata": {"order": 42},
+        "proof": "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiIrMzM2MTIzNDU2NzgifQ.c2ln",
     },
 }
 

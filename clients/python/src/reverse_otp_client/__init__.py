@@ -13,6 +13,7 @@ from reverse_otp_client.client import Client
 from reverse_otp_client.errors import (
     Conflict,
     InvalidCallback,
+    InvalidProof,
     InvalidRequest,
     NetworkError,
     NotFound,
@@ -30,6 +31,7 @@ from reverse_otp_client.models import (
     Status,
     StatusName,
 )
+from reverse_otp_client.proofs import verify_proof
 from reverse_otp_client.webhooks import verify_callback
 
 __version__ = "0.1.0"
@@ -44,6 +46,7 @@ __all__ = [
     "Conflict",
     "CreatedChallenge",
     "InvalidCallback",
+    "InvalidProof",
     "InvalidRequest",
     "NetworkError",
     "NotFound",
@@ -57,4 +60,5 @@ __all__ = [
     "Unavailable",
     "__version__",
     "verify_callback",
+    "verify_proof",
 ]

@@ -23,6 +23,7 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "status": ("GET", "/api/v1/status/{token}"),
     "wait": ("GET", "/api/v1/status/{token}"),
     "events": ("GET", "/api/v1/status/{token}/events"),
+    "jwks": ("GET", "/.well-known/jwks.json"),
 }
 
 # Longest single long poll; the server's `[streams] max_wait` (30 s by default) must allow it.

@@ -79,6 +79,10 @@ class AsyncClient:
         data = await self._json("POST", path, json={"code": code}, auth=True)
         return from_json(Challenge, data)
 
+    async def jwks(self) -> dict[str, Any]:
+        found: dict[str, Any] = await self._json("GET", _core.path("jwks"))
+        return found
+
     async def status(self, token: str) -> Status:
         return from_json(Status, await self._json("GET", _core.path("status", token=token)))
 

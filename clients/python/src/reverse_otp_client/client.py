@@ -96,6 +96,11 @@ class Client:
         path = _core.path("check", challenge_id=challenge_id)
         return from_json(Challenge, self._json("POST", path, json={"code": code}, auth=True))
 
+    def jwks(self) -> dict[str, Any]:
+        """Return the server's JWK Set: the public keys that verify proofs (no key needed)."""
+        found: dict[str, Any] = self._json("GET", _core.path("jwks"))
+        return found
+
     # -- status token calls --------------------------------------------------------------------
 
     def status(self, token: str) -> Status:

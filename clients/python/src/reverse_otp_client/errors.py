@@ -60,6 +60,11 @@ class InvalidCallback(ReverseOtpError):
     `invalid_secret` or `invalid_body`."""
 
 
+class InvalidProof(ReverseOtpError):
+    """A proof failed verification: `malformed`, `unknown_key`, `bad_signature`, `expired`,
+    `wrong_audience`, `wrong_issuer` or `missing_claim`."""
+
+
 # Status code -> family; any other 4xx is a plain ReverseOtpError.
 FAMILIES = {
     400: InvalidRequest,

@@ -35,6 +35,8 @@ class Challenge:
     failure_reason: Optional[str]
     metadata: dict[str, Any]
     method: Optional[str]  # inbound_sms, test, ...; None until verified
+    # Once verified: a signed proof (compact JWS) to check with verify_proof; else None.
+    proof: Optional[str]
 
     @property
     def final(self) -> bool:
