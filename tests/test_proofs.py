@@ -249,3 +249,41 @@ def test_with_proofs_off_there_is_no_jwks_and_no_proof(tmp_path, clock):
     made = verified(client)
     assert show(client, made["id"])["proof"] is None
     runtime(app).ctx.store.dispose()  # type: ignore[attr-defined]
+
+
+def test_a_test_number_verified_through_check_gets_a_proof_saying_test(tmp_path, keys, clock):
+    raw = base_settings(
+        tmp_path,
+        proofs={"key_file": keys["a"]},
+        test_numbers=[{"phone": "+12025550123", "code": "424242"}],
+    )
+    app = create_app(load(overrides=raw, environ={}), clock=clock)
+    client = app.test_client()
+    made = create(client, phone="+12025550123")
+    answer = client.post(
+        f"/api/v1/challenges/{made['id']}/check", json={"code": "424242"}, headers=AUTH
+    )
+    assert answer.json["status"] == "verified"
+    keyset = jwks_of(client)
+    for proof in (answer.json["proof"], show(client, made["id"])["proof"]):
+        claims = check(proof, keyset)
+        assert claims["amr"] == ["test"]
+        assert claims["sub"] == "+12025550123"
+    runtime(app).ctx.store.dispose()  # type: ignore[attr-defined]
+
+
+def test_a_wrong_code_at_check_gives_no_proof(tmp_path, keys, clock):
+    raw = base_settings(
+        tmp_path,
+        proofs={"key_file": keys["a"]},
+        test_numbers=[{"phone": "+12025550123", "code": "424242"}],
+    )
+    app = create_app(load(overrides=raw, environ={}), clock=clock)
+    client = app.test_client()
+    made = create(client, phone="+12025550123")
+    answer = client.post(
+        f"/api/v1/challenges/{made['id']}/check", json={"code": "000000"}, headers=AUTH
+    )
+    assert answer.json["status"] == "pending"
+    assert answer.json["proof"] is None
+    runtime(app).ctx.store.dispose()  # type: ignore[attr-defined]
