@@ -287,3 +287,25 @@ def test_a_wrong_code_at_check_gives_no_proof(tmp_path, keys, clock):
     assert answer.json["status"] == "pending"
     assert answer.json["proof"] is None
     runtime(app).ctx.store.dispose()  # type: ignore[attr-defined]
+
+
+def test_the_documented_example_proof_verifies_with_the_example_key_set():
+    from app.web.views import EXAMPLE_CHALLENGE, EXAMPLE_JWKS
+
+    keyset = jwt.PyJWKSet.from_dict(EXAMPLE_JWKS)
+    claims = check_at(EXAMPLE_CHALLENGE["proof"], keyset, "https://verify.example.com")
+    assert claims["jti"] == EXAMPLE_CHALLENGE["id"]
+    assert claims["sub"] == EXAMPLE_CHALLENGE["verified_phone"]
+
+
+def check_at(token: str, keyset: jwt.PyJWKSet, issuer: str) -> dict:
+    key = keyset[jwt.get_unverified_header(token)["kid"]]
+    # The example is long expired: its signature and claims still hold.
+    return jwt.decode(
+        token,
+        key,
+        algorithms=["ES256"],
+        audience="default",
+        issuer=issuer,
+        options={"verify_exp": False},
+    )

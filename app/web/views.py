@@ -32,6 +32,28 @@ EXAMPLE_CHALLENGE: dict[str, Any] = {
     "failure_reason": None,
     "metadata": {"order": 42},
     "method": "inbound_sms",
+    # Signed by EXAMPLE_JWKS's key (it verifies; long expired).
+    "proof": (
+        "eyJhbGciOiJFUzI1NiIsImtpZCI6Ik5NcG1kanpVUzkwSGZ5X2xsQVlvUGVydjNFWDFtckZtZV8xbHVUb2dv"
+        "TkkiLCJ0eXAiOiJKV1QifQ.eyJpc3MiOiJodHRwczovL3ZlcmlmeS5leGFtcGxlLmNvbSIsInN1YiI6IiszM"
+        "zYxMjM0NTY3OCIsImF1ZCI6ImRlZmF1bHQiLCJqdGkiOiJjaF8zbVI4eVQwa0xxMlZiTjV4WjF3SjRBIiwia"
+        "WF0IjoxNzcyMzU3NDAwLCJleHAiOjE3NzIzNTgwMDAsImFtciI6WyJzbXMiXSwibWV0YWRhdGFfc2hhMjU2I"
+        "joiVkpoZHc4RXZyYWVoc2R0VHp5UFR5OVM4dm1UaHp2bFFjZUlIUGl6djlPMCJ9.JGYoWX7QMcjtzGTUML7N"
+        "kZldU_Lr7prjYhXouJfAqB-dYi1VKEEIOdqgxaXW4vO_jkp50QS-6RoCqu12Cvg2zg"
+    ),
+}
+EXAMPLE_JWKS: dict[str, Any] = {
+    "keys": [
+        {
+            "kty": "EC",
+            "crv": "P-256",
+            "x": "JojKOipVQjucpZzQNddwN6NGAM34qEAnNfYHnwWnOyM",
+            "y": "Pc12IezzG4H-TCw-ss-zfVJrXQtrZ9bmGKyFK2sABco",
+            "kid": "NMpmdjzUS90Hfy_llAYoPerv3EX1mrFme_1luTogoNI",
+            "use": "sig",
+            "alg": "ES256",
+        }
+    ]
 }
 EXAMPLE_TOKEN = "m3Q0c2tZVnVhS1N5cXlCd0hXb3l6a3JpN3RnTmZ4dFg"  # noqa: S105 - an example
 EXAMPLE_CREATED: dict[str, Any] = EXAMPLE_CHALLENGE | {
@@ -39,6 +61,7 @@ EXAMPLE_CREATED: dict[str, Any] = EXAMPLE_CHALLENGE | {
     "verified_phone": None,
     "verified_at": None,
     "method": None,
+    "proof": None,
     "code": "7KQ4MZ",
     "body": "VERIFY 7KQ4MZ to sign in to Acme",
     "sms_uri": "sms:+15017122661?body=VERIFY%207KQ4MZ%20to%20sign%20in%20to%20Acme",
@@ -176,6 +199,8 @@ class MessageView(View):
 class JwkView(View):
     """A public key that verifies proofs (RFC 7517), with its RFC 7638 thumbprint as kid."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": EXAMPLE_JWKS["keys"]})
+
     kty: Literal["EC"]
     crv: Literal["P-256"]
     x: str
@@ -187,6 +212,8 @@ class JwkView(View):
 
 class JwksView(View):
     """The keys that verify proofs: the signing key first, then verify-only keys."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_JWKS]})
 
     keys: list[JwkView]
 
