@@ -28,6 +28,7 @@ FLOORS = {
     "outbound": 1,
     "store": 2,
     "providers": 2,
+    "senders": 2,
     "events": 2,
     "limits": 2,
     "proofs": 2,
