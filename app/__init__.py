@@ -22,6 +22,7 @@ from app.store.nonces import SqlNonces
 from app.store.sql import SqlStore
 from app.store.stats import SqlStats
 from app.usecases import api_keys, apps, checks, context
+from app.usecases.fallback import Fallback, OutboundCodes
 from app.web.bodies import BodyDeadline, BodyRules, gevent_patched
 
 if TYPE_CHECKING:
@@ -64,10 +65,36 @@ def create_app(
     if isinstance(bus, health.Component):
         rt.components["bus"] = bus
     rt.stats = SqlStats(store.reader)
+    rt.fallback = _fallback(settings, store, keys, ctx)
+    if rt.fallback is not None:
+        ctx.vouchers.append(OutboundCodes(rt.fallback))
     app.extensions[EXTENSION] = rt
     web.register(app)
     _announce(settings, ctx)
     return app
+
+
+def _fallback(
+    settings: schema.Settings, store: SqlStore, keys: KeyRing, ctx: context.Context
+) -> Fallback | None:
+    """Return the fallback of codes sent to users, or None without [[senders]]."""
+    if not settings.senders:
+        return None
+    from app import senders
+    from app.limits.sends import SendGuard, rules_for
+    from app.senders.transport import Transport
+    from app.store.sends_sql import SqlSends
+
+    built = senders.build(settings.senders)
+    f = settings.fallback
+    if any(s.channel == "sms" for s in built) and not f.allowed_countries:
+        raise senders.SettingsError("fallback.allowed_countries: list the countries codes go to")
+    assert ctx.limits is not None
+    guard = SendGuard(ctx.limits.counters, rules_for(f), lambda v: keys.digest("limit", v))
+    return Fallback(
+        built, guard, SqlSends(store), Transport(), settings.server.public_url,
+        max_sends=f.max_sends, resend_base=f.resend_base,
+    )  # fmt: skip
 
 
 def body_rules(settings: schema.Settings) -> BodyRules:

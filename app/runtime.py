@@ -11,6 +11,7 @@ from app.ops.health import Component
 from app.providers.base import Provider
 from app.usecases.context import Context
 from app.usecases.dashboard import StatsSource
+from app.usecases.fallback import Fallback
 
 EXTENSION = "reverse_otp"
 
@@ -24,6 +25,8 @@ class Runtime:
     components: dict[str, Component] = field(default_factory=dict)
     # The operator dashboard's reads (app/store/stats.py); None hides the dashboard's data.
     stats: StatsSource | None = None
+    # Codes sent to users ([[senders]]); None: the fallback is off (404 fallback_disabled).
+    fallback: Fallback | None = None
 
 
 def runtime() -> Runtime:

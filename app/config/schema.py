@@ -24,7 +24,7 @@ from app.config.sections import (
     Streams,
 )
 from app.domain import callbacks as callback_rules
-from app.domain import codes
+from app.domain import codes, phone, rates
 from app.domain.codes import CodeFormat
 
 
@@ -145,6 +145,67 @@ class Proofs(Section):
         return self
 
 
+class Fallback(Section):
+    """Codes sent to the user when they cannot send an SMS (docs/fallback.md)."""
+
+    allowed_countries: list[str] = Field(
+        default_factory=list,
+        description="ISO codes of the countries codes may be sent to; nothing is sent elsewhere",
+    )
+    line_types: list[str] = Field(
+        default_factory=lambda: ["mobile", "fixed_line_or_mobile"],
+        description="number types codes may be sent to (premium-rate, shared-cost and unknown"
+        " never are)",
+    )
+    prefix_digits: int = Field(
+        3, ge=1, le=8, description="digits after the country code in a prefix"
+    )
+    per_phone: list[str] = Field(
+        default_factory=lambda: ["3/hour", "6/day"], description="sends to one number"
+    )
+    per_prefix: list[str] = Field(
+        default_factory=lambda: ["20/hour", "100/day"], description="sends to one number prefix"
+    )
+    per_country: list[str] = Field(
+        default_factory=lambda: ["200/hour", "1000/day"], description="sends to one country"
+    )
+    daily_budget: int = Field(2000, ge=0, description="messages sent per day, all together")
+    breaker_window: int = Field(3600, ge=60, description="seconds the breaker looks back over")
+    breaker_min_sent: int = Field(20, ge=1, description="sends before the breaker may trip")
+    breaker_ratio: float = Field(
+        0.2, ge=0, le=1, description="verified/sent under which a prefix or country is paused"
+    )
+    breaker_cooloff: int = Field(3600, ge=60, description="seconds a tripped breaker stays open")
+    max_sends: int = Field(4, ge=1, le=20, description="codes sent per challenge at most")
+    resend_base: int = Field(30, ge=1, description="seconds before the first resend (doubling)")
+
+    @field_validator("per_phone", "per_prefix", "per_country")
+    @classmethod
+    def _rates(cls, value: list[str]) -> list[str]:
+        for text in value:
+            rates.parse(text)
+        return value
+
+    @field_validator("allowed_countries")
+    @classmethod
+    def _countries(cls, value: list[str]) -> list[str]:
+        for code in value:
+            if len(code) != 2 or not code.isalpha():
+                raise ValueError(f"allowed_countries: {code!r} is not an ISO 3166 code")
+        return [c.upper() for c in value]
+
+    @field_validator("line_types")
+    @classmethod
+    def _types(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if name not in phone.NUMBER_TYPES or name in NEVER_SENT_NAMES:
+                raise ValueError(f"line_types: {name!r} cannot be sent to")
+        return value
+
+
+NEVER_SENT_NAMES = ("premium_rate", "shared_cost", "unknown")
+
+
 class Settings(Section):
     server: Server = Field(default_factory=Server)
     database: Database = Field(default_factory=Database)
@@ -164,6 +225,11 @@ class Settings(Section):
     expiry: Expiry = Field(default_factory=Expiry)
     retention: Retention = Field(default_factory=Retention)
     proofs: Proofs = Field(default_factory=Proofs)
+
+    fallback: Fallback = Field(default_factory=Fallback)
+    senders: list[dict[str, Any]] = Field(
+        default_factory=list, description="outbound senders of codes, tried in order"
+    )
 
     @property
     def development(self) -> bool:

@@ -50,6 +50,8 @@ class Method(StrEnum):
 
     INBOUND_SMS = "inbound_sms"  # the user texted the code to our number
     TEST = "test"  # a [[test_numbers]] entry's code, presented to /check
+    OUTBOUND_SMS = "outbound_sms"  # a code the fallback sent to the user (app/usecases/fallback.py)
+    EMAIL = "email"  # a code the fallback sent by email
 
 
 class FailureReason(StrEnum):

@@ -16,7 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from app.domain import pumping
+from app.config.schema import Fallback
+from app.domain import phone, pumping, rates
 from app.domain.pumping import Destination, GuardRules, Refused
 from app.limits.rules import Counters
 
@@ -114,3 +115,20 @@ class SendGuard:
 
     def _key(self, kind: str, value: str) -> str:
         return f"fb_{kind}:{self._hash(value)[:32]}"
+
+
+def rules_for(settings: Fallback) -> GuardRules:
+    """Return the guards' rules from the `[fallback]` settings."""
+    return GuardRules(
+        allowed_countries=frozenset(settings.allowed_countries),
+        prefix_digits=settings.prefix_digits,
+        per_phone=tuple(rates.parse(r) for r in settings.per_phone),
+        per_prefix=tuple(rates.parse(r) for r in settings.per_prefix),
+        per_country=tuple(rates.parse(r) for r in settings.per_country),
+        daily_budget=settings.daily_budget,
+        breaker_window=settings.breaker_window,
+        breaker_min_sent=settings.breaker_min_sent,
+        breaker_ratio=settings.breaker_ratio,
+        breaker_cooloff=settings.breaker_cooloff,
+        sendable_types=frozenset(phone.NUMBER_TYPES[name] for name in settings.line_types),
+    )

@@ -3,7 +3,7 @@ and a plain registry dict from `kind` to class."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from app.providers.base import SettingsError
@@ -15,6 +15,8 @@ from app.senders.smsgateway24 import SmsGateway24Sender
 from app.senders.twilio import TwilioSender
 from app.senders.vonage import VonageSender
 
+__all__ = ["REGISTRY", "Sender", "SettingsError", "build"]
+
 REGISTRY: dict[str, Any] = {
     "twilio": TwilioSender,
     "vonage": VonageSender,
@@ -25,7 +27,7 @@ REGISTRY: dict[str, Any] = {
 }
 
 
-def build(sections: list[Mapping[str, Any]]) -> list[Sender]:
+def build(sections: Sequence[Mapping[str, Any]]) -> list[Sender]:
     """Return the configured senders in order; raise SettingsError naming a bad entry."""
     senders: list[Sender] = []
     for section in sections:

@@ -195,3 +195,28 @@ message_parts = Table(
     UniqueConstraint("provider", "message_id", name="ux_message_parts_provider_message"),
     UniqueConstraint("provider", "group_key", "part", name="ux_message_parts_group_part"),
 )
+
+# Codes sent to the user (the fallback, app/usecases/fallback.py): one row per send. `seq`
+# numbers a challenge's sends; its uniqueness makes concurrent sends of one challenge take
+# turns. The code is kept only as a keyed hash. Country and prefix are kept for the
+# dashboard and the breaker; the number itself is the challenge's.
+outbound_sends = Table(
+    "outbound_sends",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("challenge_id", String(40), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("sender", String(40), nullable=False),
+    Column("channel", String(8), nullable=False),
+    Column("country", String(4), nullable=False),
+    Column("prefix", String(16), nullable=False),
+    Column("code_hash", String(64), nullable=False),
+    Column("provider_id", String(200)),
+    Column("status", String(12), nullable=False),
+    Column("detail", String(200)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("challenge_id", "seq", name="ux_outbound_sends_turn"),
+    Index("ix_outbound_sends_provider", "sender", "provider_id"),
+    Index("ix_outbound_sends_created", "created_at"),
+)

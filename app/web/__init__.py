@@ -10,6 +10,7 @@ def register(app: Flask) -> None:
         api,
         docs,
         errors,
+        fallback,
         headers,
         live,
         ops,
@@ -28,3 +29,4 @@ def register(app: Flask) -> None:
     app.register_blueprint(docs.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(wellknown.bp)
+    app.register_blueprint(fallback.bp)

@@ -125,8 +125,9 @@ class ChallengeView(View):
     failure_reason: str | None = Field(description="why it failed (too_many_attempts)")
     metadata: dict[str, Any] = Field(description="your own data, as sent")
     method: Method | None = Field(
-        description="how it was verified: inbound_sms (the user's SMS), or test (a"
-        " [[test_numbers]] code presented to /check); null until verified"
+        description="how it was verified: inbound_sms (the user's SMS), test (a"
+        " [[test_numbers]] code presented to /check), outbound_sms (a code sent to the user"
+        " by the fallback); null until verified"
     )
     proof: str | None = Field(
         description="verified: a signed proof (compact JWS, ES256) your backend can check"

@@ -1,0 +1,254 @@
+"""The fallback through the API: send a code to the expected phone, check it, receipts."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import parse_qsl
+
+import pytest
+from twilio.request_validator import RequestValidator
+
+from app.senders.transport import Transport
+from tests.conftest import AUTH, PUBLIC_URL
+
+SID = "AC" + "b" * 32
+TOKEN = "outbound-twilio-token"
+MESSAGES = f"https://api.twilio.com/2010-04-01/Accounts/{SID}/Messages.json"
+PHONE = "+33612345678"
+SENDERS = [{"kind": "twilio", "name": "tw", "account_sid": SID, "auth_token": TOKEN,
+            "from": "+15005550006"}]  # fmt: skip
+FALLBACK = {"allowed_countries": ["FR"]}
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    return {"senders": SENDERS, "fallback": FALLBACK}
+
+
+@pytest.fixture
+def provider(app, requests_mock):
+    """requests-mock at the outbound edge, answering like Twilio; DNS answers a public IP."""
+    app.extensions["reverse_otp"].fallback.transport = Transport(
+        resolver=lambda host, port: ["93.184.216.34"]
+    )
+    sids = iter(f"SM{i:032x}" for i in range(1, 100))
+    requests_mock.post(MESSAGES, status_code=201, json=lambda req, ctx: {"sid": next(sids)})
+    return requests_mock
+
+
+def create(client, phone=PHONE) -> dict:
+    body = {"phone": phone} if phone else {}
+    response = client.post("/api/v1/challenges", json=body, headers=AUTH)
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+def sent_code(provider) -> str:
+    body = dict(parse_qsl(provider.last_request.text))["Body"]
+    return re.search(r"#(\d{6})$", body).group(1)
+
+
+def test_sends_a_code_with_the_webotp_line_and_verifies_with_it(client, provider):
+    challenge = create(client)
+    response = client.post(f"/api/v1/challenges/{challenge['id']}/send", headers=AUTH)
+    assert response.status_code == 202, response.json
+    assert response.json["status"] == "sent" and response.json["resend_after"] == 30
+    form = dict(parse_qsl(provider.last_request.text))
+    assert form["To"] == PHONE
+    assert form["StatusCallback"] == PUBLIC_URL + "/receipts/tw"
+    code = sent_code(provider)
+    assert form["Body"].endswith(f"\n\n@verify.reverse-otp.test #{code}")
+    checked = client.post(
+        f"/api/v1/challenges/{challenge['id']}/check", json={"code": code}, headers=AUTH
+    )
+    assert checked.status_code == 200, checked.json
+    assert checked.json["status"] == "verified"
+    assert checked.json["method"] == "outbound_sms"
+    assert checked.json["verified_phone"] == PHONE
+    shown = client.get(f"/api/v1/challenges/{challenge['id']}", headers=AUTH).json
+    assert shown["method"] == "outbound_sms"
+
+
+def test_the_status_token_may_send_and_check(client, provider):
+    challenge = create(client)
+    token = challenge["token"]
+    sent = client.post(f"/api/v1/challenges/{challenge['id']}/send", json={"token": token})
+    assert sent.status_code == 202
+    checked = client.post(
+        f"/api/v1/challenges/{challenge['id']}/check",
+        json={"token": token, "code": sent_code(provider)},
+    )
+    assert checked.status_code == 200
+    assert checked.json["status"] == "verified" and checked.json["method"] == "outbound_sms"
+    assert "verified_phone" not in checked.json  # the token's view shows no full number
+
+
+def test_a_token_opens_only_its_own_challenge(client, provider):
+    mine, other = create(client), create(client, "+33612345679")
+    response = client.post(f"/api/v1/challenges/{other['id']}/send", json={"token": mine["token"]})
+    assert response.status_code == 404
+    assert not provider.called
+
+
+def test_without_credentials_nothing_is_sent(client, provider):
+    challenge = create(client)
+    response = client.post(f"/api/v1/challenges/{challenge['id']}/send")
+    assert response.status_code == 401
+    assert not provider.called
+
+
+def test_five_wrong_codes_fail_the_challenge(client, provider):
+    challenge = create(client)
+    client.post(f"/api/v1/challenges/{challenge['id']}/send", headers=AUTH)
+    code = sent_code(provider)
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    url = f"/api/v1/challenges/{challenge['id']}/check"
+    answers = [client.post(url, json={"code": wrong}, headers=AUTH) for _ in range(5)]
+    assert [a.status_code for a in answers] == [400, 400, 400, 400, 409]
+    assert answers[0].json["error"]["code"] == "wrong_code"
+    assert answers[-1].json["error"]["code"] == "too_many_attempts"
+    late = client.post(url, json={"code": code}, headers=AUTH)
+    assert late.status_code == 409
+    shown = client.get(f"/api/v1/challenges/{challenge['id']}", headers=AUTH).json
+    assert shown["status"] == "failed" and shown["method"] is None
+
+
+ROOMY = {"senders": SENDERS, "fallback": FALLBACK | {"per_phone": ["10/hour"]}}
+
+
+@pytest.mark.parametrize("settings_overrides", [ROOMY])
+def test_resends_wait_longer_each_time_and_stop_at_the_cap(client, provider, clock):
+    challenge = create(client)
+    url = f"/api/v1/challenges/{challenge['id']}/send"
+    assert client.post(url, headers=AUTH).status_code == 202
+    too_soon = client.post(url, headers=AUTH)
+    assert too_soon.status_code == 429 and too_soon.json["error"]["code"] == "send_too_soon"
+    assert int(too_soon.headers["Retry-After"]) == 30
+    waits = []
+    for expected in (30, 60, 120):
+        clock.advance(expected - 1)
+        assert client.post(url, headers=AUTH).status_code == 429
+        clock.advance(1)
+        answer = client.post(url, headers=AUTH)
+        assert answer.status_code == 202, answer.json
+        waits.append((answer.json["resend_after"], answer.json["sends_left"]))
+    assert waits == [(60, 2), (120, 1), (240, 0)]  # the fourth send is the last (max_sends 4)
+    clock.advance(280)  # still within the challenge's 600 s
+    capped = client.post(url, headers=AUTH)
+    assert capped.status_code == 429 and capped.json["error"]["code"] == "send_limit"
+    assert provider.call_count == 4
+
+
+def test_any_code_sent_for_the_challenge_verifies_it(client, provider, clock):
+    challenge = create(client)
+    url = f"/api/v1/challenges/{challenge['id']}/send"
+    client.post(url, headers=AUTH)
+    first = sent_code(provider)
+    clock.advance(30)
+    client.post(url, headers=AUTH)
+    checked = client.post(
+        f"/api/v1/challenges/{challenge['id']}/check", json={"code": first}, headers=AUTH
+    )
+    assert checked.json["status"] == "verified"
+
+
+def test_a_code_never_verifies_another_challenge(client, provider):
+    one, two = create(client), create(client, "+33612345679")
+    client.post(f"/api/v1/challenges/{one['id']}/send", headers=AUTH)
+    code = sent_code(provider)
+    answer = client.post(f"/api/v1/challenges/{two['id']}/check", json={"code": code}, headers=AUTH)
+    assert answer.status_code == 409 and answer.json["error"]["code"] == "no_code_sent"
+    client.post(f"/api/v1/challenges/{two['id']}/send", headers=AUTH)
+    answer = client.post(f"/api/v1/challenges/{two['id']}/check", json={"code": code}, headers=AUTH)
+    assert answer.status_code == 400 and answer.json["error"]["code"] == "wrong_code"
+
+
+def test_discovery_challenges_get_no_code(client, provider):
+    challenge = create(client, phone=None)
+    answer = client.post(f"/api/v1/challenges/{challenge['id']}/send", headers=AUTH)
+    assert answer.status_code == 409 and answer.json["error"]["code"] == "no_expected_phone"
+    assert not provider.called
+
+
+def test_a_country_not_allowed_gets_nothing(client, provider):
+    challenge = create(client, "+14155550123")
+    answer = client.post(f"/api/v1/challenges/{challenge['id']}/send", headers=AUTH)
+    assert answer.status_code == 403 and answer.json["error"]["code"] == "country_not_allowed"
+    assert not provider.called
+
+
+def test_a_provider_refusal_is_reported_and_frees_the_caps(client, provider):
+    provider.post(MESSAGES, status_code=400, json={"code": 21211, "message": "Invalid To"})
+    challenge = create(client)
+    answer = client.post(f"/api/v1/challenges/{challenge['id']}/send", headers=AUTH)
+    assert answer.status_code == 502 and answer.json["error"]["code"] == "send_failed"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"code": 123456}, {"code": ""}, {"code": "1" * 33}, {"cod": "123456"}, ["123456"]],
+)
+def test_malformed_checks_are_400(client, provider, body):
+    challenge = create(client)
+    answer = client.post(f"/api/v1/challenges/{challenge['id']}/check", json=body, headers=AUTH)
+    assert answer.status_code == 400 and answer.json["error"]["code"] == "invalid_request"
+
+
+def status_callback(status: str, sid: str, token: str = TOKEN):
+    url = PUBLIC_URL + "/receipts/tw"
+    fields = {"AccountSid": SID, "MessageSid": sid, "MessageStatus": status}
+    headers = {"X-Twilio-Signature": RequestValidator(token).compute_signature(url, fields)}
+    return fields, headers
+
+
+def test_the_per_phone_cap_holds_across_challenges(client, provider):
+    answers = []
+    for _ in range(4):
+        challenge = create(client)
+        answers.append(client.post(f"/api/v1/challenges/{challenge['id']}/send", headers=AUTH))
+    assert [a.status_code for a in answers] == [202, 202, 202, 429]
+    assert answers[-1].json["error"]["code"] == "cap_phone_hour"
+    assert provider.call_count == 3
+
+
+def test_signed_receipts_update_the_send(client, provider, app):
+    rt = app.extensions["reverse_otp"]
+    challenge = create(client)
+    client.post(f"/api/v1/challenges/{challenge['id']}/send", headers=AUTH)
+    sid = f"SM{1:032x}"
+    fields, headers = status_callback("delivered", sid)
+    assert client.post("/receipts/tw", data=fields, headers=headers).status_code == 200
+    [send] = rt.fallback.store.for_challenge(challenge["id"])
+    assert send.status == "delivered"
+    # A late "sent" never moves it back; a forged "failed" is refused.
+    fields, headers = status_callback("sent", sid)
+    client.post("/receipts/tw", data=fields, headers=headers)
+    fields, headers = status_callback("failed", sid, token="guessed")
+    assert client.post("/receipts/tw", data=fields, headers=headers).status_code == 403
+    [send] = rt.fallback.store.for_challenge(challenge["id"])
+    assert send.status == "delivered"
+
+
+def test_receipts_for_an_unknown_sender_are_404(client):
+    assert client.post("/receipts/nobody", data={"a": "b"}).status_code == 404
+
+
+class TestWithoutSenders:
+    @pytest.fixture
+    def settings_overrides(self) -> dict[str, Any]:
+        return {}
+
+    def test_send_and_check_answer_404_fallback_disabled(self, client):
+        challenge = create(client)
+        for action, body in (("send", {}), ("check", {"code": "123456"})):
+            answer = client.post(
+                f"/api/v1/challenges/{challenge['id']}/{action}", json=body, headers=AUTH
+            )
+            assert answer.status_code == 404
+            assert answer.json["error"]["code"] == "fallback_disabled"
+        assert client.post("/receipts/tw", data={}).json["error"]["code"] == "fallback_disabled"
+
+    def test_verified_challenges_say_the_users_sms_proved_them(self, client):
+        shown = create(client)
+        assert shown["method"] is None
