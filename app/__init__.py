@@ -90,10 +90,15 @@ def _fallback(
     if any(s.channel == "sms" for s in built) and not f.allowed_countries:
         raise senders.SettingsError("fallback.allowed_countries: list the countries codes go to")
     assert ctx.limits is not None
-    guard = SendGuard(ctx.limits.counters, rules_for(f), lambda v: keys.digest("limit", v))
+    metrics = ctx.observer
+    guard = SendGuard(
+        ctx.limits.counters, rules_for(f), lambda v: keys.digest("limit", v),
+        getattr(metrics, "send_refused", lambda guard: None),
+    )  # fmt: skip
     return Fallback(
         built, guard, SqlSends(store), Transport(), settings.server.public_url,
         max_sends=f.max_sends, resend_base=f.resend_base,
+        observe=getattr(metrics, "outbound_send", lambda sender, country, status: None),
     )  # fmt: skip
 
 

@@ -21,6 +21,8 @@ from app.domain import phone, pumping, rates
 from app.domain.pumping import Destination, GuardRules, Refused
 from app.limits.rules import Counters
 
+REASONS = ("country_not_allowed", "line_type_refused", "invalid_phone", "breaker_open")
+
 
 @dataclass(frozen=True)
 class Reservation:
@@ -56,6 +58,7 @@ class SendGuard:
             reservation = self._charge(dest, now)
         except Refused as refused:
             self._observe(refused.reason)
+            self.counters.hit(f"fb_refused:{refused.reason}", 86400, now)
             raise
         for _, key in pumping.breaker_groups(dest):
             self.counters.hit(self._key("sent", key), self.rules.breaker_window, now)
@@ -81,6 +84,18 @@ class SendGuard:
         """Tell, for tools and tests, which of a number's breakers are open."""
         dest = pumping.destination(e164, self.rules.prefix_digits)
         return {name: self._open(key, now) for name, key in pumping.breaker_groups(dest)}
+
+    def refusals(self, now: datetime) -> dict[str, int]:
+        """Return each guard's refusals in its current day window (dashboard lines)."""
+        found = {}
+        for reason in REASONS + tuple(f"cap_{c.name}" for c in self._cap_names()):
+            count = self.counters.peek(f"fb_refused:{reason}", now)
+            found[reason] = 0 if count is None else count.value
+        return found
+
+    def _cap_names(self) -> list[pumping.Cap]:
+        sample = Destination("+0", "", "", 0)
+        return pumping.caps(sample, self.rules)
 
     def _check_breakers(self, dest: Destination, now: datetime) -> None:
         rules = self.rules

@@ -68,6 +68,14 @@ class PrometheusMetrics:
         self.retries = Counter(
             "reverse_otp_callback_retries", "Callback deliveries scheduled again.", registry=r
         )
+        self.sends = Counter(
+            "reverse_otp_outbound_sends", "Codes sent to users, by sender, country and status.",
+            ["sender", "country", "status"], registry=r,
+        )  # fmt: skip
+        self.send_refusals = Counter(
+            "reverse_otp_outbound_refusals", "Code sends refused by a pumping guard, by guard.",
+            ["guard"], registry=r,
+        )  # fmt: skip
         self._zeros(providers)
 
     def _zeros(self, providers: list[str]) -> None:
@@ -80,6 +88,16 @@ class PrometheusMetrics:
                 self.inbound.labels(provider, outcome.value)
         for delivery in ("delivered", "failed", "abandoned"):
             self.deliveries.labels(delivery)
+        for guard in ("country_not_allowed", "line_type_refused", "breaker_open"):
+            self.send_refusals.labels(guard)
+
+    def outbound_send(self, sender: str, country: str, status: str) -> None:
+        """A code was sent (or failed, or a receipt moved it): by sender, country, status."""
+        self.sends.labels(sender, country or "-", status).inc()
+
+    def send_refused(self, guard: str) -> None:
+        """A pumping guard refused a send (its refusal word: country_not_allowed, cap_...)."""
+        self.send_refusals.labels(guard).inc()
 
     def challenge_created(self) -> None:
         self.created.inc()

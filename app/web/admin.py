@@ -17,6 +17,7 @@ import hmac
 import logging
 import secrets
 from collections.abc import Callable
+from datetime import datetime
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -160,7 +161,18 @@ def index() -> str:
         per=_per(figures.step.total_seconds()),
         mask=phone.mask,
         name=rt.settings.server.name,
+        outbound=_outbound(rt, figures.since),
     )
+
+
+def _outbound(rt: Runtime, since: datetime) -> dict[str, Any] | None:
+    """The fallback's lines: sends per sender and country by status, refusals per guard."""
+    if rt.fallback is None:
+        return None
+    table: dict[tuple[str, str], dict[str, int]] = {}
+    for sender, country, status, count in rt.fallback.store.counts(since):
+        table.setdefault((sender, country), {})[status] = count
+    return {"sends": table, "refusals": rt.fallback.guard.refusals(rt.ctx.clock.now())}
 
 
 def _per(seconds: float) -> str:

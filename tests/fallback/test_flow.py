@@ -252,3 +252,37 @@ class TestWithoutSenders:
     def test_verified_challenges_say_the_users_sms_proved_them(self, client):
         shown = create(client)
         assert shown["method"] is None
+
+
+ADMIN_KEY = "admin-key-" + "0123456789abcdefghijkl"
+METRICS_TOKEN = "metrics-token-" + "0123456789abcdefghij"
+WATCHED = {
+    "senders": SENDERS, "fallback": FALLBACK, "admin": {"key": ADMIN_KEY},
+    "metrics": {"token": METRICS_TOKEN},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("settings_overrides", [WATCHED])
+def test_dashboard_and_metrics_show_sends_receipts_and_guard_refusals(client, provider):
+    challenge = create(client)
+    client.post(f"/api/v1/challenges/{challenge['id']}/send", headers=AUTH)
+    fields, headers = status_callback("delivered", f"SM{1:032x}")
+    client.post("/receipts/tw", data=fields, headers=headers)
+    refused = create(client, "+14155550123")
+    client.post(f"/api/v1/challenges/{refused['id']}/send", headers=AUTH)
+
+    client.post("/admin/login", data={"key": ADMIN_KEY})
+    page = client.get("/admin").get_data(as_text=True)
+    sends = page.split('id="outbound-sends"')[1].split("</table>")[0]
+    assert re.search(r"<td>tw</td><td>FR</td><td>0</td><td>0</td>\s*<td>1</td><td>0</td>", sends)
+    guards = page.split('id="outbound-guards"')[1].split("</table>")[0]
+    assert "<td>country_not_allowed</td><td>1</td>" in guards
+    assert "<td>cap_phone_hour</td><td>0</td>" in guards
+
+    scrape = client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+    text = scrape.get_data(as_text=True)
+    assert 'reverse_otp_outbound_sends_total{country="FR",sender="tw",status="sent"} 1.0' in text
+    assert (
+        'reverse_otp_outbound_sends_total{country="FR",sender="tw",status="delivered"} 1.0' in text
+    )
+    assert 'reverse_otp_outbound_refusals_total{guard="country_not_allowed"} 1.0' in text

@@ -121,7 +121,9 @@ def test_per_phone_cap_refuses_the_fourth_send_in_an_hour_and_gives_it_back():
     with pytest.raises(Refused) as refused:
         g.reserve(FR_MOBILE, START)
     assert refused.value.reason == "cap_phone_hour"
-    assert counters.values == before  # the refused request reserved nothing
+    # The refused request reserved nothing; only the guard's refusal count moved.
+    assert counters.values.pop("fb_refused:cap_phone_hour")[0] == 1
+    assert counters.values == before
     g.reserve(FR_MOBILE, START + timedelta(hours=1, seconds=1))
 
 
@@ -261,7 +263,8 @@ def test_a_country_not_allowed_gets_nothing_among_ten_thousand_requests():
     ]
     sent, refusals = simulate(g, sorted(requests), 1.0, rng)
     assert sent == [] and refusals == Counter(country_not_allowed=10_000)
-    assert counters.values == {}
+    assert list(counters.values) == ["fb_refused:country_not_allowed"]  # no cap was charged
+    assert g.refusals(START)["country_not_allowed"] == 10_000
 
 
 def test_every_refusal_is_observed():
