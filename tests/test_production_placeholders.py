@@ -117,3 +117,12 @@ def test_development_mode_keeps_its_own_database(tmp_path):
         overrides={"server": {"mode": "development", "instance_path": str(tmp_path)}}, environ={}
     )
     assert dev.database.url.endswith("reverse-otp.db")
+
+
+def test_refuses_a_placeholder_in_a_sender(tmp_path):
+    raw = production(tmp_path)
+    raw["fallback"] = {"allowed_countries": ["FR"]}
+    raw["senders"] = [{"kind": "twilio", "account_sid": "AC1", "auth_token": "your-twilio-auth-token",
+                       "from": "+15005550006"}]  # fmt: skip
+    with pytest.raises(ConfigError, match=r"^senders\[0\]\.auth_token: .*config\.example"):
+        load(overrides=raw, environ={})

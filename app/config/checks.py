@@ -200,6 +200,8 @@ def _credentials(settings: Settings) -> list[tuple[str, str]]:
     found += [(f"api.keys[{i}]", k) for i, k in enumerate(settings.api.keys)]
     for name, section in settings.providers.items():
         found += _strings(f"providers.{name}", section)
+    for i, section in enumerate(settings.senders):
+        found += _strings(f"senders[{i}]", section)
     return found
 
 
