@@ -47,7 +47,13 @@
 
   form.addEventListener("submit", function (event) {
     event.preventDefault();
-    post(box.dataset.checkUrl, { code: input.value.trim() }).then(function (answer) {
+    fetch(box.dataset.checkUrl, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ code: input.value.trim() }),
+    }).then(function (r) {
+      return r.json().then(function (j) { return { status: r.status, body: j }; });
+    }).then(function (answer) {
       if (answer.status === 200 && answer.body.status === "verified") {
         say("Verified.");
         window.location.reload();

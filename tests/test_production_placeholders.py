@@ -122,7 +122,7 @@ def test_development_mode_keeps_its_own_database(tmp_path):
 def test_refuses_a_placeholder_in_a_sender(tmp_path):
     raw = production(tmp_path)
     raw["fallback"] = {"allowed_countries": ["FR"]}
-    raw["senders"] = [{"kind": "twilio", "account_sid": "AC1", "auth_token": "your-twilio-auth-token",
-                       "from": "+15005550006"}]  # fmt: skip
+    sender = {"kind": "twilio", "account_sid": "AC1", "from": "+15005550006"}
+    raw["senders"] = [sender | {"auth_token": "your-twilio-auth-token"}]
     with pytest.raises(ConfigError, match=r"^senders\[0\]\.auth_token: .*config\.example"):
         load(overrides=raw, environ={})

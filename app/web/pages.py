@@ -104,17 +104,17 @@ def _page(rt: Runtime, challenge: Challenge, token: str, words: dict[str, str]) 
         "renew_url": url_for("live.renew", token=token),
         "final_statuses": ("verified", "failed", "expired", "cancelled"),
         "dev_phone_url": _dev_phone_url(message) if message and rt.settings.development else None,
-        "outbound": _outbound(rt, challenge),
+        "outbound": _outbound(rt, challenge, token),
     }
 
 
-def _outbound(rt: Runtime, challenge: Challenge) -> dict[str, str] | None:
+def _outbound(rt: Runtime, challenge: Challenge, token: str) -> dict[str, str] | None:
     """The fallback's URLs when codes can be sent to this challenge's expected phone."""
     if rt.fallback is None or not rt.fallback.senders or challenge.phone is None:
         return None
     return {
         "send_url": url_for("fallback.send", challenge_id=challenge.id),
-        "check_url": url_for("fallback.check", challenge_id=challenge.id),
+        "check_url": url_for("fallback.check_by_token", token=token),
     }
 
 

@@ -75,13 +75,21 @@ def test_the_status_token_may_send_and_check(client, provider):
     token = challenge["token"]
     sent = client.post(f"/api/v1/challenges/{challenge['id']}/send", json={"token": token})
     assert sent.status_code == 202
-    checked = client.post(
-        f"/api/v1/challenges/{challenge['id']}/check",
-        json={"token": token, "code": sent_code(provider)},
-    )
+    checked = client.post(f"/api/v1/status/{token}/check", json={"code": sent_code(provider)})
     assert checked.status_code == 200
-    assert checked.json["status"] == "verified" and checked.json["method"] == "outbound_sms"
+    assert checked.json["status"] == "verified"
     assert "verified_phone" not in checked.json  # the token's view shows no full number
+    shown = client.get(f"/api/v1/challenges/{challenge['id']}", headers=AUTH).json
+    assert shown["method"] == "outbound_sms"
+
+
+def test_a_wrong_token_checks_nothing(client, provider):
+    challenge = create(client)
+    client.post(f"/api/v1/challenges/{challenge['id']}/send", headers=AUTH)
+    answer = client.post("/api/v1/status/not-a-token/check", json={"code": sent_code(provider)})
+    assert answer.status_code == 404
+    shown = client.get(f"/api/v1/challenges/{challenge['id']}", headers=AUTH).json
+    assert shown["status"] == "pending" and shown["attempts"] == 0
 
 
 def test_a_token_opens_only_its_own_challenge(client, provider):
@@ -104,10 +112,9 @@ def test_five_wrong_codes_fail_the_challenge(client, provider):
     code = sent_code(provider)
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
     url = f"/api/v1/challenges/{challenge['id']}/check"
-    answers = [client.post(url, json={"code": wrong}, headers=AUTH) for _ in range(5)]
-    assert [a.status_code for a in answers] == [400, 400, 400, 400, 409]
-    assert answers[0].json["error"]["code"] == "wrong_code"
-    assert answers[-1].json["error"]["code"] == "too_many_attempts"
+    answers = [client.post(url, json={"code": wrong}, headers=AUTH).json for _ in range(5)]
+    assert [a["attempts"] for a in answers] == [1, 2, 3, 4, 5]
+    assert [a["status"] for a in answers] == ["pending"] * 4 + ["failed"]
     late = client.post(url, json={"code": code}, headers=AUTH)
     assert late.status_code == 409
     shown = client.get(f"/api/v1/challenges/{challenge['id']}", headers=AUTH).json
@@ -158,10 +165,11 @@ def test_a_code_never_verifies_another_challenge(client, provider):
     client.post(f"/api/v1/challenges/{one['id']}/send", headers=AUTH)
     code = sent_code(provider)
     answer = client.post(f"/api/v1/challenges/{two['id']}/check", json={"code": code}, headers=AUTH)
-    assert answer.status_code == 409 and answer.json["error"]["code"] == "no_code_sent"
+    assert answer.status_code == 403 and answer.json["error"]["code"] == "check_refused"
     client.post(f"/api/v1/challenges/{two['id']}/send", headers=AUTH)
     answer = client.post(f"/api/v1/challenges/{two['id']}/check", json={"code": code}, headers=AUTH)
-    assert answer.status_code == 400 and answer.json["error"]["code"] == "wrong_code"
+    assert answer.status_code == 200
+    assert answer.json["status"] == "pending" and answer.json["attempts"] == 1
 
 
 def test_discovery_challenges_get_no_code(client, provider):
@@ -187,11 +195,11 @@ def test_a_provider_refusal_is_reported_and_frees_the_caps(client, provider):
 
 @pytest.mark.parametrize(
     "body",
-    [{"code": 123456}, {"code": ""}, {"code": "1" * 33}, {"cod": "123456"}, ["123456"]],
+    [{"code": 123456}, {"code": ""}, {"code": "1" * 65}, {"cod": "123456"}, ["123456"]],
 )
 def test_malformed_checks_are_400(client, provider, body):
     challenge = create(client)
-    answer = client.post(f"/api/v1/challenges/{challenge['id']}/check", json=body, headers=AUTH)
+    answer = client.post(f"/api/v1/status/{challenge['token']}/check", json=body)
     assert answer.status_code == 400 and answer.json["error"]["code"] == "invalid_request"
 
 
@@ -239,19 +247,19 @@ class TestWithoutSenders:
     def settings_overrides(self) -> dict[str, Any]:
         return {}
 
-    def test_send_and_check_answer_404_fallback_disabled(self, client):
+    def test_send_answers_404_fallback_disabled_and_check_is_refused(self, client):
         challenge = create(client)
-        for action, body in (("send", {}), ("check", {"code": "123456"})):
-            answer = client.post(
-                f"/api/v1/challenges/{challenge['id']}/{action}", json=body, headers=AUTH
-            )
-            assert answer.status_code == 404
-            assert answer.json["error"]["code"] == "fallback_disabled"
+        answer = client.post(f"/api/v1/challenges/{challenge['id']}/send", json={}, headers=AUTH)
+        assert answer.status_code == 404
+        assert answer.json["error"]["code"] == "fallback_disabled"
         assert client.post("/receipts/tw", data={}).json["error"]["code"] == "fallback_disabled"
+        url = f"/api/v1/challenges/{challenge['id']}/check"
+        answer = client.post(url, json={"code": "123456"}, headers=AUTH)
+        assert answer.status_code == 403 and answer.json["error"]["code"] == "check_refused"
 
-    def test_verified_challenges_say_the_users_sms_proved_them(self, client):
-        shown = create(client)
-        assert shown["method"] is None
+    def test_the_page_shows_no_code_form(self, client):
+        page = client.get(f"/v/{create(client)['token']}").get_data(as_text=True)
+        assert 'id="outbound"' not in page
 
 
 ADMIN_KEY = "admin-key-" + "0123456789abcdefghijkl"
