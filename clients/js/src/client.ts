@@ -1,4 +1,4 @@
-/** The client: create, get, cancel and check with the API key; status, wait and events with a token. */
+/** The client: create, get, cancel, sendCode and check with the API key; status, wait and events with a token. */
 
 import { ProtocolError, ReverseOtpError } from "./errors.js";
 import { DEFAULT_RETRY, requestJson, type RetryOptions, type Transport } from "./http.js";
@@ -7,6 +7,7 @@ import {
   FIELDS,
   isFinal,
   type Challenge,
+  type CodeSent,
   type CreatedChallenge,
   type CreateParams,
   type ProofKeySet,
@@ -22,6 +23,7 @@ export const OPERATIONS = {
   get: ["GET", "/api/v1/challenges/{challenge_id}"],
   cancel: ["POST", "/api/v1/challenges/{challenge_id}/cancel"],
   check: ["POST", "/api/v1/challenges/{challenge_id}/check"],
+  send: ["POST", "/api/v1/challenges/{challenge_id}/send"],
   status: ["GET", "/api/v1/status/{token}"],
   wait: ["GET", "/api/v1/status/{token}"],
   events: ["GET", "/api/v1/status/{token}/events"],
@@ -84,6 +86,17 @@ export class Client {
   async cancel(challengeId: string): Promise<Challenge> {
     const data = await this.call("cancel", { challenge_id: challengeId }, { method: "POST" }, true);
     return shaped<Challenge>(data, FIELDS.ChallengeView, "ChallengeView");
+  }
+
+  /**
+   * Send a code by SMS to the challenge's expected phone (the server's fallback, when it has
+   * `[[senders]]`); pass what the user types to `check`. 404 `fallback_disabled` without
+   * senders; 429 during the cooldown or over a cap; 403 when a guard refuses the destination.
+   */
+  async sendCode(challengeId: string): Promise<CodeSent> {
+    const init = { method: "POST", body: JSON.stringify({}) };
+    const data = await this.call("send", { challenge_id: challengeId }, init, true);
+    return shaped<CodeSent>(data, FIELDS.SentView, "SentView");
   }
 
   /**

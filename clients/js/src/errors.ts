@@ -59,6 +59,7 @@ export const ERROR_FAMILIES: Readonly<Record<number, Family>> = {
   409: ConflictError,
   413: InvalidRequestError,
   429: RateLimitedError,
+  502: UnavailableError,
   503: UnavailableError,
 };
 

@@ -34,6 +34,7 @@ export {
   type CallbackChallenge,
   type CallbackEvent,
   type Challenge,
+  type CodeSent,
   type CreatedChallenge,
   type CreateParams,
   type Nullability,

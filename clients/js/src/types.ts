@@ -18,10 +18,20 @@ export interface Challenge {
   attempts: number;
   failure_reason: string | null;
   metadata: Record<string, unknown>;
-  /** How it was verified: `inbound_sms`, `test` (a `[[test_numbers]]` code); null until verified. */
+  /** How it was verified: `inbound_sms`, `test` (a `[[test_numbers]]` code), `outbound_sms` (a code sent by the fallback); null until verified. */
   method: string | null;
   /** Once verified: a signed proof (compact JWS) to check with `verifyProof`; else null. */
   proof: string | null;
+}
+
+/** A code sent to the challenge's expected phone by the fallback (`SentView`). */
+export interface CodeSent {
+  id: string;
+  status: string;
+  channel: string;
+  to: string | null;
+  resend_after: number;
+  sends_left: number;
 }
 
 /** A new challenge, with what only its creator sees (`CreatedView`). */
@@ -115,6 +125,7 @@ export const FIELDS: {
   readonly ChallengeView: Nullability<Challenge>;
   readonly CreatedView: Nullability<CreatedChallenge>;
   readonly StatusView: Nullability<Status>;
+  readonly SentView: Nullability<CodeSent>;
   readonly CreateChallenge: Nullability<CreateParams>;
 } = {
   ChallengeView: challengeFields(),
@@ -131,6 +142,7 @@ export const FIELDS: {
     verify_url: false,
   },
   StatusView: { expires_at: false, phone: true, verified_at: true, status: false },
+  SentView: { id: false, status: false, channel: false, to: true, resend_after: false, sends_left: false },
   CreateChallenge: { phone: true, ttl: true, metadata: true, callback_url: true, client_ip: true },
 };
 

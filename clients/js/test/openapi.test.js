@@ -16,6 +16,7 @@ const BROWSER_ONLY = {
   "GET /api/v1/status/{token}/qr.{fmt}": "an image: the answer's qr_*_url links to it",
   "GET /api/v1/status/{token}/message": "the hosted page's SMS details",
   "POST /api/v1/status/{token}/renew": "the hosted page's new-code button",
+  "POST /api/v1/status/{token}/check": "the hosted page's form for a code sent to the user",
 };
 
 /** @type {any} */
@@ -56,7 +57,7 @@ test("the create parameters are the request body fields", { skip }, () => {
   assert.deepEqual(Object.keys(FIELDS.CreateChallenge).sort(), fields);
 });
 
-for (const name of /** @type {const} */ (["ChallengeView", "CreatedView", "StatusView"])) {
+for (const name of /** @type {const} */ (["ChallengeView", "CreatedView", "StatusView", "SentView"])) {
   test(`${name} has the schema's fields and nullability`, { skip }, () => {
     const properties = schema(name).properties;
     /** @type {Record<string, boolean>} */
@@ -70,7 +71,7 @@ for (const name of /** @type {const} */ (["ChallengeView", "CreatedView", "Statu
 
 test("the answers the client reads are the documented ones", { skip }, () => {
   /** @type {Array<[keyof typeof OPERATIONS, string, string]>} */
-  const answers = [["create", "201", "CreatedView"], ["get", "200", "ChallengeView"], ["cancel", "200", "ChallengeView"], ["status", "200", "StatusView"]];
+  const answers = [["create", "201", "CreatedView"], ["get", "200", "ChallengeView"], ["cancel", "200", "ChallengeView"], ["status", "200", "StatusView"], ["send", "202", "SentView"]];
   for (const [name, status, model] of answers) {
     const [method, path] = OPERATIONS[name];
     const op = operation(method, path);

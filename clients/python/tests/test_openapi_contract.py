@@ -19,6 +19,7 @@ from reverse_otp_client import (
     AsyncClient,
     Challenge,
     Client,
+    CodeSent,
     CreatedChallenge,
     Status,
 )
@@ -31,8 +32,14 @@ BROWSER_ONLY = {
     ("GET", "/api/v1/status/{token}/qr.{fmt}"): "an image: the answer's qr_*_url links to it",
     ("GET", "/api/v1/status/{token}/message"): "the hosted page's SMS details",
     ("POST", "/api/v1/status/{token}/renew"): "the hosted page's new-code button",
+    ("POST", "/api/v1/status/{token}/check"): "the hosted page's form for a code sent to the user",
 }
-MODELS = {"ChallengeView": Challenge, "CreatedView": CreatedChallenge, "StatusView": Status}
+MODELS = {
+    "ChallengeView": Challenge,
+    "CreatedView": CreatedChallenge,
+    "StatusView": Status,
+    "SentView": CodeSent,
+}
 
 
 @pytest.fixture(scope="module")
@@ -102,6 +109,7 @@ def test_the_answers_the_client_reads_are_the_documented_ones(spec: dict[str, An
         "get": ("200", "ChallengeView"),
         "cancel": ("200", "ChallengeView"),
         "status": ("200", "StatusView"),
+        "send": ("202", "SentView"),
     }
     for name, (status, model) in answers.items():
         content = operation(spec, *OPERATIONS[name])["responses"][status]["content"]

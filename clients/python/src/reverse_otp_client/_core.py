@@ -20,6 +20,7 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "get": ("GET", "/api/v1/challenges/{challenge_id}"),
     "cancel": ("POST", "/api/v1/challenges/{challenge_id}/cancel"),
     "check": ("POST", "/api/v1/challenges/{challenge_id}/check"),
+    "send": ("POST", "/api/v1/challenges/{challenge_id}/send"),
     "status": ("GET", "/api/v1/status/{token}"),
     "wait": ("GET", "/api/v1/status/{token}"),
     "events": ("GET", "/api/v1/status/{token}/events"),

@@ -12,7 +12,7 @@ import httpx
 from reverse_otp_client import _core
 from reverse_otp_client._core import LONG_POLL, Retry
 from reverse_otp_client.errors import NetworkError, ReverseOtpError
-from reverse_otp_client.models import Challenge, CreatedChallenge, Status, from_json
+from reverse_otp_client.models import Challenge, CodeSent, CreatedChallenge, Status, from_json
 
 __all__ = ["AsyncClient"]
 
@@ -73,6 +73,13 @@ class AsyncClient:
     async def cancel(self, challenge_id: str) -> Challenge:
         path = _core.path("cancel", challenge_id=challenge_id)
         return from_json(Challenge, await self._json("POST", path, auth=True))
+
+    async def send_code(self, challenge_id: str) -> CodeSent:
+        """Send a code by SMS to the challenge's expected phone (the server's fallback, when it
+        has `[[senders]]`); the user types it and you pass it to `check`. Raises NotFound
+        (`fallback_disabled`), RateLimited (cooldown, caps) and Unauthorized (403: a guard)."""
+        path = _core.path("send", challenge_id=challenge_id)
+        return from_json(CodeSent, await self._json("POST", path, json={}, auth=True))
 
     async def check(self, challenge_id: str, code: str) -> Challenge:
         path = _core.path("check", challenge_id=challenge_id)

@@ -11,7 +11,7 @@ import httpx
 from reverse_otp_client import _core
 from reverse_otp_client._core import LONG_POLL, Retry
 from reverse_otp_client.errors import NetworkError, ReverseOtpError
-from reverse_otp_client.models import Challenge, CreatedChallenge, Status, from_json
+from reverse_otp_client.models import Challenge, CodeSent, CreatedChallenge, Status, from_json
 
 __all__ = ["Client"]
 
@@ -86,6 +86,13 @@ class Client:
         """Cancel a pending challenge; raises Conflict when it is already final."""
         data = self._json("POST", _core.path("cancel", challenge_id=challenge_id), auth=True)
         return from_json(Challenge, data)
+
+    def send_code(self, challenge_id: str) -> CodeSent:
+        """Send a code by SMS to the challenge's expected phone (the server's fallback, when it
+        has `[[senders]]`); the user types it and you pass it to `check`. Raises NotFound
+        (`fallback_disabled`), RateLimited (cooldown, caps) and Unauthorized (403: a guard)."""
+        path = _core.path("send", challenge_id=challenge_id)
+        return from_json(CodeSent, self._json("POST", path, json={}, auth=True))
 
     def check(self, challenge_id: str, code: str) -> Challenge:
         """Present a code the user typed (a `[[test_numbers]]` phone's code); return the challenge.

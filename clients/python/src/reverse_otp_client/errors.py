@@ -44,7 +44,8 @@ class RateLimited(ReverseOtpError):
 
 
 class Unavailable(ReverseOtpError):
-    """503 or another 5xx: storage or a component is unavailable; retry later."""
+    """503 or another 5xx: storage or a component is unavailable (502: the SMS provider did not
+    take a code); retry later."""
 
 
 class NetworkError(ReverseOtpError):
@@ -74,6 +75,7 @@ FAMILIES = {
     409: Conflict,
     413: InvalidRequest,
     429: RateLimited,
+    502: Unavailable,
     503: Unavailable,
 }
 

@@ -34,7 +34,7 @@ class Challenge:
     attempts: int
     failure_reason: Optional[str]
     metadata: dict[str, Any]
-    method: Optional[str]  # inbound_sms, test, ...; None until verified
+    method: Optional[str]  # inbound_sms, test, outbound_sms ...; None until verified
     # Once verified: a signed proof (compact JWS) to check with verify_proof; else None.
     proof: Optional[str]
 
@@ -42,6 +42,18 @@ class Challenge:
     def final(self) -> bool:
         """True once the challenge is verified, expired, failed or cancelled."""
         return self.status in FINAL
+
+
+@dataclasses.dataclass(frozen=True)
+class CodeSent:
+    """A code the server sent to the challenge's expected phone (`POST .../send`, the fallback)."""
+
+    id: str
+    status: str
+    channel: str
+    to: Optional[str]
+    resend_after: int
+    sends_left: int
 
 
 @dataclasses.dataclass(frozen=True)
