@@ -294,3 +294,45 @@ def test_dashboard_and_metrics_show_sends_receipts_and_guard_refusals(client, pr
         'reverse_otp_outbound_sends_total{country="FR",sender="tw",status="delivered"} 1.0' in text
     )
     assert 'reverse_otp_outbound_refusals_total{guard="country_not_allowed"} 1.0' in text
+
+
+def test_send_never_takes_a_number_from_the_request(client, provider):
+    challenge = create(client)
+    url = f"/api/v1/challenges/{challenge['id']}/send"
+    answer = client.post(url, json={"token": challenge["token"], "phone": "+33699999999"})
+    assert answer.status_code == 400 and answer.json["error"]["code"] == "invalid_request"
+    assert not provider.called
+
+
+def test_concurrent_sends_of_one_challenge_send_once(client, provider, app):
+    import threading
+
+    challenge = create(client)
+    url = f"/api/v1/challenges/{challenge['id']}/send"
+    answers: list[int] = []
+    start = threading.Barrier(6)
+
+    def send() -> None:
+        with app.test_client() as own:
+            start.wait()
+            answers.append(own.post(url, headers=AUTH).status_code)
+
+    threads = [threading.Thread(target=send) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(answers) == [202] + [429] * 5
+    assert provider.call_count == 1
+
+
+def test_a_turn_of_a_challenge_is_taken_once(app):
+    from app.domain.sends import Send
+    from app.store.sends_sql import SqlSends
+
+    store = SqlSends(app.extensions["reverse_otp"].ctx.store)
+    now = app.extensions["reverse_otp"].ctx.clock.now()
+    first = Send("snd_a", "ch_x", 1, "tw", "sms", "FR", "+33612", "h" * 64, now)
+    assert store.add(first)
+    assert not store.add(Send("snd_b", "ch_x", 1, "tw", "sms", "FR", "+33612", "i" * 64, now))
+    assert [s.id for s in store.for_challenge("ch_x")] == ["snd_a"]
