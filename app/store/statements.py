@@ -24,6 +24,7 @@ from app.store.tables import (
     limit_counters,
     message_part_groups,
     message_parts,
+    outbound_sends,
 )
 
 PENDING = Status.PENDING.value
@@ -182,6 +183,8 @@ class Statements:
             # Only ended callbacks have ended_at; their bodies may hold a verified number.
             _purge(callback_outbox, callback_outbox.c.ended_at),
             _purge(limit_counters, limit_counters.c.reset_at),
+            # Codes sent by the fallback: a code hash, a country and a prefix each.
+            _purge(outbound_sends, outbound_sends.c.created_at),
         ]
 
 

@@ -336,3 +336,32 @@ def test_a_turn_of_a_challenge_is_taken_once(app):
     assert store.add(first)
     assert not store.add(Send("snd_b", "ch_x", 1, "tw", "sms", "FR", "+33612", "i" * 64, now))
     assert [s.id for s in store.for_challenge("ch_x")] == ["snd_a"]
+
+
+def test_old_sends_are_purged_with_the_other_rows(client, provider, app, clock):
+    from datetime import timedelta
+
+    from app.usecases import challenges as challenge_cases
+
+    rt = app.extensions["reverse_otp"]
+    challenge = create(client)
+    client.post(f"/api/v1/challenges/{challenge['id']}/send", headers=AUTH)
+    assert len(rt.fallback.store.for_challenge(challenge["id"])) == 1
+    clock.advance(2 * 86400)
+    challenge_cases.purge_old(rt.ctx, timedelta(days=1))
+    assert rt.fallback.store.for_challenge(challenge["id"]) == []
+
+
+def test_codes_never_reach_the_logs(client, provider, caplog):
+    caplog.set_level("DEBUG")
+    challenge = create(client)
+    client.post(f"/api/v1/challenges/{challenge['id']}/send", headers=AUTH)
+    code = sent_code(provider)
+    wrong = f"{(int(code) + 7) % 1_000_000:06d}"
+    url = f"/api/v1/challenges/{challenge['id']}/check"
+    client.post(url, json={"code": wrong}, headers=AUTH)
+    client.post(url, json={"code": code}, headers=AUTH)
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "code sent" in logged and "verified" in logged
+    assert code not in logged and wrong not in logged
+    assert PHONE not in logged
