@@ -13,13 +13,14 @@ from pathlib import Path
 
 from werkzeug.exceptions import default_exceptions
 
+from app.domain import pumping
 from app.web import errors, throttle
 from app.web.errorcodes import CATALOGUE, render
 
 ROOT = Path(__file__).resolve().parent.parent
 CODE_FIRST = {
     "ServiceError", "NotFound", "Conflict", "Unavailable", "Forbidden", "TooSoon",
-    "InvalidPhone", "Refusal",
+    "InvalidPhone", "Refusal", "ProviderFailed",
 }  # fmt: skip
 # The routing answers werkzeug gives every app: unknown path, method, body over the cap.
 ROUTING = {404, 405, 413}
@@ -91,6 +92,8 @@ COMPUTED = {
     "app/web/throttle.py": lambda: {*throttle.CODES.values(), throttle.FALLBACK_CODE},
     "app/limits/rules.py": rate_limit_codes,
     "app/usecases/challenges.py": lambda: set(),  # InvalidPhone's reasons: literals, above
+    # The pumping guards' refusals (at their default caps: cap_<group>_<hour|day>).
+    "app/usecases/fallback.py": lambda: pumping.refusal_codes(pumping.GuardRules()),
 }
 
 

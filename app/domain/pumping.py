@@ -46,6 +46,10 @@ SENDABLE_TYPES = frozenset(
 )
 
 
+# Refusals about where a code would go (the API answers 403); the others are about how many.
+FORBIDDEN = frozenset({"country_not_allowed", "line_type_refused"})
+
+
 @dataclass(frozen=True)
 class Destination:
     """Where a code would go: the number and the groups the guards count it in."""
@@ -135,6 +139,13 @@ def caps(dest: Destination, rules: GuardRules) -> list[Cap]:
     if rules.daily_budget > 0:
         found.append(Cap("daily_budget", "budget", Rate(rules.daily_budget, 86400)))
     return found
+
+
+def refusal_codes(rules: GuardRules) -> set[str]:
+    """Return every refusal word the guards can answer with under `rules`."""
+    sample = Destination("+0", "", "", 0)
+    caps_found = {f"cap_{c.name}" for c in caps(sample, rules)}
+    return {"invalid_phone", "breaker_open", *FORBIDDEN, *caps_found}
 
 
 def breaker_groups(dest: Destination) -> list[tuple[str, str]]:

@@ -26,6 +26,7 @@ from app.senders.transport import Transport
 from app.usecases.context import (
     Conflict,
     Context,
+    Forbidden,
     NotFound,
     ServiceError,
     TooSoon,
@@ -77,18 +78,20 @@ class Fallback:
         return next((s for s in self.senders if s.name == name), None)
 
 
-class Refusal(ServiceError):
-    """A send the pumping guards refused: 403 for where it would go, 429 for how many."""
+class ProviderFailed(ServiceError):
+    """Every sender serving the destination failed: 502, try again later."""
 
-    def __init__(self, refused: Refused) -> None:
-        super().__init__(refused.reason, str(refused))
-        forbidden = refused.reason in ("country_not_allowed", "line_type_refused", "invalid_phone")
-        self.status = 403 if forbidden else 429
-        self.retry_after = 0 if forbidden else 3600
-
-
-class SendFailedError(ServiceError):
     status = 502
+
+
+def refuse(refused: Refused) -> ServiceError:
+    """Return the API error of a guard's refusal: where a code would go is 403 (400 for an
+    unreadable number), how many were sent is 429 (app/domain/pumping.py names them all)."""
+    if refused.reason == "invalid_phone":
+        return ServiceError(refused.reason, str(refused))
+    if refused.reason in pumping.FORBIDDEN:
+        return Forbidden(refused.reason, str(refused))
+    return TooSoon(refused.reason, str(refused), 3600)
 
 
 def enabled(fallback: Fallback | None) -> Fallback:
@@ -111,8 +114,9 @@ def send_code(ctx: Context, fb: Fallback | None, challenge: Challenge, name: str
     its country; return the send. `name` is the app's name, shown in the text.
 
     Raises NotFound (no fallback), Conflict (final or no expected phone), TooSoon (the
-    growing cooldown, or the per-challenge cap), Refusal (a pumping guard), Unavailable (no
-    sender serves the country) and SendFailedError (every serving sender failed).
+    growing cooldown, or the per-challenge cap), Forbidden or TooSoon (a pumping guard, see
+    `refuse`), Unavailable (no sender serves the country) and ProviderFailed (every serving
+    sender failed).
     """
     fb = enabled(fb)
     now = ctx.clock.now()
@@ -130,7 +134,7 @@ def send_code(ctx: Context, fb: Fallback | None, challenge: Challenge, name: str
         reservation = fb.guard.reserve(challenge.phone, now)
     except Refused as refused:
         log.info("fallback send refused challenge=%s reason=%s", challenge.id, refused.reason)
-        raise Refusal(refused) from None
+        raise refuse(refused) from None
     serving = [s for s in fb.senders if s.channel == "sms" and s.serves(reservation.dest.country)]
     if not serving:
         fb.guard.release(reservation, now)
@@ -182,7 +186,7 @@ def _dispatch(
     now = ctx.clock.now()
     fb.store.set_result(send.id, send.sender, sends.FAILED, None, reason, now)
     fb.guard.release(reservation, now)
-    raise SendFailedError("send_failed", "the code could not be sent; try again later")
+    raise ProviderFailed("send_failed", "the code could not be sent; try again later")
 
 
 def _receipt_url(fb: Fallback, sender: Sender) -> str:

@@ -30,19 +30,36 @@ log = logging.getLogger(__name__)
 
 
 class SendBody(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={
+            "examples": [{}, {"token": "m3Q0c2tZVnVhS1N5cXlCd0hXb3l6a3JpN3RnTmZ4dFg"}]
+        },
+    )
 
     token: str | None = Field(None, max_length=128, description="status token (hosted page)")
 
 
 class CheckBody(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(
+        extra="forbid", strict=True, json_schema_extra={"examples": [{"code": "482913"}]}
+    )
 
     code: str = Field(min_length=1, max_length=64, description="the code the user received")
 
 
 class SentView(View):
     """A code on its way to the user."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"id": "snd_Jq4vZk1xR2mB", "status": "sent", "channel": "sms",
+                 "to": "+33 6** *** *78", "resend_after": 30, "sends_left": 3}
+            ]
+        }
+    )  # fmt: skip
 
     id: str = Field(description="send id (snd_...)")
     status: str = Field(description="sent (the provider took it)")
