@@ -17,11 +17,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.domain import phone
 from app.domain.challenges import Challenge
-from app.providers.base import Rejected
+from app.providers.base import Malformed, Rejected
 from app.runtime import runtime
 from app.usecases import apps, challenges, checks, context
 from app.usecases import fallback as usecase
 from app.web.api import require_api_key
+from app.web.errors import error
 from app.web.openapi import Content, describe
 from app.web.views import StatusView, View, status_view
 
@@ -181,4 +182,6 @@ def receipts(name: str, token: str | None = None) -> Response:
     except Rejected as exc:
         log.warning("receipt rejected sender=%s reason=%s", name, exc.reason)
         return Response("forbidden\n", 403, mimetype="text/plain")
+    except Malformed as exc:
+        return error(400, "malformed_webhook", str(exc))
     return Response(f"ok {changed}\n", 200, mimetype="text/plain")

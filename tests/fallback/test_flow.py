@@ -365,3 +365,16 @@ def test_codes_never_reach_the_logs(client, provider, caplog):
     assert "code sent" in logged and "verified" in logged
     assert code not in logged and wrong not in logged
     assert PHONE not in logged
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [(b"\xff\xfe=\x80", "application/x-www-form-urlencoded"), (b"{not json", "application/json"),
+     (b"", "application/x-www-form-urlencoded")],
+)  # fmt: skip
+def test_unreadable_or_unsigned_receipts_never_500(client, provider, body, content_type):
+    headers = {"Content-Type": content_type, "X-Twilio-Signature": "c2lnbmF0dXJl"}
+    answer = client.post("/receipts/tw", data=body, headers=headers)
+    assert answer.status_code in (400, 403)
+    if body.startswith(b"\xff"):
+        assert answer.json["error"]["code"] == "malformed_webhook"
