@@ -27,6 +27,8 @@ from app.domain.challenges import Challenge, Method, Status
 AMR = {
     Method.INBOUND_SMS.value: "sms",
     Method.TEST.value: "test",  # a [[test_numbers]] code presented to /check: no phone used
+    # A code the fallback texted to the user: RFC 8176's "sms" is exactly that direction.
+    Method.OUTBOUND_SMS.value: "sms",
     "whatsapp": "whatsapp",
 }
 

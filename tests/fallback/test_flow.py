@@ -378,3 +378,9 @@ def test_unreadable_or_unsigned_receipts_never_500(client, provider, body, conte
     assert answer.status_code in (400, 403)
     if body.startswith(b"\xff"):
         assert answer.json["error"]["code"] == "malformed_webhook"
+
+
+def test_proofs_name_a_sent_code_as_sms():
+    from app.domain import proofs
+
+    assert proofs.amr("outbound_sms") == ["sms"]
