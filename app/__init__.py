@@ -150,7 +150,7 @@ def _development_banner(settings: schema.Settings, ctx: context.Context) -> None
     log.warning(
         "DEVELOPMENT MODE: generated secret, SQLite and the SMS simulator; not for production"
     )
-    key_file = Path(settings.server.instance_path) / "api_key"
+    key_file = Path(settings.server.instance_dir) / "api_key"
     try:
         fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:

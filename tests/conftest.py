@@ -66,7 +66,7 @@ def base_settings(tmp_path: Path, **sections: Any) -> dict[str, Any]:
             "mode": "production",
             "public_url": PUBLIC_URL,
             "secret_key": SECRET,
-            "instance_path": str(tmp_path / "instance"),
+            "instance_dir": str(tmp_path / "instance"),
             # The simulator stands in for real providers in tests; production refuses it.
             "unsafe_allow_simulator": True,
         },

@@ -11,6 +11,8 @@ def run(tmp_path, monkeypatch, *args):
     monkeypatch.chdir(tmp_path)
     for name in [n for n in __import__("os").environ if n.startswith("REVERSE_OTP_")]:
         monkeypatch.delenv(name)
+    # With no settings file the instance folder is the checkout's: each test keeps its own.
+    monkeypatch.setenv("REVERSE_OTP_SERVER__INSTANCE_DIR", str(tmp_path / "instance"))
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 

@@ -49,6 +49,8 @@ def cli(
 def one_line(done: subprocess.CompletedProcess[str]) -> str:
     assert done.returncode != 0, done.stdout
     lines = [line for line in done.stderr.splitlines() if line.strip()]
+    if lines and lines[0].startswith("instance folder: "):
+        lines = lines[1:]  # said by every command once its settings are read, before the work
     assert len(lines) == 1, done.stderr
     return lines[0]
 
@@ -141,11 +143,11 @@ def test_serve_on_a_port_in_use_says_so_once_and_suggests_another(tmp_path):
 def test_development_public_url_follows_the_address_served(tmp_path):
     from app import config
 
-    dev = config.load(overrides={"server": {"instance_path": str(tmp_path)}}, environ={})
+    dev = config.load(overrides={"server": {"instance_dir": str(tmp_path)}}, environ={})
     assert config.for_address(dev, "127.0.0.1", 8765).server.public_url == "http://127.0.0.1:8765"
     assert config.for_address(dev, "0.0.0.0", 8765).server.public_url == "http://127.0.0.1:8765"
     assert config.for_address(dev, "::", 8765).server.public_url == "http://[::1]:8765"
-    chosen = {"server": {"instance_path": str(tmp_path), "public_url": "http://192.168.1.5:9000"}}
+    chosen = {"server": {"instance_dir": str(tmp_path), "public_url": "http://192.168.1.5:9000"}}
     explicit = config.load(overrides=chosen, environ={})
     assert (
         config.for_address(explicit, "127.0.0.1", 8765).server.public_url
@@ -172,9 +174,9 @@ def test_development_relaxes_creation_limits_but_production_keeps_them(tmp_path)
     from app.config import sections
     from tests.conftest import base_settings
 
-    dev = config.load(overrides={"server": {"instance_path": str(tmp_path)}}, environ={})
+    dev = config.load(overrides={"server": {"instance_dir": str(tmp_path)}}, environ={})
     assert dev.limits.per_phone == "100/hour"
-    chosen = {"server": {"instance_path": str(tmp_path)}, "limits": {"per_phone": "2/hour"}}
+    chosen = {"server": {"instance_dir": str(tmp_path)}, "limits": {"per_phone": "2/hour"}}
     assert config.load(overrides=chosen, environ={}).limits.per_phone == "2/hour"
     production = config.load(overrides=base_settings(tmp_path), environ={})
     assert production.limits.per_phone == sections.Limits().per_phone == "5/hour"

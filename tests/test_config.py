@@ -59,14 +59,14 @@ def test_environment_variables_override_single_keys(tmp_path):
 
 def test_no_file_means_development_mode_with_generated_defaults(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    settings = load(environ={})
+    settings = load(environ={"REVERSE_OTP_SERVER__INSTANCE_DIR": str(tmp_path / "instance")})
     assert settings.development
     assert len(settings.server.secret_key) >= 32
     assert (tmp_path / "instance" / "secret_key").read_text().strip() == settings.server.secret_key
     assert settings.database.url.startswith("sqlite:///")
     assert "simulator" in settings.providers
     assert settings.numbers[0].number == config.DEMO_NUMBER
-    again = load(environ={})
+    again = load(environ={"REVERSE_OTP_SERVER__INSTANCE_DIR": str(tmp_path / "instance")})
     assert again.server.secret_key == settings.server.secret_key
 
 

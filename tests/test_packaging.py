@@ -65,10 +65,11 @@ def test_installed_wheel_serves_pages_with_no_source_tree(wheel, tmp_path):
         "print(app.__file__)\n"
     )
     environ = {k: v for k, v in os.environ.items() if not k.startswith("REVERSE_OTP_")}
+    data = tmp_path / "data"  # the user's data folder, where an installed copy keeps its files
     done = subprocess.run(
         [sys.executable, "-c", script],
         cwd=run,
-        env=environ | {"PYTHONPATH": str(target)},
+        env=environ | {"PYTHONPATH": str(target), "XDG_DATA_HOME": str(data)},
         capture_output=True,
         text=True,
         timeout=60,
@@ -77,3 +78,7 @@ def test_installed_wheel_serves_pages_with_no_source_tree(wheel, tmp_path):
     lines = done.stdout.splitlines()
     assert lines[:3] == ["/ 200", "/dev/phone 200", "/static/page.js 200"], done.stderr
     assert Path(lines[3]).is_relative_to(target)  # the installed copy, not the checkout
+    # No settings file and no checkout: development files go to the user's data folder,
+    # never into the current directory.
+    assert (data / "reverse-otp" / "instance" / "secret_key").is_file()
+    assert list(run.iterdir()) == []

@@ -107,14 +107,14 @@ def test_refuses_the_example_database_url(tmp_path, monkeypatch):
     (tmp_path / "instance").mkdir()
     raw = production(tmp_path)
     raw["database"]["url"] = "sqlite:///instance/reverse-otp.db"
-    raw["server"].pop("instance_path")
+    raw["server"].pop("instance_dir")
     with pytest.raises(ConfigError, match=r"^database\.url: .*development database"):
         load(overrides=raw, environ={})
 
 
 def test_development_mode_keeps_its_own_database(tmp_path):
     dev = load(
-        overrides={"server": {"mode": "development", "instance_path": str(tmp_path)}}, environ={}
+        overrides={"server": {"mode": "development", "instance_dir": str(tmp_path)}}, environ={}
     )
     assert dev.database.url.endswith("reverse-otp.db")
 

@@ -20,8 +20,8 @@ from sqlalchemy import Engine
 from app import config
 from app.cli.apps import apps_group
 from app.cli.callbacks import callbacks_group
-from app.cli.runtime import build_runtime, load_settings
-from app.config import checks, schema
+from app.cli.runtime import build_runtime, load_settings, say_instance
+from app.config import checks, places, schema
 
 
 class Commands(click.Group):
@@ -47,9 +47,19 @@ def _database_error(exc: Any) -> str:
 @click.group(cls=Commands)
 @click.version_option(package_name="reverse-otp", prog_name="reverse-otp")
 @click.option("-v", "--verbose", is_flag=True, help="Also log the migrations and start-up steps.")
+@click.option(
+    "-c",
+    "--config",
+    "config_file",
+    type=click.Path(exists=True, dir_okay=False, resolve_path=True),
+    help="Settings file (default: REVERSE_OTP_CONFIG, else ./config.toml when present).",
+)
 @click.pass_context
-def main(context: click.Context, verbose: bool) -> None:
+def main(context: click.Context, verbose: bool, config_file: str | None) -> None:
     """Reverse OTP phone verification server."""
+    if config_file:
+        # Through the environment, so the re-executed `serve` and its workers read it too.
+        os.environ[places.CONFIG_VARIABLE] = config_file
     if verbose:
         return
     # Quiet by default: the schema migrations log a dozen INFO lines on every start, and a
@@ -89,7 +99,8 @@ def serve(host: str, port: int, workers: int | None, dev: bool) -> None:
     # After the re-exec (which would lose a folder made before it), before prometheus_client.
     temporary = None if dev else prepare_metrics_dir()
 
-    settings = config.for_address(load_settings(), host, port)
+    # Said once the settings are accepted, so that a refusal stays one line.
+    settings = config.for_address(load_settings(announce=False), host, port)
     if dev and not settings.development:
         # The Werkzeug debugger runs any Python a visitor types: never on production settings.
         raise click.ClickException(
@@ -104,6 +115,7 @@ def serve(host: str, port: int, workers: int | None, dev: bool) -> None:
         app = create_app(settings)  # in this process: refuse bad settings before forking
     except checks.ConfigError as exc:
         raise click.ClickException(str(exc)) from None
+    say_instance(settings)
     if settings.development:
         _development_urls(settings)
     if dev:
@@ -168,7 +180,7 @@ def _write_served_url(settings: schema.Settings, host: str, port: int) -> Path |
     """In development, leave the served URL in the instance folder for `simulate-sms`."""
     if not settings.development:
         return None
-    path = Path(settings.server.instance_path) / config.SERVED_URL_FILE
+    path = Path(settings.server.instance_dir) / config.SERVED_URL_FILE
     path.write_text(config.served_url(host, port) + "\n")
     return path
 
@@ -176,7 +188,7 @@ def _write_served_url(settings: schema.Settings, host: str, port: int) -> Path |
 def _simulator_url(settings: schema.Settings) -> str:
     """The running development server's URL when it left one, else server.public_url."""
     if "public_url" not in settings.server.model_fields_set:
-        path = Path(settings.server.instance_path) / config.SERVED_URL_FILE
+        path = Path(settings.server.instance_dir) / config.SERVED_URL_FILE
         if path.is_file():
             return path.read_text().strip()
     return settings.server.public_url

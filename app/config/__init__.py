@@ -5,8 +5,9 @@ then environment variables override single keys: REVERSE_OTP_<SECTION>__<KEY>, f
 REVERSE_OTP_DATABASE__URL or REVERSE_OTP_PROVIDERS__TWILIO__AUTH_TOKEN. Values are read as
 TOML values when they parse ("6", "true", '["a", "b"]'), else as plain strings.
 
-With no file at all the server runs in development mode: SQLite under instance/, a generated
-secret kept in instance/, the SMS simulator and one demo number.
+With no file at all the server runs in development mode: SQLite in the instance folder, a
+generated secret kept there, the SMS simulator and one demo number. The instance folder
+([server] instance_dir) never follows the current directory: places.py says where it is.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
+from app.config import places
 from app.config.checks import (
     DEV_DATABASE,
     ConfigError,
@@ -45,9 +47,10 @@ def load(
 ) -> Settings:
     """Read settings from the file, the environment and `overrides`, in rising priority."""
     env = dict(os.environ if environ is None else environ)
-    raw, from_file = _read_file(env)
-    _merge(raw, _from_environ(env))
-    _merge(raw, overrides or {})
+    found = places.locate(env)
+    raw, from_file = _read_file(env, found)
+    _merge(raw, _renamed(_from_environ(env)))
+    _merge(raw, _renamed(overrides or {}))
     if not from_file:
         raw.setdefault("server", {}).setdefault("mode", "development")
     try:
@@ -56,6 +59,7 @@ def load(
         raise ConfigError(_explain(exc)) from None
     _check_code_strength(settings)
     check_test_numbers(settings)
+    settings = _placed(settings, found)
     if settings.development:
         _refuse_development_in_production(settings)
         settings = _with_defaults(settings)
@@ -102,17 +106,40 @@ def port_mismatch(settings: Settings, port: int) -> str | None:
     )
 
 
-def _read_file(env: dict[str, str]) -> tuple[dict[str, Any], bool]:
-    named = env.get(ENV_PREFIX + "CONFIG")
-    path = Path(named) if named else Path("config.toml")
-    if not path.is_file():
+def instance_line(settings: Settings, environ: dict[str, str] | None = None) -> str:
+    """Say, in one line, which instance folder these settings use and why."""
+    env = dict(os.environ if environ is None else environ)
+    return places.describe(settings.server.instance_dir, places.locate(env), env)
+
+
+def _placed(settings: Settings, found: places.Places) -> Settings:
+    """Make the instance folder absolute, relative to the settings file or the checkout."""
+    folder = str(found.instance(settings.server.instance_dir))
+    server = settings.server.model_copy(update={"instance_dir": folder})
+    return settings.model_copy(update={"server": server})
+
+
+def _read_file(env: dict[str, str], found: places.Places) -> tuple[dict[str, Any], bool]:
+    named = env.get(places.CONFIG_VARIABLE)
+    path = found.config_file
+    if path is None:
         if named:
-            raise ConfigError(f"{ENV_PREFIX}CONFIG names {path}, which is not a file")
+            raise ConfigError(f"{places.CONFIG_VARIABLE} names {named}, which is not a file")
         return {}, False
     try:
-        return tomllib.loads(path.read_text()), True
+        return _renamed(tomllib.loads(path.read_text())), True
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: {exc}") from None
+
+
+def _renamed(raw: dict[str, Any]) -> dict[str, Any]:
+    """Read [server] instance_path, the former name of instance_dir, as instance_dir."""
+    server = raw.get("server")
+    if isinstance(server, dict) and "instance_path" in server:
+        raw = raw | {"server": dict(server)}
+        raw["server"].setdefault("instance_dir", raw["server"].pop("instance_path"))
+        raw["server"].pop("instance_path", None)
+    return raw
 
 
 def _from_environ(env: dict[str, str]) -> dict[str, Any]:
@@ -153,7 +180,7 @@ def _explain(exc: ValidationError) -> str:
 
 def _with_defaults(settings: Settings) -> Settings:
     """Fill what development mode generates: database, secret, simulator, demo number."""
-    instance = Path(settings.server.instance_path)
+    instance = Path(settings.server.instance_dir)
     instance.mkdir(parents=True, exist_ok=True)
     server = settings.server
     if not server.secret_key:

@@ -220,7 +220,7 @@ def _is_development_database(settings: Settings) -> bool:
     if not url.startswith("sqlite:///"):
         return False
     path = Path(url.removeprefix("sqlite:///").split("?", 1)[0])
-    dev = Path(settings.server.instance_path) / DEV_DATABASE
+    dev = Path(settings.server.instance_dir) / DEV_DATABASE
     return path.resolve() == dev.resolve() or path.parts[-2:] == ("instance", DEV_DATABASE)
 
 

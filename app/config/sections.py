@@ -32,7 +32,11 @@ class Server(Section):
         default_factory=list, description="retired secrets still accepted for pending challenges"
     )
     name: str = Field("reverse-otp", description="operator name shown on pages and in the SMS")
-    instance_path: str = Field("instance", description="folder for development files")
+    instance_dir: str = Field(
+        "instance",
+        description="folder for development files (generated secret, SQLite database, first API"
+        " key); relative: to the settings file's folder, else to the project checkout",
+    )
     unsafe_allow_simulator: bool = Field(
         False, description="let production mode run the SMS simulator (tests only; never live)"
     )

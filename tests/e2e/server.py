@@ -14,6 +14,8 @@ from typing import Any
 
 import requests
 
+INSTANCE_VARIABLE = "REVERSE_OTP_SERVER__INSTANCE_DIR"
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -61,13 +63,20 @@ def running_server(
     workers: int = 2,
     env: dict[str, str] | None = None,
     timeout: float = 20.0,
+    own_instance: bool = True,
 ) -> Iterator[str]:
-    """Run `reverse-otp serve` until the block ends; yield its base URL."""
+    """Run `reverse-otp serve` until the block ends; yield its base URL.
+
+    With no settings file the server's instance folder is the checkout's; unless
+    own_instance is False, it is `instance` in cwd instead, so a test keeps its own.
+    """
     port = port or free_port()
     environ = {k: v for k, v in os.environ.items() if not k.startswith("REVERSE_OTP_")}
     environ |= env or {}
     if config is not None:
         environ["REVERSE_OTP_CONFIG"] = str(config)
+    elif own_instance:
+        environ.setdefault(INSTANCE_VARIABLE, str(cwd / "instance"))
     exe = Path(sys.executable).with_name("reverse-otp")
     command = [str(exe), "serve", "--port", str(port), "--workers", str(workers)]
     log = (cwd / f"server-{port}.log").open("wb")

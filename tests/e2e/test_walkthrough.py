@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.server import free_port, running_server
+from tests.e2e.server import INSTANCE_VARIABLE, free_port, running_server
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -26,6 +26,8 @@ def walkthrough_script() -> str:
 def run_walkthrough(folder: Path, port: int) -> subprocess.CompletedProcess[str]:
     script = walkthrough_script().replace("127.0.0.1:8000", f"127.0.0.1:{port}")
     environ = {k: v for k, v in os.environ.items() if not k.startswith("REVERSE_OTP_")}
+    # The server's instance folder (running_server's, in this clone): key and served URL.
+    environ[INSTANCE_VARIABLE] = str(folder / "instance")
     return subprocess.run(
         ["bash", "-euo", "pipefail", "-c", script],
         cwd=folder,

@@ -70,7 +70,7 @@ def test_weak_discovery_codes_start_only_when_forced(tmp_path):
 
 
 def test_development_mode_is_held_to_the_same_bound(tmp_path):
-    raw = {"server": {"mode": "development", "instance_path": str(tmp_path)}}
+    raw = {"server": {"mode": "development", "instance_dir": str(tmp_path)}}
     raw["codes"] = {"discovery_length": 10}
     with pytest.raises(ConfigError, match="discovery_length"):
         load(overrides=raw, environ={})

@@ -69,7 +69,7 @@ def test_refuses_a_provider_without_its_authenticity_secret(tmp_path):
 
 def test_development_mode_generates_its_secret_and_production_never_does(tmp_path):
     dev = load(
-        overrides={"server": {"mode": "development", "instance_path": str(tmp_path)}}, environ={}
+        overrides={"server": {"mode": "development", "instance_dir": str(tmp_path)}}, environ={}
     )
     assert len(dev.server.secret_key) >= 32
     raw = production(tmp_path)
