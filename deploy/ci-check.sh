@@ -89,10 +89,14 @@ free_port() {
 write_config() {
   mkdir -p "$WORK/etc" "$WORK/state"
   # The shipped production template, served on a loopback port instead of its example host.
-  sed "s#^public_url = .*#public_url = \"http://127.0.0.1:$PORT\"#" \
+  # The state directory is the work folder's own.
+  sed -e "s#^public_url = .*#public_url = \"http://127.0.0.1:$PORT\"#" \
+    -e "s#^instance_dir = .*#instance_dir = \"$WORK/state\"#" \
     "$ROOT/deploy/config.toml" >"$WORK/etc/config.toml"
   grep -q "^public_url = \"http://127.0.0.1:$PORT\"" "$WORK/etc/config.toml" ||
     fail "deploy/config.toml has no public_url line"
+  grep -q "^instance_dir = \"$WORK/state\"" "$WORK/etc/config.toml" ||
+    fail "deploy/config.toml has no instance_dir line"
   SECRET=$(openssl rand -hex 32)
   TWILIO_TOKEN=$(openssl rand -hex 16)
   umask 077
@@ -177,6 +181,8 @@ PY
   [[ "$status" == "verified" ]] || fail "status is $status, not verified"
   curl -sf -o /dev/null --max-time 10 "$page" || fail "the hosted page failed"
   curl -sf -o /dev/null --max-time 10 "$BASE/static/page.js" || fail "static files missing"
+  grep -qF "instance folder: $WORK/state ([server] instance_dir in $WORK/etc/config.toml)" \
+    "$WORK/server.log" || fail "the server did not say which instance folder it uses"
   say "verified over HTTP; hosted page and static files served from the wheel"
 }
 
