@@ -10,7 +10,7 @@ from app.config.schema import Settings
 from app.ops.health import Component
 from app.providers.base import Provider
 from app.usecases.context import Context
-from app.usecases.dashboard import StatsSource
+from app.usecases.dashboard import FunnelSource
 from app.usecases.fallback import Fallback
 
 EXTENSION = "reverse_otp"
@@ -24,7 +24,7 @@ class Runtime:
     # What /readyz asks, by name: the factory registers the store and bus; add others here.
     components: dict[str, Component] = field(default_factory=dict)
     # The operator dashboard's reads (app/store/stats.py); None hides the dashboard's data.
-    stats: StatsSource | None = None
+    stats: FunnelSource | None = None
     # Codes sent to users ([[senders]]); None: the fallback is off (404 fallback_disabled).
     fallback: Fallback | None = None
 

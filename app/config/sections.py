@@ -221,6 +221,9 @@ class Page(Section):
     demo_per_minute: int = Field(
         5, ge=1, description="demo challenges one address may create per minute"
     )
+    beacon_per_minute: int = Field(
+        60, ge=1, description="funnel events the hosted page may report per address per minute"
+    )
 
     @field_validator("accent", "accent_text", "background")
     @classmethod

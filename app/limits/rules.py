@@ -162,6 +162,14 @@ class Limits:
         block = self.counters.peek(self._key("sender_block", sender), now)
         return block is not None and block.value > 0
 
+    def check_beacon(self, client_ip: str | None, per_minute: int, now: datetime) -> Refusal | None:
+        """Count one page event report from an address (or its /64); refuse over the rate."""
+        group = address_group(client_ip) or "-"
+        count = self.counters.hit(self._key("beacon", group), 60, now)
+        if count.value <= per_minute:
+            return None
+        return Refusal("rate_limited_beacon", _seconds(count.reset_at, now), "too many page events")
+
     def _cooloff(self, block: Count, now: datetime) -> Refusal:
         return Refusal(
             "sender_blocked",

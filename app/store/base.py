@@ -187,7 +187,16 @@ class Attempt:
     next_attempt_at: datetime | None = None
 
 
-class Store(AppStore, OutboxStore, Protocol):
+class PageEventStore(Protocol):
+    """What the hosted page reports (app/domain/funnel.py)."""
+
+    def record_page_event(
+        self, challenge_id: str, app_id: str | None, name: str, now: datetime
+    ) -> bool:
+        """Record an event once per challenge; False when it was already recorded."""
+
+
+class Store(AppStore, OutboxStore, PageEventStore, Protocol):
     """Reads outside transactions, and a write transaction."""
 
     def create_schema(self) -> None: ...

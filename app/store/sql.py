@@ -22,6 +22,7 @@ from app.store import counters
 from app.store.apps_sql import AppsSql, AppsTx
 from app.store.base import StoreUnavailable
 from app.store.outbox_sql import OutboxSql, OutboxTx
+from app.store.page_events_sql import PageEventsSql
 from app.store.rows import from_challenge, to_challenge
 from app.store.statements import Statements
 from app.store.tables import challenges, message_part_groups, message_parts
@@ -72,7 +73,7 @@ def _sqlite_begin_immediate(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-class SqlStore(AppsSql, OutboxSql):
+class SqlStore(AppsSql, OutboxSql, PageEventsSql):
     """Store on a SQLAlchemy URL."""
 
     def __init__(self, url: str, pool_size: int = 10) -> None:

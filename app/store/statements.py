@@ -25,6 +25,7 @@ from app.store.tables import (
     message_part_groups,
     message_parts,
     outbound_sends,
+    page_events,
 )
 
 PENDING = Status.PENDING.value
@@ -185,6 +186,7 @@ class Statements:
             _purge(limit_counters, limit_counters.c.reset_at),
             # Codes sent by the fallback: a code hash, a country and a prefix each.
             _purge(outbound_sends, outbound_sends.c.created_at),
+            _purge(page_events, page_events.c.at),
         ]
 
 

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine, select
 
-from app.store.tables import challenges, inbound_messages
+from app.store.tables import challenges, inbound_messages, page_events
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,7 @@ class ChallengeRow:
     attempts: int
     failure_reason: str | None
     method: str | None = None  # how it was verified: inbound_sms, test, ...
+    app_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,16 @@ class InboundRow:
     received_at: datetime
 
 
+@dataclass(frozen=True)
+class PageEventRow:
+    challenge_id: str
+    event: str
+    at: datetime
+
+
 CHALLENGE_COLUMNS = [getattr(challenges.c, name) for name in ChallengeRow.__dataclass_fields__]
 INBOUND_COLUMNS = [getattr(inbound_messages.c, name) for name in InboundRow.__dataclass_fields__]
+EVENT_COLUMNS = [getattr(page_events.c, name) for name in PageEventRow.__dataclass_fields__]
 
 
 class SqlStats:
@@ -77,5 +86,36 @@ class SqlStats:
             .order_by(inbound_messages.c.received_at.desc())
             .limit(cap)
         )
+        with self.engine.connect() as conn:
+            return [InboundRow(**row._mapping) for row in conn.execute(query)]
+
+    def page_events_since(self, since: datetime, cap: int) -> list[PageEventRow]:
+        query = (
+            select(*EVENT_COLUMNS)
+            .where(page_events.c.at >= since)
+            .order_by(page_events.c.at.desc())
+            .limit(cap)
+        )
+        with self.engine.connect() as conn:
+            return [PageEventRow(**row._mapping) for row in conn.execute(query)]
+
+    def find_challenges(self, prefix: str, limit: int) -> list[ChallengeRow]:
+        """Challenges whose id starts with `prefix` (LIKE wildcards in it are escaped)."""
+        query = (
+            select(*CHALLENGE_COLUMNS)
+            .where(challenges.c.id.startswith(prefix, autoescape=True))
+            .order_by(challenges.c.created_at.desc())
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [ChallengeRow(**row._mapping) for row in conn.execute(query)]
+
+    def events_of(self, challenge_ids: list[str]) -> list[PageEventRow]:
+        query = select(*EVENT_COLUMNS).where(page_events.c.challenge_id.in_(challenge_ids))
+        with self.engine.connect() as conn:
+            return [PageEventRow(**row._mapping) for row in conn.execute(query)]
+
+    def inbound_of(self, challenge_ids: list[str]) -> list[InboundRow]:
+        query = select(*INBOUND_COLUMNS).where(inbound_messages.c.challenge_id.in_(challenge_ids))
         with self.engine.connect() as conn:
             return [InboundRow(**row._mapping) for row in conn.execute(query)]

@@ -220,3 +220,15 @@ outbound_sends = Table(
     Index("ix_outbound_sends_provider", "sender", "provider_id"),
     Index("ix_outbound_sends_created", "created_at"),
 )
+
+# What the hosted page reported (app/domain/funnel.py): one row per challenge and event, so
+# an event counts once however often the page sends it. No address, no user agent.
+page_events = Table(
+    "page_events",
+    metadata,
+    Column("challenge_id", String(40), primary_key=True),
+    Column("event", String(20), primary_key=True),
+    Column("app_id", String(40)),
+    Column("at", UTCDateTime, nullable=False),
+    Index("ix_page_events_at", "at"),
+)

@@ -15,7 +15,9 @@ from statistics import median, quantiles
 from typing import Protocol
 
 from app.domain.challenges import Method, Outcome, Status
-from app.store.stats import ChallengeRow, InboundRow
+from app.domain.funnel import Step
+from app.store.stats import ChallengeRow, InboundRow, PageEventRow
+from app.usecases import funnel
 
 WINDOWS: dict[str, tuple[timedelta, timedelta]] = {
     "1h": (timedelta(hours=1), timedelta(minutes=5)),
@@ -37,6 +39,52 @@ class StatsSource(Protocol):
     def challenges_since(self, since: datetime, cap: int) -> list[ChallengeRow]: ...
 
     def inbound_since(self, since: datetime, cap: int) -> list[InboundRow]: ...
+
+
+class FunnelSource(StatsSource, Protocol):
+    def page_events_since(self, since: datetime, cap: int) -> list[PageEventRow]: ...
+
+    def find_challenges(self, prefix: str, limit: int) -> list[ChallengeRow]: ...
+
+    def events_of(self, challenge_ids: list[str]) -> list[PageEventRow]: ...
+
+    def inbound_of(self, challenge_ids: list[str]) -> list[InboundRow]: ...
+
+
+@dataclass(frozen=True)
+class Found:
+    """A challenge found by id, with the funnel steps it reached."""
+
+    row: ChallengeRow
+    steps: list[str]
+
+
+SEARCH_MIN = 4  # characters of a challenge id before a search runs
+SEARCH_LIMIT = 20
+
+
+def funnels(source: FunnelSource, now: datetime, window: str) -> dict[str, list[Step]]:
+    """Return the funnel of each app ("" the default app) and of all ("*") over the window."""
+    span, _ = WINDOWS.get(window, WINDOWS[DEFAULT_WINDOW])
+    since = now - span
+    rows = source.challenges_since(since, ROW_CAP)
+    return funnel.by_app(
+        rows, source.page_events_since(since, ROW_CAP * 3), source.inbound_since(since, ROW_CAP)
+    )
+
+
+def search(source: FunnelSource, query: str) -> list[Found]:
+    """Find challenges by the start of their id (at least SEARCH_MIN characters)."""
+    query = query.strip()
+    if len(query) < SEARCH_MIN:
+        return []
+    rows = source.find_challenges(query, SEARCH_LIMIT)
+    ids = [r.id for r in rows]
+    if not ids:
+        return []
+    events = source.events_of(ids)
+    inbound = source.inbound_of(ids)
+    return [Found(r, funnel.steps_of(r, events, inbound)) for r in rows]
 
 
 @dataclass(frozen=True)

@@ -153,9 +153,15 @@ def index() -> str:
     if rt.stats is None:
         abort(404)
     figures = dashboard.overview(rt.stats, rt.ctx.clock.now(), window)
+    query = request.args.get("q", "")[:64]
     return render_template(
         "admin/dashboard.html",
         o=figures,
+        funnels=dashboard.funnels(rt.stats, rt.ctx.clock.now(), figures.window),
+        app_names=_app_names(rt),
+        query=query,
+        found=dashboard.search(rt.stats, query),
+        search_min=dashboard.SEARCH_MIN,
         windows=list(dashboard.WINDOWS),
         charts=_charts(figures),
         per=_per(figures.step.total_seconds()),
@@ -173,6 +179,13 @@ def _outbound(rt: Runtime, since: datetime) -> dict[str, Any] | None:
     for sender, country, status, count in rt.fallback.store.counts(since):
         table.setdefault((sender, country), {})[status] = count
     return {"sends": table, "refusals": rt.fallback.guard.refusals(rt.ctx.clock.now())}
+
+
+def _app_names(rt: Runtime) -> dict[str, str]:
+    """Names of the apps by id ("" and "default": the built-in app)."""
+    names = {app.id: app.name for app in rt.ctx.store.list_apps()}
+    default = rt.ctx.default_app.name
+    return names | {"": default, rt.ctx.default_app.id: default}
 
 
 def _per(seconds: float) -> str:

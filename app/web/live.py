@@ -28,13 +28,14 @@ bp = Blueprint("live", __name__, url_prefix="/api/v1")
 
 def register(app: Flask) -> None:
     """Register the live API, the hosted page and, in development, the demo pages."""
-    from app.web import dev, pages
+    from app.web import beacon, dev, pages
 
     settings = app.extensions[RUNTIME].settings
     limits = StreamLimits(settings.streams.max_per_ip, settings.streams.max_per_token)
     app.extensions[EXTENSION] = Live(limits, RateLimit(settings.page.demo_per_minute, 60.0))
     app.register_blueprint(bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(beacon.bp)
     if settings.development:
         app.register_blueprint(dev.bp)
 
