@@ -16,6 +16,7 @@ from tests.e2e.server import running_server, write_config
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 KEY = "browser-admin-key-" + "0123456789abcdefghij"
 ADMIN = {"Authorization": f"Bearer {KEY}"}
 AUTH = {"Authorization": "Bearer test-api-key-0123456789-abcdefghijk"}
@@ -105,6 +106,18 @@ def test_opening_the_page_and_tapping_send_show_up_in_the_funnel(tmp_path):
         admin.locator("#funnel").wait_for(state="visible")
         width = admin.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, f"the dashboard is {width} px wide on a 390 px screen"
+        # Readable, not squeezed: the funnel's steps stack one per row, full width; the
+        # header's controls stay on screen.
+        steps = admin.locator("#funnel .steps li")
+        assert steps.count() == 5
+        boxes = [steps.nth(i).bounding_box() for i in range(5)]
+        assert all(b["width"] >= 300 for b in boxes), boxes
+        assert len({round(b["x"]) for b in boxes}) == 1
+        for control in ("nav.windows a >> nth=-1", ".top button", "#q"):
+            box = admin.locator(control).bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= 390, (control, box)
+        ARTIFACTS.mkdir(exist_ok=True)
+        admin.screenshot(path=str(ARTIFACTS / "admin-funnel-390.png"), full_page=True)
         admin.fill("#q", on_phone["id"][:10])
         admin.click("form.search button[type=submit]")
         admin.locator("#found").wait_for(state="visible")
