@@ -78,5 +78,5 @@ def _active(settings: Settings) -> ProofKey:
     if text:
         return from_pem(text.encode(), "proofs.key", private=True)
     if settings.development:
-        return development_key(Path(settings.server.instance_path))
+        return development_key(Path(settings.server.instance_dir))
     raise ConfigError("proofs.key_file: proofs are enabled but no signing key is set")
