@@ -122,7 +122,9 @@ def test_a_new_literal_code_would_be_found(tmp_path):
 
 
 def test_rate_limit_codes_are_the_ones_refusals_carry():
-    assert rate_limit_codes() == {"rate_limited_api_key", "rate_limited_ip", "rate_limited_phone"}
+    assert rate_limit_codes() == {
+        "rate_limited_api_key", "rate_limited_ip", "rate_limited_phone", "rate_limited_beacon",
+    }  # fmt: skip
 
 
 def test_docs_errors_md_is_the_catalogue_rendered():

@@ -23,6 +23,10 @@ class Code:
 CATALOGUE: dict[str, Code] = {
     # 400: the request is invalid
     "invalid_json": Code(400, "the body is not JSON (or not sent as application/json)"),
+    "invalid_body": Code(400, 'a page event is not {"event": "<name>"}'),
+    "invalid_event": Code(
+        400, "a page event names no known step of the funnel; the known ones are named"
+    ),
     "invalid_request": Code(400, "a field is missing, unknown or of the wrong type; named"),
     "invalid_phone": Code(400, "`phone` cannot be read as a valid number"),
     "phone_type_refused": Code(400, "`phone` is of a refused line type ([phones] allowed_types)"),
@@ -44,12 +48,16 @@ CATALOGUE: dict[str, Code] = {
     "request_timeout": Code(408, "the request body did not arrive in time"),
     "already_settled": Code(409, "the challenge is already final"),
     "not_pending": Code(409, "the challenge is final: there is no message to send any more"),
+    "already_recorded": Code(409, "this page event is already counted for the challenge"),
     "no_expected_phone": Code(409, "/send: a discovery challenge has no phone to send a code to"),
     "request_entity_too_large": Code(413, "the body is larger than [server] max_body_bytes"),
     # 429: a limit
     "rate_limited_api_key": Code(429, "too many challenges for this API key ([limits])"),
     "rate_limited_ip": Code(429, "too many challenges for this client_ip ([limits])"),
     "rate_limited_phone": Code(429, "too many challenges for this phone ([limits])"),
+    "rate_limited_beacon": Code(
+        429, "too many page events from this address ([page] beacon_per_minute)"
+    ),
     "too_many_pending": Code(429, "the pending challenges reached [limits] max_pending"),
     "renew_too_soon": Code(429, "a new code is asked for before the cooldown ends"),
     "too_many_streams": Code(429, "too many open streams or long polls (address or challenge)"),
