@@ -8,7 +8,7 @@ from flask import current_app
 
 from app.config.schema import Settings
 from app.ops.health import Component
-from app.providers.base import Provider
+from app.providers.guards import Guarded
 from app.usecases.context import Context
 from app.usecases.dashboard import FunnelSource
 from app.usecases.fallback import Fallback
@@ -20,7 +20,7 @@ EXTENSION = "reverse_otp"
 class Runtime:
     settings: Settings
     ctx: Context
-    providers: dict[str, Provider]
+    providers: dict[str, Guarded]
     # What /readyz asks, by name: the factory registers the store and bus; add others here.
     components: dict[str, Component] = field(default_factory=dict)
     # The operator dashboard's reads (app/store/stats.py); None hides the dashboard's data.

@@ -54,6 +54,10 @@ class Method(StrEnum):
     EMAIL = "email"  # a code the fallback sent by email
 
 
+# The ways a user can send the code: an SMS, or a WhatsApp message to the same kind of number.
+CHANNELS = ("sms", "whatsapp")
+
+
 class FailureReason(StrEnum):
     TOO_MANY_ATTEMPTS = "too_many_attempts"
 
@@ -104,6 +108,7 @@ class InboundMessage:
     text: str
     sender_e164: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)
+    channel: str = "sms"
 
 
 @dataclass(frozen=True)

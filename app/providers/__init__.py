@@ -26,6 +26,7 @@ from app.providers.textmagic import Textmagic
 from app.providers.twilio import Twilio
 from app.providers.vonage import Vonage
 from app.providers.vonage_messages import VonageMessages
+from app.providers.whatsapp import WhatsApp
 
 
 class Factory(Protocol):
@@ -51,11 +52,12 @@ REGISTRY: dict[str, Factory] = {
     Smsmode.name: Smsmode.from_settings,
     AfricasTalking.name: AfricasTalking.from_settings,
     Textmagic.name: Textmagic.from_settings,
+    WhatsApp.name: WhatsApp.from_settings,
     Generic.name: Generic.from_settings,
 }
 
 
-def build_enabled(settings: schema.Settings, nonces: Nonces | None = None) -> dict[str, Provider]:
+def build_enabled(settings: schema.Settings, nonces: Nonces | None = None) -> dict[str, Guarded]:
     """Build every provider with a settings section, or raise ConfigError naming the problem."""
     defaults = Defaults(
         public_url=settings.server.public_url,
@@ -63,7 +65,7 @@ def build_enabled(settings: schema.Settings, nonces: Nonces | None = None) -> di
         numbers={n.number: n.provider for n in settings.numbers},
         nonces=nonces or NoNonces(),
     )
-    built: dict[str, Provider] = {}
+    built: dict[str, Guarded] = {}
     for name, section in settings.providers.items():
         if section.get("enabled", True) is False:
             continue

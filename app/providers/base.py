@@ -270,6 +270,7 @@ def inbound(
     fields: tuple[Any, Any, Any, Any],
     raw: dict[str, Any],
     international: bool = False,
+    channel: str = "sms",
 ) -> InboundMessage:
     """Build the common message from (id, sender, to, text), or raise Malformed naming gaps."""
     names = ("id", "sender", "recipient", "text")
@@ -290,4 +291,5 @@ def inbound(
         text=text,
         sender_e164=sender_e164(sender, region, international),
         raw=raw,
+        channel=channel,
     )

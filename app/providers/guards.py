@@ -107,8 +107,26 @@ class Guarded:
     def authenticated(self) -> bool:
         return self.adapter.signed or bool(self.token) or bool(self.user)
 
+    def handshake(self, request: WebhookRequest) -> Reply | None:
+        """Answer a provider's subscription check, if the adapter has one and this is it.
+
+        The generic checks run first, so a path token or address list guards it too.
+        """
+        answer = getattr(self.adapter, "handshake", None)
+        if answer is None:
+            return None
+        self._check_generic(request)
+        reply: Reply | None = answer(request)
+        return reply
+
     def verify(self, request: WebhookRequest, now: datetime) -> None:
         """Run the generic checks, then the adapter's own."""
+        self._check_generic(request)
+        self.adapter.verify(request, now)
+        if self.adapter.signed and request.parts() & ~self.covers(request):
+            raise Rejected("unsigned_fields")
+
+    def _check_generic(self, request: WebhookRequest) -> None:
         if self.allowed:
             self._check_address(request)
         if self.token and not same(request.path_token or "", self.token):
@@ -117,9 +135,6 @@ class Guarded:
             raise Rejected("unexpected_path_token")
         if self.user:
             self._check_basic(request.header("authorization") or "")
-        self.adapter.verify(request, now)
-        if self.adapter.signed and request.parts() & ~self.covers(request):
-            raise Rejected("unsigned_fields")
 
     def covers(self, request: WebhookRequest) -> Part:
         return self.adapter.covers(request) if self.adapter.signed else Part.ALL

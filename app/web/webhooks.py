@@ -68,6 +68,8 @@ def receive(provider: str, token: str | None = None) -> Response:
         return over
     incoming = _webhook_request(rt.settings.server.public_url, token)
     try:
+        if (answer := adapter.handshake(incoming)) is not None:
+            return Response(answer.body, answer.status, content_type=answer.content_type)
         adapter.verify(incoming, rt.ctx.clock.now())
         messages = adapter.parse(incoming)
     except Rejected as exc:

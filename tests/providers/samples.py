@@ -24,7 +24,17 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 from cryptography.x509.oid import NameOID
 
-from app.providers import REGISTRY, android_sms_gateway, bird, jwt, plivo, sinch, twilio, vonage
+from app.providers import (
+    REGISTRY,
+    android_sms_gateway,
+    bird,
+    jwt,
+    plivo,
+    sinch,
+    twilio,
+    vonage,
+    whatsapp,
+)
 from app.providers.base import WebhookRequest
 from app.providers.simulator import HEADER as SIM_HEADER
 from app.providers.simulator import sign as sim_sign
@@ -86,6 +96,7 @@ KEYS: dict[str, Any] = {
     "africastalking": "africastalking-path-token-0123456789",
     "textmagic": "textmagic-path-token-0123456789-ab",
     "generic": "generic-hmac-secret",
+    "whatsapp": "whatsapp-app-secret",
 }
 OTHER_KEYS: dict[str, Any] = {
     name: (
@@ -123,6 +134,8 @@ NUMBERS["twilio"] = "+14155550100"
 SENDER = "+33612345678"
 BIRD_CHANNEL = "6b5ab4f5-42c9-5e9a-b7dd-0bce1b6f0c14"
 DEVICE = "0000000019c2d7bf00000195d216644c"
+WA_PHONE_ID = "106540352242922"
+WA_VERIFY_TOKEN = "whatsapp-verify-token-0123456789"
 
 
 def _basic(pair: tuple[str, str]) -> str:
@@ -151,6 +164,11 @@ SECTIONS: dict[str, dict[str, Any]] = {
     "africastalking": {"path_token": KEYS["africastalking"]},
     "textmagic": {"path_token": KEYS["textmagic"]},
     "generic": {"signature_header": "X-Signature", "signature_secret": KEYS["generic"]},
+    "whatsapp": {
+        "app_secret": KEYS["whatsapp"],
+        "verify_token": WA_VERIFY_TOKEN,
+        "phone_numbers": {WA_PHONE_ID: NUMBERS["whatsapp"]},
+    },
 }
 PROVIDERS = sorted(REGISTRY)
 
@@ -681,6 +699,55 @@ def _generic(
     body = _json({"id": mid, "from": sender, "to": to, "text": text})
     sig = hmac.new(key.encode(), body, "sha256").hexdigest()
     return Sample("POST", "/webhooks/generic", JSON | {"X-Signature": sig}, body)
+
+
+def whatsapp_body(
+    messages: list[dict[str, Any]], to: str = "", statuses: list[dict[str, Any]] | None = None
+) -> bytes:
+    """A Cloud API `messages` notification carrying these messages (and statuses)."""
+    value: dict[str, Any] = {
+        "messaging_product": "whatsapp",
+        "metadata": {
+            "display_phone_number": digits(to or NUMBERS["whatsapp"]),
+            "phone_number_id": WA_PHONE_ID,
+        },
+    }
+    if messages:
+        value["contacts"] = [
+            {"profile": {"name": "Ana"}, "wa_id": m.get("from", "")} for m in messages[:1]
+        ]
+        value["messages"] = messages
+    if statuses is not None:
+        value["statuses"] = statuses
+    entry = {"id": "102290129340398", "changes": [{"value": value, "field": "messages"}]}
+    return _json({"object": "whatsapp_business_account", "entry": [entry]})
+
+
+def whatsapp_text(sender: str, mid: str, text: str, stamp: str = "1767268800") -> dict[str, Any]:
+    """One text message as the Cloud API lists it."""
+    return {
+        "from": digits(sender),
+        "id": mid,
+        "timestamp": stamp,
+        "text": {"body": text},
+        "type": "text",
+    }
+
+
+def whatsapp_signed(body: bytes, key: str | None = None) -> Sample:
+    """A POST to /webhooks/whatsapp signed as Meta signs it."""
+    signature = whatsapp.signature(key or KEYS["whatsapp"], body)
+    return Sample("POST", "/webhooks/whatsapp", JSON | {whatsapp.HEADER: signature}, body)
+
+
+def _whatsapp(
+    key: str, text: str, sender: str, to: str, mid: str, now: datetime, ts: str, v: str
+) -> Sample:
+    # Meta lists the receiving number by its id; an unmapped id falls back to the display one.
+    body = whatsapp_body([whatsapp_text(sender, mid, text, ts)], to)
+    if to != NUMBERS["whatsapp"]:
+        body = body.replace(WA_PHONE_ID.encode(), b"999999999999999", 1)
+    return whatsapp_signed(body, key)
 
 
 def settings_for(*providers: str, **extra: Any) -> dict[str, Any]:

@@ -44,6 +44,7 @@ SIGNATURE_HEADERS = {
     "generic": ["X-Signature"],
     "infobip": ["Authorization"],
     "bandwidth": ["Authorization"],
+    "whatsapp": ["X-Hub-Signature-256"],
 }
 
 
@@ -174,6 +175,7 @@ AUTH_KEYS = {
     "signing_key",
     "signing_secret",
     "topic_arns",
+    "app_secret",
 }
 
 
