@@ -69,7 +69,9 @@ def test_spec_is_openapi_31_with_component_schemas(spec):
 
 def test_path_parameters_come_from_the_routes(spec):
     qr = spec["paths"]["/api/v1/status/{token}/qr.{fmt}"]["get"]
-    assert {p["name"] for p in qr["parameters"]} == {"token", "fmt"}
+    path = {p["name"] for p in qr["parameters"] if p["in"] == "path"}
+    assert path == {"token", "fmt"}
+    assert [p["name"] for p in qr["parameters"] if p["in"] == "query"] == ["channel"]
     hook = spec["paths"]["/webhooks/{provider}"]["post"]
     assert hook["parameters"][0]["schema"]["enum"] == ["simulator", "twilio"]
 

@@ -231,6 +231,15 @@ class Settings(Section):
         default_factory=list, description="outbound senders of codes, tried in order"
     )
 
+    @model_validator(mode="after")
+    def _one_entry_per_channel(self) -> Settings:
+        seen: set[tuple[str, str]] = set()
+        for n in self.numbers:
+            if (n.number, n.channel) in seen:
+                raise ValueError(f"numbers: {n.number} is listed twice for channel {n.channel}")
+            seen.add((n.number, n.channel))
+        return self
+
     @property
     def development(self) -> bool:
         return self.server.mode == "development"

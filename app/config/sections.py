@@ -158,7 +158,12 @@ class Phones(Section):
 
 class Number(Section):
     number: str = Field(description="virtual number in E.164")
-    provider: str = Field(description="provider that delivers this number's SMS")
+    provider: str = Field(description="provider that delivers this number's messages")
+    channel: Literal["sms", "whatsapp"] = Field(
+        "sms",
+        description="what this entry receives: sms, or whatsapp (list a number once per"
+        " channel to receive both)",
+    )
 
     @field_validator("number")
     @classmethod

@@ -49,6 +49,7 @@ class Method(StrEnum):
     """How a verified challenge was proved; recorded on it and shown to its integrator."""
 
     INBOUND_SMS = "inbound_sms"  # the user texted the code to our number
+    INBOUND_WHATSAPP = "inbound_whatsapp"  # the user sent it to our number on WhatsApp
     TEST = "test"  # a [[test_numbers]] entry's code, presented to /check
     OUTBOUND_SMS = "outbound_sms"  # a code the fallback sent to the user (app/usecases/fallback.py)
     EMAIL = "email"  # a code the fallback sent by email
@@ -87,6 +88,9 @@ class Challenge:
     app_id: str | None = None
     callback_url: str | None = None
     method: str | None = None  # how it was verified: inbound_sms, test, ...
+    # The channels the user may send the code over, and the one that verified it.
+    channels: tuple[str, ...] = ("sms",)
+    channel: str | None = None
 
     @property
     def discovery(self) -> bool:
@@ -128,8 +132,9 @@ def match(challenge: Challenge | None, message: InboundMessage, now: datetime) -
     """Decide what a message does to the challenge its code points at.
 
     Rules, checked in this order, the first that applies wins:
-    1. no challenge carries the code, or the message went to another number than the
-       challenge's (no challenge of that number carries it): `unknown_code`;
+    1. no challenge carries the code, the message went to another number than the
+       challenge's (no challenge of that number carries it), or it came over a channel the
+       challenge was not offered on: `unknown_code`;
     2. the challenge is past its expiry: `expired` (it becomes expired);
     3. the challenge is already final: `already_settled`;
     4. the sender is not a phone number: `invalid_sender`;
@@ -137,7 +142,11 @@ def match(challenge: Challenge | None, message: InboundMessage, now: datetime) -
        (the challenge fails when attempts reach max_attempts);
     6. otherwise: `matched`, the challenge is verified by the sender.
     """
-    if challenge is None or challenge.number != message.to:
+    if (
+        challenge is None
+        or challenge.number != message.to
+        or message.channel not in challenge.channels
+    ):
         return Verdict(Outcome.UNKNOWN_CODE)
     cid = challenge.id
     if challenge.status is Status.PENDING and challenge.expired_at(now):
@@ -150,6 +159,11 @@ def match(challenge: Challenge | None, message: InboundMessage, now: datetime) -
         failed = challenge.attempts + 1 >= challenge.max_attempts
         return Verdict(Outcome.WRONG_SENDER, cid, Status.FAILED if failed else None)
     return Verdict(Outcome.MATCHED, cid, Status.VERIFIED)
+
+
+def inbound_method(channel: str) -> Method:
+    """Return how a message over `channel` proves a challenge."""
+    return Method.INBOUND_WHATSAPP if channel == "whatsapp" else Method.INBOUND_SMS
 
 
 def end(challenge: Challenge, status: Status, now: datetime) -> Challenge:

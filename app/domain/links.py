@@ -1,4 +1,4 @@
-"""Links that open the user's messaging app with the SMS ready to send."""
+"""Links that open the user's messaging app (SMS or WhatsApp) with the message ready to send."""
 
 from __future__ import annotations
 
@@ -13,6 +13,16 @@ def sms_uri(to: str, body: str) -> str:
     space is "%20", never "+".
     """
     return f"sms:{to}?&body={quote(body, safe='')}"
+
+
+def whatsapp_uri(to: str, body: str) -> str:
+    """Return `https://wa.me/<digits>?text=<text>`, which opens a WhatsApp chat prefilled.
+
+    wa.me takes the number as digits only (no plus, no separators); the text is encoded as
+    in `sms_uri` (a space is "%20").
+    """
+    digits = "".join(ch for ch in to if ch.isdigit())
+    return f"https://wa.me/{digits}?text={quote(body, safe='')}"
 
 
 def smsto_payload(to: str, body: str) -> str:

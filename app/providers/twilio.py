@@ -4,7 +4,9 @@ Docs: https://www.twilio.com/docs/messaging/guides/webhook-request and
 https://www.twilio.com/docs/usage/webhooks/webhooks-security
 
 Request: form POST, or GET with the fields in the query (both as set on the number or the
-Messaging Service). Fields relied on: From, To, Body, MessageSid; AccountSid and
+Messaging Service). Fields relied on: From, To, Body, MessageSid; a WhatsApp message (Twilio's
+WhatsApp senders) writes From and To as `whatsapp:+<number>` and is read on the whatsapp
+channel; AccountSid and
 MessagingServiceSid are checked when `account_sid` / `messaging_service_sid` are set. Numbers
 in a Messaging Service share its webhook: list each one under [[numbers]].
 Authenticity: `X-Twilio-Signature` = base64 HMAC-SHA1 under the auth token of the public URL
@@ -37,6 +39,7 @@ from app.domain.challenges import Verdict
 from app.providers.base import (
     Defaults,
     Item,
+    Malformed,
     Part,
     Rejected,
     Reply,
@@ -84,7 +87,9 @@ def _netloc(user: str | None, password: str | None, host: str, port: int | None)
 
 
 _PARAM_NAME = re.compile(r"[A-Z][A-Za-z0-9]*")
-_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+# Twilio's WhatsApp senders write numbers as "whatsapp:+<E.164>".
+_E164 = re.compile(r"(whatsapp:)?\+[1-9][0-9]{6,14}")
+WHATSAPP = "whatsapp:"
 # Fields every incoming-message webhook carries; sorted, no other name falls between them.
 _ALWAYS_SENT = ("AccountSid", "Body", "From", "MessageSid", "To")
 # Documented SID formats (Twilio's API definition): two letters, then 32 hexadecimal digits.
@@ -199,13 +204,18 @@ class Twilio:
 
     def parse(self, request: WebhookRequest) -> Sequence[Item]:
         fields = request.params()
+        sender, to = fields.get("From") or "", fields.get("To") or ""
+        # A WhatsApp message names both ends "whatsapp:+<number>"; an SMS never does.
+        channel = "whatsapp" if sender.startswith(WHATSAPP) else "sms"
+        if channel == "whatsapp" and not to.startswith(WHATSAPP):
+            raise Malformed("a WhatsApp sender (whatsapp:+...) needs a WhatsApp To")
         parts = (
             fields.get("MessageSid"),
-            fields.get("From"),
-            fields.get("To"),
+            sender.removeprefix(WHATSAPP),
+            to.removeprefix(WHATSAPP),
             fields.get("Body", ""),
         )
-        return [inbound(self.name, self.defaults, parts, dict(fields))]
+        return [inbound(self.name, self.defaults, parts, dict(fields), channel=channel)]
 
     def acknowledge(self, verdicts: list[Verdict]) -> Reply:
         return Reply(200, EMPTY_TWIML, "text/xml")

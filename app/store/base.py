@@ -40,14 +40,16 @@ class Tx(Protocol):
         first hash in the list's order, then the newest."""
 
     def verify_by_code(
-        self, number: str, code_hashes: list[str], phone: str, now: datetime
+        self, number: str, code_hashes: list[str], phone: str, now: datetime, channel: str = "sms"
     ) -> Challenge | None:
-        """Verify one pending, unexpired challenge on `number` holding one of the hashes and
-        whose expected phone (if any) is `phone`: the first such hash in the list's order.
-        Return it as verified; every other challenge is left as it was."""
+        """Verify one pending, unexpired challenge on `number` holding one of the hashes,
+        offered on `channel` and whose expected phone (if any) is `phone`: the first such hash
+        in the list's order. Return it as verified (by `channel`); every other challenge is
+        left as it was."""
 
-    def verify(self, challenge_id: str, phone: str, now: datetime) -> bool:
-        """Verify a pending, unexpired challenge whose expected phone (if any) is `phone`."""
+    def verify(self, challenge_id: str, phone: str, now: datetime, channel: str = "sms") -> bool:
+        """Verify, by `channel`, a pending, unexpired challenge offered on that channel whose
+        expected phone (if any) is `phone`."""
 
     def verify_checked(self, challenge_id: str, method: str, now: datetime) -> Challenge | None:
         """Verify a pending, unexpired challenge with an expected phone, that phone being the

@@ -35,6 +35,8 @@ def from_challenge(challenge: Challenge) -> dict[str, Any]:
         "app_id": challenge.app_id,
         "callback_url": challenge.callback_url,
         "method": challenge.method,
+        "channels": ",".join(challenge.channels),
+        "channel": challenge.channel,
     }
 
 
@@ -63,6 +65,8 @@ def to_challenge(row: Row[Any]) -> Challenge:
         app_id=m["app_id"],
         callback_url=m["callback_url"],
         method=m["method"],
+        channels=tuple((m["channels"] or "sms").split(",")),
+        channel=m["channel"],
     )
 
 

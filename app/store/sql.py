@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from app.domain.challenges import Challenge, InboundMessage, Outcome, Status
+from app.domain.challenges import Challenge, InboundMessage, Outcome, Status, inbound_method
 from app.domain.parts import MessagePart
 from app.store import counters
 from app.store.apps_sql import AppsSql, AppsTx
@@ -203,14 +203,27 @@ class SqlTx(AppsTx, OutboxTx):
         return None if row is None else to_challenge(row)
 
     def verify_by_code(
-        self, number: str, code_hashes: list[str], phone: str, now: datetime
+        self, number: str, code_hashes: list[str], phone: str, now: datetime, channel: str = "sms"
     ) -> Challenge | None:
-        statement = self.sql.verify_by_code(code_hashes, b_number=number, b_phone=phone, now=now)
+        statement = self.sql.verify_by_code(
+            code_hashes,
+            b_number=number,
+            b_phone=phone,
+            now=now,
+            b_channel=channel,
+            b_method=inbound_method(channel).value,
+        )
         row = self.conn.execute(*statement).first()
         return None if row is None else to_challenge(row)
 
-    def verify(self, challenge_id: str, phone: str, now: datetime) -> bool:
-        params = {"cid": challenge_id, "b_phone": phone, "now": now}
+    def verify(self, challenge_id: str, phone: str, now: datetime, channel: str = "sms") -> bool:
+        params = {
+            "cid": challenge_id,
+            "b_phone": phone,
+            "now": now,
+            "b_channel": channel,
+            "b_method": inbound_method(channel).value,
+        }
         return self.conn.execute(self.sql.verify, params).rowcount == 1
 
     def verify_checked(self, challenge_id: str, method: str, now: datetime) -> Challenge | None:

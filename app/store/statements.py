@@ -10,11 +10,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import bindparam, case, delete, func, insert, select, text, tuple_, update
+from sqlalchemy import (
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from app.domain.challenges import Method, Status
+from app.domain.challenges import Status
 from app.store.tables import (
     UTCDateTime,
     api_keys,
@@ -34,6 +45,12 @@ c = challenges.c
 
 def _now() -> Any:
     return bindparam("now", type_=UTCDateTime())
+
+
+def _offered() -> Any:
+    """True when the bound channel (`b_channel`, bare) is among the challenge's channels."""
+    listed = literal(",") + c.channels + literal(",")
+    return listed.contains(literal(",") + bindparam("b_channel") + literal(","))
 
 
 def _pending(challenge_id: str = "cid") -> Any:
@@ -108,13 +125,15 @@ class Statements:
                 *_pending(),
                 c.expires_at > _now(),
                 c.phone.is_(None) | (c.phone == bindparam("b_phone")),
+                _offered(),
             )
             .values(
                 status=Status.VERIFIED.value,
                 verified_phone=bindparam("b_phone"),
                 verified_at=_now(),
                 ended_at=_now(),
-                method=Method.INBOUND_SMS.value,
+                method=bindparam("b_method"),
+                channel=bindparam("b_channel"),
             )
         )
         # A code vouched for by another source than an inbound SMS (/check): the expected
@@ -208,6 +227,7 @@ def _verify_first(hashes: list[Any]) -> Any:
         c.status == PENDING,
         c.expires_at > _now(),
         c.phone.is_(None) | (c.phone == bindparam("b_phone")),
+        _offered(),
     )
     first = select(c.id).where(*eligible).order_by(_position(hashes)).limit(1).scalar_subquery()
     return (
@@ -218,7 +238,8 @@ def _verify_first(hashes: list[Any]) -> Any:
             verified_phone=bindparam("b_phone"),
             verified_at=_now(),
             ended_at=_now(),
-            method=Method.INBOUND_SMS.value,
+            method=bindparam("b_method"),
+            channel=bindparam("b_channel"),
         )
         .returning(*c)
     )

@@ -71,6 +71,9 @@ challenges = Table(
     Column("callback_url", Text),
     # How a verified challenge was proved: inbound_sms, test (a [[test_numbers]] entry), ...
     Column("method", String(20)),
+    # The channels offered ("sms", "sms,whatsapp") and the one that verified the challenge.
+    Column("channels", String(40), nullable=False, server_default="sms"),
+    Column("channel", String(12)),
     Index("ix_challenges_number_code", "number", "code_hash"),
     # A code is unique among the pending challenges of one virtual number.
     Index(

@@ -57,12 +57,16 @@ def create_challenge(
     client_ip: str | None = None,
     app: App | None = None,
     callback_url: str | None = None,
+    channels: list[str] | None = None,
 ) -> Created:
     """Create a pending challenge, in expected-phone mode when a phone is given.
 
     Raises RateLimited when the caller, the client address, the phone or the global cap on
     pending challenges says no. `app` (default: the default app) supplies the default ttl,
     the numbers it may use and the callback secret a per-challenge `callback_url` needs.
+    `channels` (default: every channel the app's numbers receive) are those the user may send
+    the code over; a number receiving all of them is preferred, and the challenge is offered
+    on those of them its number receives. An unknown or unreceived channel is refused (400).
     """
     policy = ctx.policy
     app = app or ctx.default_app
@@ -77,7 +81,10 @@ def create_challenge(
     numbers = [n for n in policy.numbers if not app.numbers or n in app.numbers]
     if not numbers:
         raise Unavailable("no_number", "none of this app's numbers is configured")
+    wanted = _wanted_channels(policy, numbers, channels)
+    numbers = _offering(policy, numbers, wanted)
     number = countries.choose_number(numbers, expected, ctx.next_turn())
+    offered = tuple(c for c in policy.channels_of(number) if c in wanted)
     now = ctx.clock.now()
     token = secrets.token_urlsafe(32)
     fmt = policy.format_for(expected is None)
@@ -96,6 +103,7 @@ def create_challenge(
             metadata=metadata,
             app_id=None if app.id == DEFAULT_APP_ID else app.id,
             callback_url=callback_url,
+            channels=offered,
         )
         with ctx.store.begin() as tx:
             if ctx.limits is not None:
@@ -105,6 +113,31 @@ def create_challenge(
                 ctx.observer.challenge_created()
                 return Created(challenge, code, token)
     raise Unavailable("code_space_exhausted", "no free code on this number; try again later")
+
+
+def _wanted_channels(policy: Policy, numbers: list[str], asked: list[str] | None) -> set[str]:
+    """Return the channels asked for (default: all the numbers receive), or raise naming one
+    that is unknown or that none of the numbers receives."""
+    received = {c for n in numbers for c in policy.channels_of(n)}
+    if asked is None:
+        return received
+    if not asked:
+        raise ServiceError("invalid_channels", "channels: list at least one channel")
+    for channel in asked:
+        if channel not in rules.CHANNELS:
+            known = ", ".join(rules.CHANNELS)
+            raise ServiceError("unknown_channel", f"unknown channel {channel!r}; known: {known}")
+        if channel not in received:
+            raise ServiceError(
+                "unavailable_channel", f"no number of this app receives channel {channel!r}"
+            )
+    return set(asked)
+
+
+def _offering(policy: Policy, numbers: list[str], wanted: set[str]) -> list[str]:
+    """Return the numbers receiving every wanted channel, else those receiving any."""
+    every = [n for n in numbers if wanted <= set(policy.channels_of(n))]
+    return every or [n for n in numbers if wanted & set(policy.channels_of(n))]
 
 
 def _check_callback(app: App, callback_url: str | None) -> None:

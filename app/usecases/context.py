@@ -14,7 +14,7 @@ from app.config import schema
 from app.crypto import KeyRing
 from app.domain import codes, countries, phone
 from app.domain.apps import DEFAULT_APP_ID, App
-from app.domain.challenges import Challenge, Status
+from app.domain.challenges import CHANNELS, Challenge, Status
 from app.events.base import EventBus, StatusChanged
 from app.limits.rules import Limits, Refusal
 from app.ops.observer import NullObserver, Observer
@@ -95,6 +95,8 @@ class Policy:
     # them invalid (most reserved fictional ranges are).
     test_phones: frozenset[str] = frozenset()
     countries: countries.CountryPolicy = field(default_factory=countries.CountryPolicy)
+    # Each number's channels and the provider receiving each (default: SMS by `numbers`).
+    routes: dict[str, dict[str, str]] = field(default_factory=dict)
     ignore_words: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -102,6 +104,13 @@ class Policy:
         # The operator's name is part of the text too: its words must never read as a code.
         fixed = codes.render(fmt, "{code}", name=self.operator_name)
         object.__setattr__(self, "ignore_words", codes.template_words(fixed, fmt.alphabet))
+        if not self.routes:
+            object.__setattr__(self, "routes", {n: {"sms": p} for n, p in self.numbers.items()})
+
+    def channels_of(self, number: str) -> tuple[str, ...]:
+        """Return the channels a number receives, in the order of CHANNELS."""
+        offered = self.routes.get(number, {})
+        return tuple(c for c in CHANNELS if c in offered)
 
     def format_for(self, discovery: bool) -> codes.CodeFormat:
         """Return the code format of a mode: long codes when any sender may verify."""
@@ -185,7 +194,8 @@ def policy_for(settings: schema.Settings) -> Policy:
     c = settings.codes
     return Policy(
         code_format=settings.code_format,
-        numbers={n.number: n.provider for n in settings.numbers},
+        numbers={n: _main(routes) for n, routes in _routes(settings).items()},
+        routes=_routes(settings),
         ttl=c.ttl,
         min_ttl=c.min_ttl,
         max_ttl=c.max_ttl,
@@ -203,3 +213,16 @@ def policy_for(settings: schema.Settings) -> Policy:
             discovery_types=tuple(settings.phones.discovery_sender_types),
         ),
     )
+
+
+def _routes(settings: schema.Settings) -> dict[str, dict[str, str]]:
+    """Return each number's channels and their providers, numbers in the order listed."""
+    routes: dict[str, dict[str, str]] = {}
+    for n in settings.numbers:
+        routes.setdefault(n.number, {})[n.channel] = n.provider
+    return routes
+
+
+def _main(routes: dict[str, str]) -> str:
+    """Return a number's SMS provider, or the provider of its only other channel."""
+    return routes.get("sms") or next(iter(routes.values()))

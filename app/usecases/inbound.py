@@ -118,7 +118,8 @@ def _decide(
     """Store the message (as `stored`), decide on it and return the verdict and the challenge
     its code pointed at (if any); raise _AlreadyStored for a redelivery."""
     policy = ctx.policy
-    owner = policy.numbers.get(message.to)
+    routes = policy.routes.get(message.to)
+    owner = None if routes is None else routes.get(message.channel, "")
     candidates = candidates_in(policy, message.text) if owner == message.provider else []
     if not candidates:
         verdict = Verdict(_without_code(owner, message.provider))
@@ -131,7 +132,8 @@ def _decide(
 
 
 def _without_code(owner: str | None, provider: str) -> Outcome:
-    """The outcome of a message that offers no code to look up (in the order checked)."""
+    """The outcome of a message that offers no code to look up (in the order checked); a
+    channel the number does not receive counts as another provider's."""
     if owner is None:
         return Outcome.UNKNOWN_NUMBER
     if owner != provider:
@@ -191,7 +193,7 @@ def _verify_at_once(
     """
     if message.sender_e164 is None:
         return None
-    return tx.verify_by_code(message.to, hashes, message.sender_e164, now)
+    return tx.verify_by_code(message.to, hashes, message.sender_e164, now, message.channel)
 
 
 def candidates_in(policy: Policy, text: str) -> list[str]:
@@ -209,7 +211,7 @@ def _apply(tx: Tx, verdict: Verdict, message: InboundMessage, now: datetime) -> 
         return verdict
     if verdict.outcome is Outcome.MATCHED:
         assert message.sender_e164 is not None
-        if tx.verify(cid, message.sender_e164, now):
+        if tx.verify(cid, message.sender_e164, now, message.channel):
             return verdict
         return Verdict(Outcome.ALREADY_SETTLED, cid)
     if verdict.outcome is Outcome.EXPIRED:

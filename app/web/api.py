@@ -87,6 +87,7 @@ def create() -> tuple[Response, int]:
         client_ip=body.client_ip,
         app=g.api_app,
         callback_url=body.callback_url,
+        channels=body.channels,
     )
     text = challenges.sms_text(rt.ctx, created.code, g.api_app.name)
     return jsonify(created_view(created, text, rt.settings.server.public_url)), 201
@@ -173,6 +174,8 @@ def status(token: str) -> Response:
     "QR code of the SMS to send", tag="status", errors=(404, 503),
     ok=Content(("image/svg+xml", "image/png"), "the QR code", {"type": "string"}),
     params={"fmt": {"enum": ["svg", "png"], "description": "image format"}},
+    query={"channel": {"enum": ["sms", "whatsapp"], "description": "the SMSTO: payload (sms, "
+                       "default) or the wa.me link (whatsapp, when the challenge offers it)"}},
 )  # fmt: skip
 def qr_code(token: str, fmt: str) -> Response:
     if fmt not in ("svg", "png"):
@@ -182,8 +185,15 @@ def qr_code(token: str, fmt: str) -> Response:
     code = challenges.code_for_token(challenge, token)
     if code is None:
         abort(404)
-    name = apps.app_for(ctx, challenge.app_id).name
-    payload = links.smsto_payload(challenge.number, challenges.sms_text(ctx, code, name))
+    channel = request.args.get("channel", "sms")
+    if channel not in challenge.channels and channel != "sms":
+        abort(404)
+    text = challenges.sms_text(ctx, code, apps.app_for(ctx, challenge.app_id).name)
+    payload = (
+        links.whatsapp_uri(challenge.number, text)
+        if channel == "whatsapp"
+        else links.smsto_payload(challenge.number, text)
+    )
     mimetype = "image/svg+xml" if fmt == "svg" else "image/png"
     response = Response(qr.render(payload, fmt), mimetype=mimetype)
     response.headers["Cache-Control"] = "private, no-store"

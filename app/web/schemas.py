@@ -29,6 +29,12 @@ class CreateChallenge(BaseModel):
     callback_url: str | None = Field(
         None, max_length=2000, description="where this challenge's callbacks go (else the app's)"
     )
+    channels: list[str] | None = Field(
+        None,
+        max_length=4,
+        description="how the user may send the code: any of sms, whatsapp (default: every"
+        " channel the app's numbers receive)",
+    )
     client_ip: str | None = Field(
         None,
         max_length=64,

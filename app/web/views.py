@@ -17,6 +17,7 @@ from app.domain.challenges import Challenge, Method, Status
 from app.usecases.challenges import Created
 
 Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
+Channel = Literal["sms", "whatsapp"]
 
 # Examples shown in /openapi.json (a test checks each against its schema).
 EXAMPLE_CHALLENGE: dict[str, Any] = {
@@ -125,14 +126,24 @@ class ChallengeView(View):
     failure_reason: str | None = Field(description="why it failed (too_many_attempts)")
     metadata: dict[str, Any] = Field(description="your own data, as sent")
     method: Method | None = Field(
-        description="how it was verified: inbound_sms (the user's SMS), test (a"
-        " [[test_numbers]] code presented to /check), outbound_sms (a code sent to the user"
-        " by the fallback); null until verified"
+        description="how it was verified: inbound_sms (the user's SMS), inbound_whatsapp (a"
+        " WhatsApp message), test (a [[test_numbers]] code presented to /check), outbound_sms"
+        " (a code sent to the user by the fallback); null until verified"
     )
     proof: str | None = Field(
         description="verified: a signed proof (compact JWS, ES256) your backend can check"
         " offline against /.well-known/jwks.json until its exp; else null (docs/proofs.md)"
     )
+    channels: list[Channel] = Field(description="how the user may send the code")
+    channel: Channel | None = Field(description="the channel that verified it (null until then)")
+
+
+class WhatsAppLink(View):
+    """The WhatsApp way to send the code, for a challenge offered on WhatsApp."""
+
+    uri: str = Field(description="https://wa.me/ link opening WhatsApp, prefilled")
+    qr_svg_url: str = Field(description="QR code of the wa.me link, SVG")
+    qr_png_url: str = Field(description="QR code of the wa.me link, PNG")
 
 
 class CreatedView(ChallengeView):
@@ -145,6 +156,9 @@ class CreatedView(ChallengeView):
     sms_uri: str = Field(description="sms: link opening the user's messaging app, prefilled")
     qr_svg_url: str = Field(description="QR code of the SMS, SVG")
     qr_png_url: str = Field(description="QR code of the SMS, PNG")
+    whatsapp: WhatsAppLink | None = Field(
+        description="wa.me link and its QR codes when the challenge is offered on WhatsApp"
+    )
     token: str = Field(description="status token for the user's browser; keep it out of logs")
     status_url: str = Field(description="status URL for the user's browser")
     events_url: str = Field(description="live status stream (SSE) for the user's browser")
@@ -181,6 +195,7 @@ class StatusView(View):
     phone: str | None = Field(description="masked expected or verified phone")
     verified_at: Timestamp | None
     status: Status
+    channel: Channel | None = Field(description="the channel that verified it (null until then)")
 
 
 class MessageView(View):
@@ -195,6 +210,10 @@ class MessageView(View):
     expires_at: Timestamp
     renewals: int = Field(ge=0, description="codes renewed so far")
     renew_in: int = Field(ge=0, description="seconds before a new code may be asked for")
+    channels: list[Channel] = Field(description="how the user may send the code")
+    whatsapp: WhatsAppLink | None = Field(
+        description="wa.me link and its QR codes when the challenge is offered on WhatsApp"
+    )
 
 
 class JwkView(View):
@@ -282,6 +301,8 @@ def _challenge_fields(challenge: Challenge, proof: str | None = None) -> dict[st
         "metadata": challenge.metadata,
         "method": challenge.method if challenge.status is Status.VERIFIED else None,
         "proof": proof,
+        "channels": list(challenge.channels),
+        "channel": challenge.channel,
     }
 
 
@@ -301,11 +322,22 @@ def created_view(created: Created, body: str, public_url: str) -> dict[str, Any]
         sms_uri=links.sms_uri(challenge.number, body),
         qr_svg_url=base + url_for("api.qr", token=token, fmt="svg"),
         qr_png_url=base + url_for("api.qr", token=token, fmt="png"),
+        whatsapp=_whatsapp(challenge, body, token, base),
         token=token,
         status_url=base + url_for("api.status", token=token),
         events_url=base + url_for("live.events", token=token),
         verify_url=base + url_for("pages.verify", token=token),
     ).model_dump(mode="json")
+
+
+def _whatsapp(challenge: Challenge, body: str, token: str, base: str) -> WhatsAppLink | None:
+    if "whatsapp" not in challenge.channels:
+        return None
+    return WhatsAppLink(
+        uri=links.whatsapp_uri(challenge.number, body),
+        qr_svg_url=base + url_for("api.qr", token=token, fmt="svg", channel="whatsapp"),
+        qr_png_url=base + url_for("api.qr", token=token, fmt="png", channel="whatsapp"),
+    )
 
 
 def status_view(challenge: Challenge) -> dict[str, Any]:
@@ -316,11 +348,13 @@ def status_view(challenge: Challenge) -> dict[str, Any]:
         phone=phone.mask(shown),
         verified_at=rfc3339(challenge.verified_at),
         status=challenge.status,
+        channel=challenge.channel,
     ).model_dump(mode="json")
 
 
 def message_view(challenge: Challenge, body: str, token: str, public_url: str) -> dict[str, Any]:
     """What the token holder needs to send the SMS: number, text, link, QR and timing."""
+    link = _whatsapp(challenge, body, token, public_url)
     return {
         "to": challenge.number,
         "body": body,
@@ -328,4 +362,6 @@ def message_view(challenge: Challenge, body: str, token: str, public_url: str) -
         "qr_svg_url": public_url + url_for("api.qr", token=token, fmt="svg"),
         "expires_at": rfc3339(challenge.expires_at),
         "renewals": challenge.renewals,
+        "channels": list(challenge.channels),
+        "whatsapp": None if link is None else link.model_dump(),
     }

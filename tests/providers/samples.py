@@ -135,6 +135,8 @@ SENDER = "+33612345678"
 BIRD_CHANNEL = "6b5ab4f5-42c9-5e9a-b7dd-0bce1b6f0c14"
 DEVICE = "0000000019c2d7bf00000195d216644c"
 WA_PHONE_ID = "106540352242922"
+# The channel each provider's number is listed for (default sms).
+CHANNEL = {"whatsapp": "whatsapp"}
 WA_VERIFY_TOKEN = "whatsapp-verify-token-0123456789"
 
 
@@ -753,7 +755,10 @@ def _whatsapp(
 def settings_for(*providers: str, **extra: Any) -> dict[str, Any]:
     """Settings sections (for conftest.base_settings) enabling providers on their numbers."""
     return {
-        "numbers": [{"number": NUMBERS[p], "provider": p} for p in providers],
+        "numbers": [
+            {"number": NUMBERS[p], "provider": p, "channel": CHANNEL.get(p, "sms")}
+            for p in providers
+        ],
         "providers": {p: SECTIONS[p] for p in providers} | extra,
     }
 
