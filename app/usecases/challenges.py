@@ -127,6 +127,7 @@ def _wanted_channels(policy: Policy, numbers: list[str], asked: list[str] | None
         if channel not in rules.CHANNELS:
             known = ", ".join(rules.CHANNELS)
             raise ServiceError("unknown_channel", f"unknown channel {channel!r}; known: {known}")
+    for channel in asked:
         if channel not in received:
             raise ServiceError(
                 "unavailable_channel", f"no number of this app receives channel {channel!r}"
