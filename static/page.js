@@ -89,6 +89,7 @@
     if (send) { send.setAttribute("href", message.sms_uri); }
     var qr = document.getElementById("qr");
     if (qr) { qr.setAttribute("src", qr.getAttribute("src").split("?")[0] + "?r=" + message.renewals); }
+    root.dispatchEvent(new CustomEvent("reverse-otp:message", { detail: message }));
     renewAt = Date.now() + Number(message.renew_in || 0) * 1000;
   }
 

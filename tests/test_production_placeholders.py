@@ -16,6 +16,8 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "config.example.toml"
 # Keys whose values in config.example.toml stand for the operator's own credential.
 CREDENTIAL_KEYS = (
     "auth_token",
+    "app_secret",
+    "verify_token",
     "signature_secret",
     "signing_key",
     "signing_secret",

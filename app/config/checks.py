@@ -157,6 +157,7 @@ PLACEHOLDERS = frozenset(
         "a long random string",
         "a-long-random-string",
         "account signature secret",
+        "App Dashboard > App settings > Basic > App secret",
         "base64 Ed25519 public key from Mission Control > Keys & Credentials",
         "dashboard signing key",
         "from the dashboard",

@@ -99,6 +99,8 @@ def data(challenge: Challenge, full_phone: bool) -> dict[str, Any]:
         "failure_reason": challenge.failure_reason,
         "metadata": challenge.metadata,
         "method": challenge.method if challenge.status is Status.VERIFIED else None,
+        "channels": list(challenge.channels),
+        "channel": challenge.channel,
     }
 
 

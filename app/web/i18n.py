@@ -111,6 +111,27 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
+# The WhatsApp way to send the code (templates/channels/whatsapp.html), merged into MESSAGES.
+WHATSAPP: dict[str, dict[str, str]] = {
+    "en": {
+        "wa_or": "Or send it on WhatsApp",
+        "wa_send": "Send it on WhatsApp",
+        "wa_lead_desktop": "Scan this code to open WhatsApp with the message ready, then press "
+        "Send. It is free over Wi-Fi.",
+        "wa_qr_alt": "QR code: a WhatsApp message to {to} saying {body}",
+    },
+    "fr": {
+        "wa_or": "Ou envoyez-le sur WhatsApp",
+        "wa_send": "Envoyer sur WhatsApp",
+        "wa_lead_desktop": "Scannez ce code pour ouvrir WhatsApp avec le message prêt, puis "
+        "appuyez sur Envoyer. C'est gratuit en Wi-Fi.",
+        "wa_qr_alt": "Code QR : un message WhatsApp au {to} disant {body}",
+    },
+}
+for _language, _words in WHATSAPP.items():
+    MESSAGES[_language] |= _words
+
+
 def choose(accept: LanguageAccept) -> str:
     """Return the best language for an Accept-Language header (English by default)."""
     return accept.best_match(LANGUAGES, default="en") or "en"

@@ -4,6 +4,14 @@
  */
 
 export type StatusName = "pending" | "verified" | "expired" | "failed" | "cancelled";
+export type ChannelName = "sms" | "whatsapp";
+
+/** The WhatsApp way to send the code (`WhatsAppLink`): a wa.me link and its QR codes. */
+export interface WhatsAppLink {
+  uri: string;
+  qr_svg_url: string;
+  qr_png_url: string;
+}
 
 /** A challenge as its integrator sees it (`ChallengeView`). */
 export interface Challenge {
@@ -22,6 +30,10 @@ export interface Challenge {
   method: string | null;
   /** Once verified: a signed proof (compact JWS) to check with `verifyProof`; else null. */
   proof: string | null;
+  /** How the user may send the code. */
+  channels: ChannelName[];
+  /** The channel that verified it (null until then). */
+  channel: ChannelName | null;
 }
 
 /** A code sent to the challenge's expected phone by the fallback (`SentView`). */
@@ -41,6 +53,8 @@ export interface CreatedChallenge extends Challenge {
   sms_uri: string;
   qr_svg_url: string;
   qr_png_url: string;
+  /** The wa.me link and its QR codes when the challenge is offered on WhatsApp. */
+  whatsapp: WhatsAppLink | null;
   token: string;
   status_url: string;
   events_url: string;
@@ -53,6 +67,7 @@ export interface Status {
   phone: string | null;
   verified_at: string | null;
   status: StatusName;
+  channel: ChannelName | null;
 }
 
 /** The body of `POST /api/v1/challenges` (`CreateChallenge`); every field is optional. */
@@ -67,6 +82,8 @@ export interface CreateParams {
   callback_url?: string | null;
   /** The end user's IP address as your backend sees it; the per-IP creation limit counts it. */
   client_ip?: string | null;
+  /** How the user may send the code: "sms", "whatsapp" (default: every channel configured). */
+  channels?: ChannelName[] | null;
 }
 
 /** The challenge inside a callback: phones masked unless the app opted in. */
@@ -136,14 +153,22 @@ export const FIELDS: {
     sms_uri: false,
     qr_svg_url: false,
     qr_png_url: false,
+    whatsapp: true,
     token: false,
     status_url: false,
     events_url: false,
     verify_url: false,
   },
-  StatusView: { expires_at: false, phone: true, verified_at: true, status: false },
+  StatusView: { expires_at: false, phone: true, verified_at: true, status: false, channel: true },
   SentView: { id: false, status: false, channel: false, to: true, resend_after: false, sends_left: false },
-  CreateChallenge: { phone: true, ttl: true, metadata: true, callback_url: true, client_ip: true },
+  CreateChallenge: {
+    phone: true,
+    ttl: true,
+    metadata: true,
+    callback_url: true,
+    client_ip: true,
+    channels: true,
+  },
 };
 
 function challengeFields(): Nullability<Challenge> {
@@ -161,6 +186,8 @@ function challengeFields(): Nullability<Challenge> {
     metadata: false,
     method: true,
     proof: true,
+    channels: false,
+    channel: true,
   };
 }
 

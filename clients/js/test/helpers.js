@@ -50,6 +50,8 @@ export const CHALLENGE = {
   method: null,
   metadata: {},
   proof: null,
+  channels: ["sms"],
+  channel: null,
 };
 
 /** The running server clients/ci.sh started, or undefined when there is none. */

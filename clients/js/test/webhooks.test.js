@@ -36,6 +36,8 @@ const EVENT = {
     method: null,
     metadata: { order: 42 },
     proof: "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiIrMzM2MTIzNDU2NzgifQ.c2ln",
+    channels: ["sms", "whatsapp"],
+    channel: "whatsapp",
   },
 };
 const BODY = JSON.stringify(EVENT);

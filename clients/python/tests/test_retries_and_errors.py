@@ -39,6 +39,8 @@ CHALLENGE: dict[str, Any] = {
     "method": None,
     "metadata": {},
     "proof": None,
+    "channels": ["sms"],
+    "channel": None,
 }
 
 

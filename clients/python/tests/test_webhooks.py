@@ -38,6 +38,8 @@ EVENT = {
         "method": None,
         "metadata": {"order": 42},
         "proof": "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiIrMzM2MTIzNDU2NzgifQ.c2ln",
+        "channels": ["sms", "whatsapp"],
+        "channel": "whatsapp",
     },
 }
 

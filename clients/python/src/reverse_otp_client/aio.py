@@ -54,6 +54,7 @@ class AsyncClient:
         metadata: Optional[dict[str, Any]] = None,
         callback_url: Optional[str] = None,
         client_ip: Optional[str] = None,
+        channels: Optional[list[str]] = None,
     ) -> CreatedChallenge:
         """Create a challenge; without `phone` whoever texts the code is verified (discovery)."""
         body = _core.create_body(
@@ -62,6 +63,7 @@ class AsyncClient:
             metadata=metadata,
             callback_url=callback_url,
             client_ip=client_ip,
+            channels=channels,
         )
         data = await self._json("POST", _core.path("create"), json=body, auth=True)
         return from_json(CreatedChallenge, data)

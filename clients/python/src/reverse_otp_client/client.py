@@ -61,11 +61,13 @@ class Client:
         metadata: Optional[dict[str, Any]] = None,
         callback_url: Optional[str] = None,
         client_ip: Optional[str] = None,
+        channels: Optional[list[str]] = None,
     ) -> CreatedChallenge:
         """Create a challenge; without `phone` whoever texts the code is verified (discovery).
 
         `client_ip` is the end user's address as your backend sees it: the server's per-IP
-        creation limit counts it (and only when it is given).
+        creation limit counts it (and only when it is given). `channels` ("sms", "whatsapp";
+        default: every channel the server's numbers receive) are how the user may send the code.
         """
         body = _core.create_body(
             phone=phone,
@@ -73,6 +75,7 @@ class Client:
             metadata=metadata,
             callback_url=callback_url,
             client_ip=client_ip,
+            channels=channels,
         )
         data = self._json("POST", _core.path("create"), json=body, auth=True)
         return from_json(CreatedChallenge, data)

@@ -14,6 +14,7 @@ from typing import Any, Literal, Optional, TypeVar
 from reverse_otp_client.errors import ProtocolError
 
 StatusName = Literal["pending", "verified", "expired", "failed", "cancelled"]
+ChannelName = Literal["sms", "whatsapp"]
 FINAL = frozenset({"verified", "expired", "failed", "cancelled"})
 
 T = TypeVar("T")
@@ -37,6 +38,8 @@ class Challenge:
     method: Optional[str]  # inbound_sms, test, outbound_sms ...; None until verified
     # Once verified: a signed proof (compact JWS) to check with verify_proof; else None.
     proof: Optional[str]
+    channels: list[ChannelName]
+    channel: Optional[ChannelName]
 
     @property
     def final(self) -> bool:
@@ -65,6 +68,7 @@ class CreatedChallenge(Challenge):
     sms_uri: str
     qr_svg_url: str
     qr_png_url: str
+    whatsapp: Optional[dict[str, str]]
     token: str
     status_url: str
     events_url: str
@@ -79,6 +83,7 @@ class Status:
     phone: Optional[str]
     verified_at: Optional[str]
     status: StatusName
+    channel: Optional[ChannelName]
 
     @property
     def final(self) -> bool:

@@ -1,0 +1,125 @@
+"""The hosted page of a WhatsApp-enabled number in headless Chromium: both channels offered,
+each with its own link or QR code, and a WhatsApp message signed as Meta signs it verifies.
+
+The desktop screenshot is copied to docs/screenshot-whatsapp.png.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import requests
+
+from app.providers import whatsapp
+from tests.conftest import NUMBER, base_settings
+from tests.e2e.server import free_port, running_server, write_config
+from tests.e2e.test_browser import ARTIFACTS, DESKTOP, browser, create, open_page, shot
+from tests.providers.samples import WA_PHONE_ID, whatsapp_body, whatsapp_text
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+__all__ = ["browser"]  # the Chromium fixture, shared with the hosted page's own tests
+
+APP_SECRET = "whatsapp-browser-app-secret"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("whatsapp-browser")
+    port = free_port()
+    raw = base_settings(tmp, codes={"renew_cooldown": 2}, server={})
+    raw["server"] |= {"public_url": f"http://127.0.0.1:{port}", "name": "Example Shop"}
+    raw["numbers"] = [
+        {"number": NUMBER, "provider": "simulator", "channel": "sms"},
+        {"number": NUMBER, "provider": "whatsapp", "channel": "whatsapp"},
+    ]
+    raw["providers"]["whatsapp"] = {
+        "app_secret": APP_SECRET,
+        "phone_numbers": {WA_PHONE_ID: NUMBER},
+    }
+    config = write_config(tmp / "config.toml", raw)
+    with running_server(tmp, config=config, port=port, workers=1) as base:
+        yield base
+
+
+def send_whatsapp(server, created, sender="+33612345678"):
+    body = whatsapp_body([whatsapp_text(sender, "wamid.browser-1", created["body"])], NUMBER)
+    headers = {"Content-Type": "application/json", whatsapp.HEADER: whatsapp.signature(
+        APP_SECRET, body)}  # fmt: skip
+    answer = requests.post(server + "/webhooks/whatsapp", data=body, headers=headers, timeout=10)
+    assert answer.status_code == 200
+
+
+def test_desktop_page_offers_the_sms_and_the_whatsapp_qr_codes(server, browser):
+    created = create(server)
+    assert created["channels"] == ["sms", "whatsapp"]
+    page = open_page(browser, created["verify_url"], **DESKTOP)
+    for qr in ("qr", "qr-whatsapp"):
+        page.locator(f"#{qr}").wait_for(state="visible")
+        page.wait_for_function(f"() => document.getElementById('{qr}').naturalWidth > 0")
+    assert page.locator("#whatsapp h2").inner_text() == "Or send it on WhatsApp"
+    shot(page, "whatsapp-desktop")
+    shutil.copyfile(ARTIFACTS / "whatsapp-desktop.png", DOCS / "screenshot-whatsapp.png")
+    page.context.close()
+
+
+def test_phone_page_offers_both_buttons_with_the_exact_links(server, browser):
+    playwright, _ = browser
+    created = create(server)
+    page = open_page(browser, created["verify_url"], **playwright.devices["Pixel 7"])
+    sms, wa = page.locator("#send"), page.locator("#send-whatsapp")
+    sms.wait_for(state="visible")
+    wa.wait_for(state="visible")
+    assert sms.get_attribute("href") == created["sms_uri"]
+    assert wa.get_attribute("href") == created["whatsapp"]["uri"]
+    assert wa.get_attribute("href").startswith("https://wa.me/" + NUMBER.lstrip("+") + "?text=")
+    assert wa.inner_text() == "Send it on WhatsApp"
+    shot(page, "whatsapp-phone")
+    page.context.close()
+
+
+def test_an_sms_only_challenge_shows_no_whatsapp_way(server, browser):
+    created = create(server, channels=["sms"])
+    page = open_page(browser, created["verify_url"], **DESKTOP)
+    page.locator("#qr").wait_for(state="visible")
+    assert page.locator("#whatsapp").count() == 0
+    page.context.close()
+
+
+def test_the_page_turns_verified_when_the_whatsapp_message_arrives(server, browser):
+    created = create(server)
+    page = open_page(browser, created["verify_url"], **DESKTOP)
+    page.locator("#qr-whatsapp").wait_for(state="visible")
+    page.evaluate("window.notReloaded = true")
+    page.wait_for_timeout(300)
+    send_whatsapp(server, created)
+    page.locator("#status").filter(has_text="Your phone number is verified.").wait_for(
+        timeout=10_000
+    )
+    assert not page.locator("#qr-whatsapp").is_visible()
+    assert page.evaluate("window.notReloaded === true")
+    status = requests.get(created["status_url"], timeout=10).json()
+    assert (status["status"], status["channel"]) == ("verified", "whatsapp")
+    page.context.close()
+
+
+def test_a_renewed_code_updates_the_whatsapp_link(server, browser):
+    playwright, _ = browser
+    created = create(server)
+    page = open_page(browser, created["verify_url"], **playwright.devices["Pixel 7"])
+    wa = page.locator("#send-whatsapp")
+    wa.wait_for(state="visible")
+    before = wa.get_attribute("href")
+    page.wait_for_function("() => !document.getElementById('renew').disabled", timeout=40_000)
+    page.locator("#renew").click()
+    page.wait_for_function(
+        f"() => document.getElementById('send-whatsapp').getAttribute('href') !== {before!r}",
+        timeout=10_000,
+    )
+    body = page.locator("#sms-body").inner_text()
+    assert wa.get_attribute("href") == "https://wa.me/" + NUMBER.lstrip("+") + "?text=" + (
+        requests.utils.quote(body, safe="")
+    )
+    page.context.close()
