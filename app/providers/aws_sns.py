@@ -80,7 +80,10 @@ def sns_url(url: object) -> bool:
     """True for an https URL on an SNS host (no port, no credentials)."""
     if not isinstance(url, str):
         return False
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an unbalanced "[" reads as a broken IPv6 host
+        return False
     return parts.scheme == "https" and bool(SNS_HOST.match(parts.netloc))
 
 
