@@ -52,6 +52,8 @@ cases = st.fixed_dictionaries(
         "attempts": st.integers(0, 4),
         "to": st.sampled_from(NUMBERS),
         "sender": st.sampled_from((None, *PHONES)),
+        "channels": st.sampled_from((("sms",), ("whatsapp",), ("sms", "whatsapp"))),
+        "channel": st.sampled_from(("sms", "whatsapp")),
     }
 )
 
@@ -71,6 +73,7 @@ def challenge_of(n: int, case: dict[str, Any]) -> Challenge:
         attempts=case["attempts"],
         max_attempts=5,
         ended_at=NOW - timedelta(minutes=1) if final else None,
+        channels=case["channels"],
     )
 
 
@@ -82,6 +85,7 @@ def message_of(n: int, case: dict[str, Any]) -> InboundMessage:
         to=case["to"],
         text="code",
         sender_e164=case["sender"],
+        channel=case["channel"],
     )
 
 
@@ -107,13 +111,16 @@ def test_the_store_and_the_domain_decide_every_message_alike(store):
             assert match(found, message, NOW) == verdict
             at_once = None
             if message.sender_e164 is not None:
-                at_once = tx.verify_by_code(message.to, hashes, message.sender_e164, NOW)
+                at_once = tx.verify_by_code(
+                    message.to, hashes, message.sender_e164, NOW, message.channel
+                )
             # The one-statement verification holds exactly MATCHED's conditions.
             assert (at_once is not None) == (verdict.outcome is Outcome.MATCHED)
         after = store.challenge(challenge.id)
         assert after is not None
         if verdict.outcome is Outcome.MATCHED:
             assert (after.status, after.verified_phone) == (Status.VERIFIED, message.sender_e164)
+            assert after.channel == message.channel
             return
         # Every other verdict leaves the challenge alone until it is applied, as the use case does.
         assert (after.status, after.attempts) == (challenge.status, challenge.attempts)
@@ -129,6 +136,31 @@ def test_the_store_and_the_domain_decide_every_message_alike(store):
                 assert tx.end(challenge.id, Status.EXPIRED, NOW)
             elif verdict.outcome is Outcome.ALREADY_SETTLED:
                 assert not tx.end(challenge.id, Status.EXPIRED, NOW)
-                assert not tx.verify(challenge.id, PHONES[0], NOW)
+                assert not tx.verify(challenge.id, PHONES[0], NOW, message.channel)
 
     check()
+
+
+def test_the_by_id_verification_holds_the_channel_rule_too(store):
+    offered = Challenge(
+        id="ch_wa",
+        number=NUMBERS[0],
+        code_hash="code-wa",
+        token_hash="token-wa",
+        code_sealed=b"sealed",
+        created_at=NOW,
+        expires_at=NOW + timedelta(minutes=5),
+        channels=("whatsapp",),
+    )
+    with store.begin() as tx:
+        assert tx.add_challenge(offered)
+    with store.begin() as tx:
+        assert not tx.verify(offered.id, PHONES[0], NOW, "sms")
+        assert tx.verify(offered.id, PHONES[0], NOW, "whatsapp")
+    after = store.challenge(offered.id)
+    assert after is not None
+    assert (after.status, after.channel, after.channels) == (
+        Status.VERIFIED,
+        "whatsapp",
+        ("whatsapp",),
+    )

@@ -32,6 +32,10 @@ def message(sender: str | None = PHONE, to: str = NUMBER) -> InboundMessage:
     return InboundMessage("simulator", "m1", sender or "ACME", to, "VERIFY X", sender_e164=sender)
 
 
+def whatsapp(m: InboundMessage) -> InboundMessage:
+    return replace(m, channel="whatsapp")
+
+
 @pytest.mark.parametrize(
     ("found", "msg", "now", "outcome", "new_status"),
     [
@@ -40,6 +44,8 @@ def message(sender: str | None = PHONE, to: str = NUMBER) -> InboundMessage:
         (challenge(status=Status.VERIFIED), message(), NOW, Outcome.ALREADY_SETTLED, None),
         (challenge(status=Status.CANCELLED), message(), NOW, Outcome.ALREADY_SETTLED, None),
         (challenge(), message(to="+14155550100"), NOW, Outcome.UNKNOWN_CODE, None),
+        (challenge(), whatsapp(message()), NOW, Outcome.UNKNOWN_CODE, None),
+        (challenge(channels=("whatsapp",)), message(), NOW, Outcome.UNKNOWN_CODE, None),
         (challenge(), message(sender=None), NOW, Outcome.INVALID_SENDER, None),
         (challenge(phone=PHONE), message(sender=OTHER), NOW, Outcome.WRONG_SENDER, None),
         (
@@ -51,6 +57,13 @@ def message(sender: str | None = PHONE, to: str = NUMBER) -> InboundMessage:
         ),
         (challenge(phone=PHONE), message(), NOW, Outcome.MATCHED, Status.VERIFIED),
         (challenge(), message(sender=OTHER), NOW, Outcome.MATCHED, Status.VERIFIED),
+        (
+            challenge(channels=("sms", "whatsapp")),
+            whatsapp(message()),
+            NOW,
+            Outcome.MATCHED,
+            Status.VERIFIED,
+        ),
     ],
     ids=[
         "no challenge",
@@ -58,11 +71,14 @@ def message(sender: str | None = PHONE, to: str = NUMBER) -> InboundMessage:
         "already verified",
         "cancelled",
         "other virtual number",
+        "channel not offered",
+        "sms on a whatsapp-only challenge",
         "alphanumeric sender",
         "wrong sender",
         "wrong sender at the limit",
         "expected phone",
         "discovery",
+        "whatsapp on a challenge offered on both",
     ],
 )
 def test_match_follows_its_rules_in_order(found, msg, now, outcome, new_status):
