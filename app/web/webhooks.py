@@ -47,7 +47,8 @@ PAYLOAD = Content(
     description="Called by the SMS provider, never by integrators. Each provider signs and "
     "shapes its request its own way (see docs/providers.md); the request is verified, stored "
     "once per provider message id, then matched. The `token` form is for providers that sign "
-    "nothing: the secret path token configured for them.",
+    "nothing: the secret path token configured for them. A provider's subscription handshake "
+    "(WhatsApp: GET with hub.mode, hub.verify_token, hub.challenge) is answered here too.",
     tag="webhooks", ok=ACK, body=PAYLOAD, errors=(400, 404, 503),
     responses={401: UNAUTHORIZED, 403: REFUSED},
     params={

@@ -105,10 +105,10 @@ test("an answer lacking a field is a protocol error", async () => {
 });
 
 test("create sends only the given fields, as JSON", async () => {
-  const created = { ...CHALLENGE, code: "x", body: "x", sms_uri: "x", qr_svg_url: "x", qr_png_url: "x" };
+  const created = { ...CHALLENGE, code: "x", body: "x", sms_uri: "x", qr_svg_url: "x", qr_png_url: "x", whatsapp: null };
   const { client, calls } = scripted([jsonAnswer({ ...created, token: "t", status_url: "x", events_url: "x", verify_url: "x" }, 201)]);
-  await client.create({ ttl: 120, metadata: { a: 1 } });
-  assert.deepEqual(JSON.parse(String(calls[0]?.init?.body)), { ttl: 120, metadata: { a: 1 } });
+  await client.create({ ttl: 120, metadata: { a: 1 }, channels: ["whatsapp"] });
+  assert.deepEqual(JSON.parse(String(calls[0]?.init?.body)), { ttl: 120, metadata: { a: 1 }, channels: ["whatsapp"] });
   assert.equal(calls[0]?.url, "https://otp.example/api/v1/challenges");
   assert.equal(new Headers(calls[0]?.init?.headers).get("Content-Type"), "application/json");
 });

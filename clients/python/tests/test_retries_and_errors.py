@@ -151,9 +151,11 @@ def test_an_unknown_new_field_is_ignored() -> None:
 def test_create_sends_only_the_given_fields_as_json() -> None:
     created = CHALLENGE | {k: "x" for k in ("code", "body", "sms_uri", "qr_svg_url")}
     created |= {k: "x" for k in ("qr_png_url", "token", "status_url", "events_url", "verify_url")}
+    created |= {"whatsapp": None}
     client, requests, _ = scripted(httpx.Response(201, json=created))
-    client.create(ttl=120, metadata={"a": 1})
-    assert json.loads(requests[0].content) == {"ttl": 120, "metadata": {"a": 1}}
+    client.create(ttl=120, metadata={"a": 1}, channels=["whatsapp"])
+    sent = {"ttl": 120, "metadata": {"a": 1}, "channels": ["whatsapp"]}
+    assert json.loads(requests[0].content) == sent
     assert requests[0].url.path == "/api/v1/challenges"
 
 
