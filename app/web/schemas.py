@@ -19,6 +19,7 @@ class CreateChallenge(BaseModel):
             "examples": [
                 {"phone": "+33612345678", "ttl": 300, "metadata": {"order": 42}},
                 {"client_ip": "2001:db8:1:2::17"},
+                {"phone": "+33612345678", "channels": ["whatsapp"]},
             ]
         },
     )

@@ -33,6 +33,8 @@ EXAMPLE_CHALLENGE: dict[str, Any] = {
     "failure_reason": None,
     "metadata": {"order": 42},
     "method": "inbound_sms",
+    "channels": ["sms", "whatsapp"],
+    "channel": "sms",
     # Signed by EXAMPLE_JWKS's key (it verifies; long expired).
     "proof": (
         "eyJhbGciOiJFUzI1NiIsImtpZCI6Ik5NcG1kanpVUzkwSGZ5X2xsQVlvUGVydjNFWDFtckZtZV8xbHVUb2dv"
@@ -57,17 +59,24 @@ EXAMPLE_JWKS: dict[str, Any] = {
     ]
 }
 EXAMPLE_TOKEN = "m3Q0c2tZVnVhS1N5cXlCd0hXb3l6a3JpN3RnTmZ4dFg"  # noqa: S105 - an example
+EXAMPLE_WHATSAPP: dict[str, Any] = {
+    "uri": "https://wa.me/15017122661?text=VERIFY%207KQ4MZ%20to%20sign%20in%20to%20Acme",
+    "qr_svg_url": f"https://verify.example.com/api/v1/status/{EXAMPLE_TOKEN}/qr.svg?channel=whatsapp",
+    "qr_png_url": f"https://verify.example.com/api/v1/status/{EXAMPLE_TOKEN}/qr.png?channel=whatsapp",
+}
 EXAMPLE_CREATED: dict[str, Any] = EXAMPLE_CHALLENGE | {
     "status": "pending",
     "verified_phone": None,
     "verified_at": None,
     "method": None,
     "proof": None,
+    "channel": None,
     "code": "7KQ4MZ",
     "body": "VERIFY 7KQ4MZ to sign in to Acme",
     "sms_uri": "sms:+15017122661?body=VERIFY%207KQ4MZ%20to%20sign%20in%20to%20Acme",
     "qr_svg_url": f"https://verify.example.com/api/v1/status/{EXAMPLE_TOKEN}/qr.svg",
     "qr_png_url": f"https://verify.example.com/api/v1/status/{EXAMPLE_TOKEN}/qr.png",
+    "whatsapp": EXAMPLE_WHATSAPP,
     "token": EXAMPLE_TOKEN,
     "status_url": f"https://verify.example.com/api/v1/status/{EXAMPLE_TOKEN}",
     "events_url": f"https://verify.example.com/api/v1/status/{EXAMPLE_TOKEN}/events",
@@ -78,6 +87,7 @@ EXAMPLE_STATUS: dict[str, Any] = {
     "phone": "+33 6** *** *78",
     "verified_at": "2026-03-01T09:30:00Z",
     "status": "verified",
+    "channel": "whatsapp",
 }
 EXAMPLE_MESSAGE: dict[str, Any] = {
     "to": "+15017122661",
@@ -87,6 +97,8 @@ EXAMPLE_MESSAGE: dict[str, Any] = {
     "expires_at": "2026-03-01T09:39:00Z",
     "renewals": 0,
     "renew_in": 12,
+    "channels": ["sms", "whatsapp"],
+    "whatsapp": EXAMPLE_WHATSAPP,
 }
 EXAMPLE_ERROR: dict[str, Any] = {
     "code": "invalid_phone",
@@ -140,6 +152,8 @@ class ChallengeView(View):
 
 class WhatsAppLink(View):
     """The WhatsApp way to send the code, for a challenge offered on WhatsApp."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_WHATSAPP]})
 
     uri: str = Field(description="https://wa.me/ link opening WhatsApp, prefilled")
     qr_svg_url: str = Field(description="QR code of the wa.me link, SVG")
