@@ -29,6 +29,7 @@ AMR = {
     Method.TEST.value: "test",  # a [[test_numbers]] code presented to /check: no phone used
     # A code the fallback texted to the user: RFC 8176's "sms" is exactly that direction.
     Method.OUTBOUND_SMS.value: "sms",
+    Method.INBOUND_WHATSAPP.value: "whatsapp",  # a WhatsApp message to our number
     "whatsapp": "whatsapp",
 }
 

@@ -9,7 +9,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from app.web.views import EXAMPLE_CALLBACK, CallbackView
+from app.web.examples import EXAMPLE_CALLBACK
+from app.web.views import CallbackView
 
 CALLBACK_HEADERS = {
     "webhook-id": "the event id (the body's `id`): drop duplicates by it",

@@ -521,3 +521,13 @@ def test_numbers_listed_twice_for_one_channel_are_refused(make_app):
     twice = [BOTH[1], BOTH[1]]
     with pytest.raises((ConfigError, ValueError), match="listed twice"):
         make_app("whatsapp", numbers=twice)
+
+
+def test_a_whatsapp_verification_is_method_inbound_whatsapp_and_amr_whatsapp(client):
+    from app.domain.proofs import amr
+
+    created = new_challenge(client)
+    assert text_request(created["body"], mid="wamid.P").send(client).status_code == 200
+    after = challenge(client, created["id"])
+    assert (after["method"], after["channel"]) == ("inbound_whatsapp", "whatsapp")
+    assert amr(after["method"]) == ["whatsapp"]
