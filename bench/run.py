@@ -143,10 +143,24 @@ def product(url: str, workdir: Path, port: int) -> Any:
     return server(cmd, env, workdir, port)
 
 
-def bare(workdir: Path, port: int, workers: int) -> Any:
+def bare(workdir: Path, port: int, workers: int, ceiling_url: str | None = None) -> Any:
+    """The bare Flask app; with a URL, the ceiling (one durable round trip per request)."""
     env = dict(os.environ) | {"PYTHONPATH": str(ROOT)}
     cmd = [sys.executable, str(ROOT / "bench" / "bare.py"), str(port), str(workers)]
-    return server(cmd, env, workdir, port)
+    return server(cmd + ([ceiling_url] if ceiling_url else []), env, workdir, port)
+
+
+def ceiling_database(opts: Options) -> str:
+    """Return the ceiling's PostgreSQL database (next to the bench database), made if absent."""
+    url = make_url(opts.pg_url)
+    name = f"{url.database}_ceiling"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        found = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+        if found.first() is None:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
 
 
 def workers_of(master: int) -> list[int]:
@@ -283,29 +297,41 @@ def throughput(engine_name: str, opts: Options, workdir: Path) -> dict[str, Any]
     )
     unmatched = range(targets, targets + 1)  # a code no challenge holds
     warm = Webhooks(seed.bodies(workdir / "warm.txt", SIM_SECRET, NUMBER, unmatched, 1, "warm"))
-    runs: dict[str, list[Run]] = {k: [] for k in ("bare_hook", "hook", "bare_create", "create")}
-    p_port, b_port = free_port(), free_port()
+    kinds = ("bare_hook", "ceiling_hook", "hook", "bare_create", "ceiling_create", "create")
+    runs: dict[str, list[Run]] = {k: [] for k in kinds}
+    loads: list[dict[str, Any]] = []
+    p_port, b_port, c_port = free_port(), free_port(), free_port()
     workers = default_workers(url)
-    with product(url, workdir, p_port) as master, bare(workdir, b_port, workers):
+    ceiling = ceiling_database(opts)
+    with (
+        product(url, workdir, p_port) as master,
+        bare(workdir, b_port, workers),
+        bare(workdir, c_port, workers, ceiling),
+    ):
         time.sleep(1)
         rest = max(rss_mb(pid) for pid in workers_of(master))
-        for port in (p_port, b_port):  # warm both up; unmatched bodies, results discarded
+        for port in (p_port, b_port, c_port):  # warm all up; unmatched bodies, results discarded
             warm.send(port, 2, opts.connections)
             wrk(port, "create.lua", [API_KEY], 2, opts.connections)
         with PeakRss(master) as peak:
             # Creation first, on a table holding only what it creates; then the webhooks,
-            # each answering a pending challenge seeded for it.
-            for _ in range(opts.reps):
-                runs["bare_create"].append(
-                    wrk(b_port, "create.lua", [API_KEY], opts.duration, opts.connections)
-                )
+            # each answering a pending challenge seeded for it. Each round runs bare, ceiling
+            # and product one after the other, so the three share the machine's load.
+            for round_ in range(opts.reps):
+                loads.append({"round": round_ + 1, "what": "create", "load": os.getloadavg()})
+                for kind, port in (("bare_create", b_port), ("ceiling_create", c_port)):
+                    runs[kind].append(
+                        wrk(port, "create.lua", [API_KEY], opts.duration, opts.connections)
+                    )
                 runs["create"].append(
                     wrk(p_port, "create.lua", [API_KEY], opts.duration, opts.connections)
                 )
             clear_challenges(url)  # their random codes could clash with the seeded ones
             seed.seed(url, SECRET, NUMBER, 0, targets)
-            for _ in range(opts.reps):
+            for round_ in range(opts.reps):
+                loads.append({"round": round_ + 1, "what": "webhook", "load": os.getloadavg()})
                 runs["bare_hook"].append(warm.send(b_port, opts.duration, opts.connections))
+                runs["ceiling_hook"].append(warm.send(c_port, opts.duration, opts.connections))
                 runs["hook"].append(hooks.send(p_port, opts.duration, opts.connections))
         loaded = max(rss_mb(pid) for pid in workers_of(master))
     verified = analyze_and_count(url, "verified")
@@ -324,6 +350,10 @@ def throughput(engine_name: str, opts: Options, workdir: Path) -> dict[str, Any]
         "bare_webhook_p99": median(runs["bare_hook"], "p99_ms"),
         "create_rps": median(runs["create"], "rps"),
         "bare_create_rps": median(runs["bare_create"], "rps"),
+        "ceiling_webhook_rps": median(runs["ceiling_hook"], "rps"),
+        "ceiling_create_rps": median(runs["ceiling_create"], "rps"),
+        "ceiling_webhook_p99": median(runs["ceiling_hook"], "p99_ms"),
+        "rounds": _rounds(runs, loads),
         "create_p50": median(runs["create"], "p50_ms"),
         "create_p99": median(runs["create"], "p99_ms"),
         "verified": verified,
@@ -334,6 +364,34 @@ def throughput(engine_name: str, opts: Options, workdir: Path) -> dict[str, Any]
         "rss_rest_mb": rest,
         "rss_peak_mb": max(peak.peak, loaded),
     }
+
+
+def _rounds(runs: dict[str, list[Run]], loads: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each round's ratios (product over bare, product over ceiling) and the load average."""
+    out = []
+    for entry in loads:
+        i, what = entry["round"] - 1, entry["what"]
+        key = "hook" if what == "webhook" else "create"
+        product_rps = runs[key][i].rps
+        out.append(
+            entry
+            | {
+                "product_rps": product_rps,
+                "p99_ms": runs[key][i].p99_ms,
+                "vs_bare": product_rps / runs[f"bare_{key}"][i].rps,
+                "vs_ceiling": product_rps / runs[f"ceiling_{key}"][i].rps,
+                "ceiling_vs_bare": runs[f"ceiling_{key}"][i].rps / runs[f"bare_{key}"][i].rps,
+            }
+        )
+    for row in out:
+        print(
+            f"  round {row['round']} {row['what']}: {row['product_rps']:.0f} req/s,"
+            f" {row['vs_bare']:.3f} of bare, {row['vs_ceiling']:.3f} of the ceiling"
+            f" (ceiling {row['ceiling_vs_bare']:.3f} of bare), p99 {row['p99_ms']:.1f} ms,"
+            f" load {' / '.join(f'{x:.2f}' for x in row['load'])}",
+            flush=True,
+        )
+    return out
 
 
 def scale(engine_name: str, opts: Options, workdir: Path) -> dict[str, Any]:
