@@ -90,7 +90,7 @@ def wait_ready(port: int, process: subprocess.Popen[bytes], path: str) -> None:
         try:
             requests.get(f"http://127.0.0.1:{port}{path}", timeout=1)
             return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # a loaded machine starts slowly
             time.sleep(0.1)
     raise RuntimeError(f"server on {port} did not start")
 
