@@ -240,12 +240,12 @@ def _tokens(folded: str, alphabet: str) -> list[str]:
 
 
 def _strip_keyword(word: str, ignore: frozenset[str]) -> str:
-    if not ignore or not word.startswith(tuple(ignore)):
-        return word
-    for keyword in ignore:
-        if len(word) > len(keyword) and word.startswith(keyword):
-            return word[len(keyword) :]
-    return word
+    """Strip the longest ignored word glued in front (several languages' words may share a
+    beginning, like VERIFICA and VERIFICAR, or EN and ENTRAR; the longest is the one written)."""
+    if not ignore or word in ignore or not word.startswith(tuple(ignore)):
+        return word  # a keyword on its own is dropped whole, never cut into another one
+    glued = [k for k in ignore if len(word) > len(k) and word.startswith(k)]
+    return word[len(max(glued, key=len)) :] if glued else word
 
 
 def _in_alphabet(word: str, alphabet: str) -> bool:
@@ -255,6 +255,35 @@ def _in_alphabet(word: str, alphabet: str) -> bool:
 @functools.lru_cache(maxsize=16)
 def _alphabet_eraser(alphabet: str) -> dict[int, None]:
     return dict.fromkeys(map(ord, alphabet))
+
+
+def group(code: str, avoid: frozenset[int] = frozenset(), size: int = 4) -> list[str]:
+    """Split a long code into groups for reading (`ABCD EFGH JKMNP`); short codes stay whole.
+
+    Extraction reads the groups back as one code (consecutive words adding up to its length).
+    No run of consecutive groups but the whole may add up to a length in `avoid` (the other
+    formats' lengths): a grouped code must offer no second, shorter candidate, which would
+    make an honest message spend its sender's budget.
+    """
+    if len(code) <= size + 2:
+        return [code]
+    for width in (size, size + 1, size - 1, size + 2, size - 2):
+        cut = [code[i : i + width] for i in range(0, len(code), width)]
+        if len(cut[-1]) < 3 and len(cut) > 1:  # no short tail: merge it into the last group
+            cut[-2:] = [cut[-2] + cut[-1]]
+        if len(cut) > 1 and not _runs_hit(cut, avoid):
+            return cut
+    return [code]
+
+
+def _runs_hit(parts: list[str], avoid: frozenset[int]) -> bool:
+    sizes = [len(p) for p in parts]
+    return any(
+        sum(sizes[start:end]) in avoid
+        for start in range(len(sizes))
+        for end in range(start + 1, len(sizes) + 1)
+        if end - start < len(sizes)
+    )
 
 
 def usable(code: str, ignore: frozenset[str]) -> bool:

@@ -192,3 +192,25 @@ def test_extraction_of_arbitrary_text_returns_well_formed_candidates(text):
     for candidate in extract(text):
         assert len(candidate) == FMT.length
         assert set(candidate) <= set(FMT.alphabet)
+
+
+@pytest.mark.parametrize("length", range(7, 33))
+def test_long_codes_are_grouped_with_no_run_of_groups_of_another_formats_length(length):
+    code = "7" * length
+    groups = codes.group(code, frozenset({6}))
+    assert "".join(groups) == code
+    assert all(len(g) >= 3 for g in groups)
+    sizes = [len(g) for g in groups]
+    runs = {sum(sizes[i:j]) for i in range(len(sizes)) for j in range(i + 1, len(sizes) + 1)}
+    assert 6 not in runs - {length}
+
+
+def test_short_codes_stay_whole():
+    assert codes.group("7KQ2ZD") == ["7KQ2ZD"]
+
+
+@pytest.mark.parametrize("written", ["7KQ2 ZDHA 3MNPX", "7KQ2ZDHA3MNPX", "7kq2-zdha-3mnpx"])
+def test_a_grouped_code_is_read_with_or_without_its_spaces(written):
+    fmt = codes.CodeFormat(13)
+    ignore = codes.template_words("VERIFY {code} to sign in", fmt.alphabet)
+    assert codes.extract(f"VERIFY {written} to sign in", fmt, ignore) == ["7KQ2ZDHA3MNPX"]
