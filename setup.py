@@ -21,5 +21,6 @@ ASSETS = data_packages("app.templates", "templates") | data_packages("app.static
 setup(
     packages=[*find_packages(include=["app*"]), *ASSETS],
     package_dir=ASSETS,
-    package_data={"app.migrations": ["script.py.mako"]} | {name: ["*"] for name in ASSETS},
+    package_data={"app.migrations": ["script.py.mako"], "app.web": ["locales/*.json"]}
+    | {name: ["*"] for name in ASSETS},
 )

@@ -43,6 +43,7 @@ def test_wheel_carries_templates_static_files_and_migrations(wheel):
     migrations = {n for n in shipped("app/migrations") if "__pycache__" not in n}
     assert migrations <= names
     assert "app/migrations/script.py.mako" in names
+    assert shipped("app/web/locales") <= names  # the catalogues
     code = {n for n in shipped("app") if n.endswith(".py")}
     assert code <= names  # every subpackage is found
 

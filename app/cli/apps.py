@@ -21,6 +21,12 @@ def apps_group() -> None:
 @click.option("--number", "numbers", multiple=True, help="A virtual number it may use (repeat).")
 @click.option("--ttl", type=int, default=None, help="Default challenge lifetime, seconds.")
 @click.option("--full-phone", is_flag=True, help="Show full verified numbers in callbacks.")
+@click.option(
+    "--return-origin",
+    "return_origins",
+    multiple=True,
+    help="An origin (https://host[:port]) return_url may lead to (repeat).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def create(
     name: str,
@@ -28,6 +34,7 @@ def create(
     numbers: tuple[str, ...],
     ttl: int | None,
     full_phone: bool,
+    return_origins: tuple[str, ...],
     as_json: bool,
 ) -> None:
     """Create an app; print its API key and callback secret (shown only once)."""
@@ -35,7 +42,9 @@ def create(
 
     try:
         with open_runtime() as rt:
-            made = apps.register(rt.ctx, name, callback_url, numbers, ttl, full_phone)
+            made = apps.register(
+                rt.ctx, name, callback_url, numbers, ttl, full_phone, return_origins
+            )
     except context.ServiceError as exc:
         raise failure(exc) from None
     shown = {
@@ -68,6 +77,7 @@ def list_(as_json: bool) -> None:
             "numbers": list(app.numbers),
             "ttl": app.ttl,
             "full_phone": app.full_phone,
+            "return_origins": list(app.return_origins),
             "keys": keys,
             "revoked": app.revoked,
         }

@@ -24,7 +24,7 @@ from app.config.sections import (
     Streams,
 )
 from app.domain import callbacks as callback_rules
-from app.domain import codes, phone, rates
+from app.domain import codes, locales, phone, rates
 from app.domain.codes import CodeFormat
 
 
@@ -255,10 +255,9 @@ class Settings(Section):
     @property
     def guess_bound(self) -> float:
         """Upper bound on a discovery guesser's success (see codes.guess_bound)."""
-        ignore = codes.template_words(
-            codes.render(self.discovery_format, "{code}", name=self.server.name),
-            self.codes.alphabet,
-        )
+        fmt = self.discovery_format
+        templates = locales.sms_templates(fmt.template, self.page.languages)
+        ignore = locales.fixed_words(fmt, templates.values(), self.server.name)
         return codes.guess_bound(self.discovery_format, self.limits.max_pending, ignore)
 
     @property

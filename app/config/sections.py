@@ -10,7 +10,7 @@ from typing import Literal
 import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from app.domain import codes, countries, phone, rates, testnumbers
+from app.domain import codes, countries, locales, phone, rates, returns, testnumbers
 
 
 class Section(BaseModel):
@@ -229,6 +229,37 @@ class Page(Section):
     beacon_per_minute: int = Field(
         60, ge=1, description="funnel events the hosted page may report per address per minute"
     )
+    languages: list[str] = Field(
+        default_factory=lambda: list(locales.LANGUAGES),
+        description="languages of the page and the SMS; extraction reads every one's keyword",
+    )
+    default_language: str = Field(
+        locales.DEFAULT_LANGUAGE, description="language when neither locale nor browser decides"
+    )
+    return_origins: list[str] = Field(
+        default_factory=list,
+        description="origins (https://host[:port]) a challenge's return_url may lead to, for"
+        " every app",
+    )
+
+    @field_validator("languages")
+    @classmethod
+    def _known_languages(cls, value: list[str]) -> list[str]:
+        unknown = sorted(set(value) - set(locales.LANGUAGES))
+        if unknown or not value:
+            raise ValueError(f"languages must be some of {list(locales.LANGUAGES)}")
+        return list(dict.fromkeys(value))
+
+    @field_validator("return_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        return [returns.check_origin(origin) for origin in value]
+
+    @model_validator(mode="after")
+    def _default_enabled(self) -> Page:
+        if self.default_language not in self.languages:
+            raise ValueError("page.default_language must be one of page.languages")
+        return self
 
     @field_validator("accent", "accent_text", "background")
     @classmethod

@@ -27,6 +27,8 @@ class App:
     # `old_secret_until`, so receivers can switch without missing an event.
     old_callback_secret: str | None = None
     old_secret_until: datetime | None = None
+    # Origins (https://host[:port]) its challenges' return_url may lead to.
+    return_origins: tuple[str, ...] = ()
 
     @property
     def revoked(self) -> bool:

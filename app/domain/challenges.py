@@ -91,6 +91,10 @@ class Challenge:
     # The channels the user may send the code over, and the one that verified it.
     channels: tuple[str, ...] = ("sms",)
     channel: str | None = None
+    # The language of the SMS and the page (None: the browser's), and where the page's final
+    # state leads (checked against the allowed origins when the challenge was created).
+    locale: str | None = None
+    return_url: str | None = None
 
     @property
     def discovery(self) -> bool:

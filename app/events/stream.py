@@ -8,6 +8,8 @@ Stream contract:
 - a `retry:` hint first, then the current status as an event named after it (`pending`,
   `verified`, ...) whose `id` is the status, so a late subscriber is never stale; a client
   reconnecting with `Last-Event-ID` equal to the current status is not sent it again;
+- the status again whenever what it shows changes without a new status (an SMS from
+  another number than the expected one counts an attempt);
 - a comment line every `heartbeat` seconds while nothing happens, so proxies keep the
   connection open;
 - the stream ends after a final status; at the expiry time it reads the status again (which
@@ -84,12 +86,13 @@ def events(
 ) -> Iterator[str]:
     """Yield the SSE text of a challenge's live status until it is final."""
     snapshot = read()
-    sent = last_event_id
+    sent, shown = last_event_id, None
     yield f"retry: {retry_ms}\n\n"
     while True:
-        if snapshot.status != sent:
+        if snapshot.status != sent or (shown is not None and snapshot.data != shown):
             yield frame(snapshot)
             sent = snapshot.status
+        shown = snapshot.data
         if snapshot.final:
             return
         remaining = (snapshot.expires_at - now()).total_seconds()

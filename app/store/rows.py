@@ -37,6 +37,8 @@ def from_challenge(challenge: Challenge) -> dict[str, Any]:
         "method": challenge.method,
         "channels": ",".join(challenge.channels),
         "channel": challenge.channel,
+        "locale": challenge.locale,
+        "return_url": challenge.return_url,
     }
 
 
@@ -67,6 +69,8 @@ def to_challenge(row: Row[Any]) -> Challenge:
         method=m["method"],
         channels=tuple((m["channels"] or "sms").split(",")),
         channel=m["channel"],
+        locale=m["locale"],
+        return_url=m["return_url"],
     )
 
 
@@ -101,6 +105,7 @@ def from_app(app: App) -> dict[str, Any]:
         "revoked_at": app.revoked_at,
         "old_callback_secret": app.old_callback_secret,
         "old_secret_until": app.old_secret_until,
+        "return_origins": list(app.return_origins),
     }
 
 
@@ -119,4 +124,5 @@ def to_app(row: Row[Any]) -> App:
         revoked_at=m["revoked_at"],
         old_callback_secret=m["old_callback_secret"],
         old_secret_until=m["old_secret_until"],
+        return_origins=tuple(m["return_origins"] or ()),
     )

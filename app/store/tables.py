@@ -74,6 +74,9 @@ challenges = Table(
     # The channels offered ("sms", "sms,whatsapp") and the one that verified the challenge.
     Column("channels", String(40), nullable=False, server_default="sms"),
     Column("channel", String(12)),
+    # The language asked for at creation, and where the hosted page leads when done.
+    Column("locale", String(35)),
+    Column("return_url", Text),
     Index("ix_challenges_number_code", "number", "code_hash"),
     # A code is unique among the pending challenges of one virtual number.
     Index(
@@ -134,6 +137,8 @@ apps = Table(
     Column("revoked_at", UTCDateTime),
     Column("old_callback_secret", String(120)),
     Column("old_secret_until", UTCDateTime),
+    # Origins its challenges' return_url may lead to (JSON list; NULL: none).
+    Column("return_origins", JSON),
 )
 
 # The durable outbox of callbacks: a row is written in the transaction that changes the

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from app.config.schema import Settings
-from app.domain import callbacks, codes
+from app.domain import callbacks, codes, returns
 from app.domain.apps import DEFAULT_APP_ID, App
 from app.usecases.api_keys import api_key_hash
 from app.usecases.api_keys import authenticate as by_key
@@ -58,6 +58,7 @@ def register(
     numbers: tuple[str, ...] = (),
     ttl: int | None = None,
     full_phone: bool = False,
+    return_origins: tuple[str, ...] = (),
 ) -> Registered:
     """Create an app with a first API key and a callback secret."""
     name = name.strip()
@@ -71,6 +72,10 @@ def register(
     problem = callbacks.check_url(callback_url) if callback_url else None
     if problem:
         raise ServiceError("invalid_callback_url", problem)
+    try:
+        origins = tuple(returns.check_origin(o, ctx.policy.development) for o in return_origins)
+    except returns.InvalidReturnUrl as exc:
+        raise ServiceError("invalid_return_origin", f"return origin: {exc}") from None
     unknown = sorted(set(numbers) - set(ctx.policy.numbers))
     if unknown:
         raise ServiceError("unknown_number", f"not a configured number: {', '.join(unknown)}")
@@ -88,6 +93,7 @@ def register(
         numbers=tuple(numbers),
         ttl=ttl,
         created_at=ctx.clock.now(),
+        return_origins=origins,
     )
     ctx.store.add_app(app)
     return Registered(app, _new_key(ctx, app.id))
@@ -101,8 +107,10 @@ def _reads_as_code(ctx: Context, name: str) -> bool:
     budget), so such names are refused.
     """
     policy = ctx.policy
-    fixed = codes.render(policy.code_format, " ", name=name)
-    return bool(candidates_in(policy, fixed))
+    return any(
+        candidates_in(policy, codes.render(policy.sms_format(lang), " ", name=name))
+        for lang in policy.templates
+    )
 
 
 def list_apps(ctx: Context) -> list[tuple[App, int]]:

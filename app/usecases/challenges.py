@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from app.crypto import seal, unseal
-from app.domain import callbacks, codes, countries, phone, testnumbers
+from app.domain import callbacks, codes, countries, locales, phone, returns, testnumbers
 from app.domain import challenges as rules
 from app.domain.apps import DEFAULT_APP_ID, App
 from app.domain.challenges import Challenge, Status
@@ -29,6 +29,7 @@ from app.usecases.context import (
     Unavailable,
     publish,
 )
+from app.usecases.inbound import candidates_in
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +43,43 @@ class Created:
     token: str
 
 
-def sms_text(ctx: Context, code: str, name: str | None = None) -> str:
-    """Return the text the user sends for a code; {name} is the app's name when given."""
-    return codes.render(ctx.policy.code_format, code, name=name or ctx.policy.operator_name)
+def sms_text(ctx: Context, code: str, name: str | None = None, language: str | None = None) -> str:
+    """Return the text the user sends for a code, in a language (default: the operator's);
+    {name} is the app's name when given."""
+    fmt = ctx.policy.sms_format(language)
+    return codes.render(fmt, code, name=name or ctx.policy.operator_name)
+
+
+def grouped_text(ctx: Context, code: str, name: str | None, language: str | None) -> str:
+    """Return the SMS text with a long code written in groups for reading (`ABCD EFGH JKMNP`).
+
+    Extraction reads the groups as the one code. Should the groups, next to the app's name,
+    offer any other candidate (a second code would make the message spend its sender's
+    budget), the text keeps the code whole.
+    """
+    policy = ctx.policy
+    others = frozenset(f.length for f in policy.formats if f.length != len(code))
+    groups = codes.group(code, others)
+    text = sms_text(ctx, " ".join(groups), name, language)
+    if len(groups) == 1 or candidates_in(policy, text) != [code]:
+        return sms_text(ctx, code, name, language)
+    return text
+
+
+def language(ctx: Context, locale: str | None) -> str | None:
+    """Return the enabled language a well-formed BCP 47 tag asks for (None: none of them)."""
+    return None if locale is None else locales.resolve(locale, ctx.policy.languages)
+
+
+def check_return_url(ctx: Context, app: App, url: str | None) -> str | None:
+    """Return a return URL the app may use, or raise ServiceError (400) naming the problem."""
+    if url is None:
+        return None
+    allowed = frozenset(ctx.policy.return_origins) | frozenset(app.return_origins)
+    try:
+        return returns.check(url, allowed, ctx.policy.development)
+    except returns.InvalidReturnUrl as exc:
+        raise ServiceError("invalid_return_url", f"return_url: {exc}") from None
 
 
 def create_challenge(
@@ -58,6 +93,8 @@ def create_challenge(
     app: App | None = None,
     callback_url: str | None = None,
     channels: list[str] | None = None,
+    locale: str | None = None,
+    return_url: str | None = None,
 ) -> Created:
     """Create a pending challenge, in expected-phone mode when a phone is given.
 
@@ -67,11 +104,14 @@ def create_challenge(
     `channels` (default: every channel the app's numbers receive) are those the user may send
     the code over; a number receiving all of them is preferred, and the challenge is offered
     on those of them its number receives. An unknown or unreceived channel is refused (400).
+    `locale` is a well-formed BCP 47 tag: an enabled language fixes the SMS and page
+    language, another leaves them to the browser. `return_url` must pass check_return_url.
     """
     policy = ctx.policy
     app = app or ctx.default_app
     expected = _expected_phone(policy, phone_input)
     _check_callback(app, callback_url)
+    return_url = check_return_url(ctx, app, return_url)
     try:
         lifetime = rules.clamp_ttl(ttl, app.ttl or policy.ttl, policy.min_ttl, policy.max_ttl)
     except ValueError as exc:
@@ -104,6 +144,8 @@ def create_challenge(
             app_id=None if app.id == DEFAULT_APP_ID else app.id,
             callback_url=callback_url,
             channels=offered,
+            locale=language(ctx, locale),
+            return_url=return_url,
         )
         with ctx.store.begin() as tx:
             if ctx.limits is not None:

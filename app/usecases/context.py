@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import itertools
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from app.clock import Clock
 from app.config import schema
 from app.crypto import KeyRing
-from app.domain import codes, countries, phone
+from app.domain import codes, countries, locales, phone
 from app.domain.apps import DEFAULT_APP_ID, App
 from app.domain.challenges import CHANNELS, Challenge, Status
 from app.events.base import EventBus, StatusChanged
@@ -97,13 +97,21 @@ class Policy:
     countries: countries.CountryPolicy = field(default_factory=countries.CountryPolicy)
     # Each number's channels and the provider receiving each (default: SMS by `numbers`).
     routes: dict[str, dict[str, str]] = field(default_factory=dict)
+    languages: tuple[str, ...] = locales.LANGUAGES
+    default_language: str = locales.DEFAULT_LANGUAGE
+    return_origins: tuple[str, ...] = ()
+    development: bool = False
     ignore_words: frozenset[str] = field(init=False)
+    templates: dict[str, str] = field(init=False)
 
     def __post_init__(self) -> None:
         fmt = self.code_format
+        templates = locales.sms_templates(fmt.template, self.languages)
+        object.__setattr__(self, "templates", templates)
         # The operator's name is part of the text too: its words must never read as a code.
-        fixed = codes.render(fmt, "{code}", name=self.operator_name)
-        object.__setattr__(self, "ignore_words", codes.template_words(fixed, fmt.alphabet))
+        # Every enabled language's words are ignored, whichever language a user sends.
+        words = locales.fixed_words(fmt, templates.values(), self.operator_name)
+        object.__setattr__(self, "ignore_words", words)
         if not self.routes:
             object.__setattr__(self, "routes", {n: {"sms": p} for n, p in self.numbers.items()})
 
@@ -111,6 +119,11 @@ class Policy:
         """Return the channels a number receives, in the order of CHANNELS."""
         offered = self.routes.get(number, {})
         return tuple(c for c in CHANNELS if c in offered)
+
+    def sms_format(self, language: str | None) -> codes.CodeFormat:
+        """Return the code format whose template is the SMS text of a language."""
+        template = self.templates.get(language or "") or self.templates[self.default_language]
+        return replace(self.code_format, template=template)
 
     def format_for(self, discovery: bool) -> codes.CodeFormat:
         """Return the code format of a mode: long codes when any sender may verify."""
@@ -212,6 +225,10 @@ def policy_for(settings: schema.Settings) -> Policy:
             denied=frozenset(settings.phones.denied_countries),
             discovery_types=tuple(settings.phones.discovery_sender_types),
         ),
+        languages=tuple(settings.page.languages),
+        default_language=settings.page.default_language,
+        return_origins=tuple(settings.page.return_origins),
+        development=settings.development,
     )
 
 

@@ -101,6 +101,9 @@ def record_inbound(ctx: Context, message: InboundMessage) -> Verdict:
         )
     if verdict.challenge_id and verdict.new_status:
         publish(ctx, verdict.challenge_id, verdict.new_status)
+    elif verdict.challenge_id and verdict.outcome is Outcome.WRONG_SENDER:
+        # Still pending, one attempt more: the page tells its user to use the right phone.
+        publish(ctx, verdict.challenge_id, Status.PENDING)
     return verdict
 
 

@@ -12,7 +12,7 @@ from app.domain import links
 from app.domain.challenges import Challenge
 from app.runtime import runtime
 from app.usecases import apps, challenges, checks, context, proofs
-from app.web import live, qr, throttle
+from app.web import i18n, live, qr, throttle
 from app.web.errors import error
 from app.web.openapi import Content, describe
 from app.web.schemas import CheckCode, CreateChallenge, parse_body
@@ -65,7 +65,9 @@ def require_api_key(view: F) -> F:
 @describe(
     "Create a challenge", ok=CreatedView, ok_status=201, body=CreateChallenge,
     description="`client_ip` (optional) is the end user's address as your backend sees it:"
-    " the per-IP creation limit counts it, and only when it is given.",
+    " the per-IP creation limit counts it, and only when it is given. `locale` (optional, BCP"
+    " 47) fixes the language of the SMS and the hosted page; `return_url` (optional, https,"
+    " an allowed origin) is where the page's final state leads.",
     errors=(400, 401, 413, 429, 503), auth="api_key",
 )  # fmt: skip
 @require_api_key
@@ -88,8 +90,11 @@ def create() -> tuple[Response, int]:
         app=g.api_app,
         callback_url=body.callback_url,
         channels=body.channels,
+        locale=body.locale,
+        return_url=body.return_url,
     )
-    text = challenges.sms_text(rt.ctx, created.code, g.api_app.name)
+    lang = i18n.language(rt.ctx.policy, created.challenge.locale, request.accept_languages)
+    text = challenges.sms_text(rt.ctx, created.code, g.api_app.name, lang)
     return jsonify(created_view(created, text, rt.settings.server.public_url)), 201
 
 
@@ -188,7 +193,9 @@ def qr_code(token: str, fmt: str) -> Response:
     channel = request.args.get("channel", "sms")
     if channel not in challenge.channels and channel != "sms":
         abort(404)
-    text = challenges.sms_text(ctx, code, apps.app_for(ctx, challenge.app_id).name)
+    name = apps.app_for(ctx, challenge.app_id).name
+    lang = i18n.language(ctx.policy, challenge.locale, request.accept_languages)
+    text = challenges.sms_text(ctx, code, name, lang)
     payload = (
         links.whatsapp_uri(challenge.number, text)
         if channel == "whatsapp"

@@ -17,6 +17,7 @@ from app.events.stream import Snapshot, Subscription, events, wait_for_change
 from app.runtime import EXTENSION as RUNTIME
 from app.runtime import Runtime, runtime
 from app.usecases import apps, challenges
+from app.web import i18n
 from app.web.client import client_ip
 from app.web.errors import error
 from app.web.live_state import EXTENSION, Live, live_state
@@ -165,8 +166,10 @@ def renew(token: str) -> Response:
 
 
 def _text(rt: Runtime, challenge: Challenge, code: str) -> str:
-    """Return the SMS text naming the challenge's app, as the create answer did."""
-    return challenges.sms_text(rt.ctx, code, apps.app_for(rt.ctx, challenge.app_id).name)
+    """Return the SMS text naming the challenge's app, in the page's language."""
+    lang = i18n.language(rt.ctx.policy, challenge.locale, request.accept_languages)
+    name = apps.app_for(rt.ctx, challenge.app_id).name
+    return challenges.sms_text(rt.ctx, code, name, lang)
 
 
 def _base(rt: Runtime) -> str:

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from app.domain import locales
 from app.usecases.context import MAX_METADATA_BYTES, ServiceError
 
 
@@ -42,6 +43,27 @@ class CreateChallenge(BaseModel):
         description="the end user's IP address (IPv4 or IPv6) as your backend sees it; the"
         " per-IP creation limit counts this address, and only when it is given",
     )
+
+    locale: str | None = Field(
+        None,
+        max_length=35,
+        description="BCP 47 language tag of the SMS text and the hosted page (en, fr, es, de,"
+        " pt, it, ar; fr-CA reads as fr); another well-formed tag leaves the language to the"
+        " user's browser; omit it to follow the browser's Accept-Language",
+        examples=["fr"],
+    )
+    return_url: str | None = Field(
+        None,
+        max_length=2000,
+        description="where the hosted page leads when it is done, with challenge_id and status"
+        " appended: https, its origin in the app's or [page] return_origins",
+        examples=["https://shop.example/signup/phone-done"],
+    )
+
+    @field_validator("locale")
+    @classmethod
+    def _locale(cls, value: str | None) -> str | None:
+        return None if value is None else locales.check_tag(value)
 
     @field_validator("client_ip")
     @classmethod

@@ -61,6 +61,8 @@ class ChallengeView(View):
     )
     channels: list[Channel] = Field(description="how the user may send the code")
     channel: Channel | None = Field(description="the channel that verified it (null until then)")
+    locale: str | None = Field(description="language of the SMS and the page; null: the browser's")
+    return_url: str | None = Field(description="where the hosted page leads when done")
 
 
 class WhatsAppLink(View):
@@ -123,6 +125,11 @@ class StatusView(View):
     verified_at: Timestamp | None
     status: Status
     channel: Channel | None = Field(description="the channel that verified it (null until then)")
+    attempts: int = Field(
+        ge=0,
+        description="SMS with this challenge's code received from another number than the"
+        " expected one (never which number)",
+    )
 
 
 class MessageView(View):
@@ -230,6 +237,8 @@ def _challenge_fields(challenge: Challenge, proof: str | None = None) -> dict[st
         "proof": proof,
         "channels": list(challenge.channels),
         "channel": challenge.channel,
+        "locale": challenge.locale,
+        "return_url": challenge.return_url,
     }
 
 
@@ -276,6 +285,7 @@ def status_view(challenge: Challenge) -> dict[str, Any]:
         verified_at=rfc3339(challenge.verified_at),
         status=challenge.status,
         channel=challenge.channel,
+        attempts=challenge.attempts,
     ).model_dump(mode="json")
 
 
