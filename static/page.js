@@ -30,13 +30,29 @@
       done = true;
       if (source) { source.close(); }
       if (ticker) { clearInterval(ticker); }
+      if (status === "verified") { leave(); }
     }
+  }
+
+  /* After verification, show the success for a moment, then go back to the app's
+     return_url (the "Continue" link, present only when the app gave one). */
+  function leave() {
+    var link = document.getElementById("continue-verified");
+    if (!link) { return; }
+    document.getElementById("redirecting").hidden = false;
+    setTimeout(function () { window.location.assign(link.href); }, Number(data.redirectDelay || 3) * 1000);
+  }
+
+  function warnSender(attempts) {
+    var warning = document.getElementById("wrong-sender");
+    if (warning && attempts > 0) { warning.hidden = false; }
   }
 
   function update(view) {
     if (!view || !view.status) { return; }
     var shown = document.getElementById("verified-phone");
     if (view.status === "verified" && view.phone && shown) { shown.textContent = view.phone; }
+    warnSender(view.attempts);
     show(view.status);
   }
 
@@ -137,7 +153,11 @@
     });
   }
 
-  if (FINAL[data.status]) { done = true; return; }
+  if (FINAL[data.status]) {
+    done = true;
+    if (data.status === "verified") { leave(); }
+    return;
+  }
   ticker = setInterval(tick, 1000);
   tick();
   listen();

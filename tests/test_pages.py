@@ -57,7 +57,8 @@ def test_page_shows_the_expected_phone_masked(client):
 def test_page_is_french_for_a_french_browser(client):
     created = create(client)
     html = page(client, created["token"], **{"Accept-Language": "fr-FR,fr;q=0.9,en;q=0.5"})
-    assert '<html lang="fr">' in html
+    assert '<html lang="fr" dir="ltr">' in html
+    assert "VERIFIER " in html and "pour vous connecter à" in html  # the SMS is French too
     assert "Vérifiez votre numéro de téléphone" in html
     assert "simple SMS" in html
 
