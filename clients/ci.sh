@@ -51,6 +51,7 @@ printf '[server]\nmode = "development"\n\n[[test_numbers]]\nphone = "%s"\ncode =
   export REVERSE_OTP_CALLBACKS__SECRET="$callback_secret"
   export REVERSE_OTP_CALLBACKS__ALLOW_PRIVATE=true
   export REVERSE_OTP_CALLBACKS__POLL_INTERVAL=0.2
+  export REVERSE_OTP_PAGE__RETURN_ORIGINS='["https://shop.example"]'
   exec "$server_exe" serve --port "$port" --workers 1
 ) >"$work/server.log" 2>&1 &
 server_pid=$!

@@ -101,6 +101,8 @@ def data(challenge: Challenge, full_phone: bool) -> dict[str, Any]:
         "method": challenge.method if challenge.status is Status.VERIFIED else None,
         "channels": list(challenge.channels),
         "channel": challenge.channel,
+        "locale": challenge.locale,
+        "return_url": challenge.return_url,
     }
 
 

@@ -34,6 +34,10 @@ export interface Challenge {
   channels: ChannelName[];
   /** The channel that verified it (null until then). */
   channel: ChannelName | null;
+  /** Language of the SMS and the hosted page; null: the user's browser decides. */
+  locale: string | null;
+  /** Where the hosted page leads when done. */
+  return_url: string | null;
 }
 
 /** A code sent to the challenge's expected phone by the fallback (`SentView`). */
@@ -68,6 +72,8 @@ export interface Status {
   verified_at: string | null;
   status: StatusName;
   channel: ChannelName | null;
+  /** SMS with the code received from another number than the expected one. */
+  attempts: number;
 }
 
 /** The body of `POST /api/v1/challenges` (`CreateChallenge`); every field is optional. */
@@ -84,6 +90,10 @@ export interface CreateParams {
   client_ip?: string | null;
   /** How the user may send the code: "sms", "whatsapp" (default: every channel configured). */
   channels?: ChannelName[] | null;
+  /** BCP 47 language of the SMS and the hosted page (en, fr, es, de, pt, it, ar; fr-CA reads as fr). */
+  locale?: string | null;
+  /** https URL of an allowed origin where the hosted page leads when done (challenge_id and status appended). */
+  return_url?: string | null;
 }
 
 /** The challenge inside a callback: phones masked unless the app opted in. */
@@ -159,7 +169,7 @@ export const FIELDS: {
     events_url: false,
     verify_url: false,
   },
-  StatusView: { expires_at: false, phone: true, verified_at: true, status: false, channel: true },
+  StatusView: { expires_at: false, phone: true, verified_at: true, status: false, channel: true, attempts: false },
   SentView: { id: false, status: false, channel: false, to: true, resend_after: false, sends_left: false },
   CreateChallenge: {
     phone: true,
@@ -168,6 +178,8 @@ export const FIELDS: {
     callback_url: true,
     client_ip: true,
     channels: true,
+    locale: true,
+    return_url: true,
   },
 };
 
@@ -188,6 +200,8 @@ function challengeFields(): Nullability<Challenge> {
     proof: true,
     channels: false,
     channel: true,
+    locale: true,
+    return_url: true,
   };
 }
 

@@ -8,7 +8,7 @@ import { scriptedFetch } from "./helpers.js";
 
 /** @param {string} status */
 function frame(status) {
-  const data = { expires_at: "2027-01-15T08:09:00Z", phone: null, verified_at: null, status };
+  const data = { expires_at: "2027-01-15T08:09:00Z", phone: null, verified_at: null, status, attempts: 0 };
   return `id: ${status}\nevent: ${status}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 

@@ -34,7 +34,7 @@ class FakeEventSource {
   /** @param {string} status */
   emit(status) {
     if (this.readyState === FakeEventSource.CLOSED) return;
-    const data = JSON.stringify({ expires_at: "2027-01-15T08:09:00Z", phone: null, verified_at: null, status });
+    const data = JSON.stringify({ expires_at: "2027-01-15T08:09:00Z", phone: null, verified_at: null, status, attempts: 0 });
     for (const listener of this.listeners.get(status) ?? []) listener({ data });
   }
 

@@ -51,6 +51,18 @@ test("the event stream yields pending then verified", { skip }, async () => {
   assert.deepEqual(seen, ["pending", "verified"]);
 });
 
+test("locale and return_url are sent and shown", { skip }, async () => {
+  const created = await client().create({ locale: "fr-CA", return_url: "https://shop.example/done?step=2" });
+  assert.equal(created.locale, "fr");
+  assert.ok(created.body.startsWith("VERIFIER "));
+  assert.equal((await client().get(created.id)).return_url, "https://shop.example/done?step=2");
+  await assert.rejects(
+    client().create({ return_url: "https://evil.example/" }),
+    (error) => error instanceof InvalidRequestError && error.code === "invalid_return_url" && error.message.includes("return_url"),
+  );
+  await assert.rejects(client().create({ locale: "not a tag" }), (error) => error instanceof InvalidRequestError && error.message.includes("locale"));
+});
+
 test("cancel ends a challenge and a second cancel is a conflict", { skip }, async () => {
   const created = await client().create({ phone: newPhone() });
   assert.equal((await client().cancel(created.id)).status, "cancelled");

@@ -52,6 +52,8 @@ export const CHALLENGE = {
   proof: null,
   channels: ["sms"],
   channel: null,
+  locale: null,
+  return_url: null,
 };
 
 /** The running server clients/ci.sh started, or undefined when there is none. */

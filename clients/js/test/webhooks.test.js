@@ -38,6 +38,8 @@ const EVENT = {
     proof: "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiIrMzM2MTIzNDU2NzgifQ.c2ln",
     channels: ["sms", "whatsapp"],
     channel: "whatsapp",
+    locale: "fr",
+    return_url: "https://shop.example/done",
   },
 };
 const BODY = JSON.stringify(EVENT);

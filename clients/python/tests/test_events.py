@@ -12,7 +12,7 @@ from reverse_otp_client._core import SSEParser
 
 
 def frame(status: str) -> str:
-    data = {"expires_at": "2027-01-15T08:09:00Z", "phone": None, "verified_at": None}
+    data = {"expires_at": "2027-01-15T08:09:00Z", "phone": None, "verified_at": None, "attempts": 0}
     data["channel"] = "whatsapp" if status == "verified" else None
     return f"id: {status}\nevent: {status}\ndata: {json.dumps(data | {'status': status})}\n\n"
 

@@ -70,6 +70,21 @@ def test_the_event_stream_yields_pending_then_verified(server: Server) -> None:
     assert [s.status for s in seen] == ["pending", "verified"]
 
 
+def test_locale_and_return_url_are_sent_and_shown(server: Server) -> None:
+    with Client(server.url, server.api_key) as client:
+        created = client.create(locale="fr-CA", return_url="https://shop.example/done?step=2")
+        assert created.locale == "fr" and created.body.startswith("VERIFIER ")
+        assert created.return_url == "https://shop.example/done?step=2"
+        assert client.get(created.id).return_url == created.return_url
+        with pytest.raises(InvalidRequest) as elsewhere:
+            client.create(return_url="https://evil.example/")
+        with pytest.raises(InvalidRequest) as malformed:
+            client.create(locale="not a tag")
+    assert elsewhere.value.code == "invalid_return_url"
+    assert "return_url" in elsewhere.value.message
+    assert "locale" in malformed.value.message
+
+
 def test_cancel_ends_a_challenge_and_a_second_cancel_is_a_conflict(server: Server) -> None:
     with Client(server.url, server.api_key) as client:
         created = client.create(phone=new_phone())

@@ -41,6 +41,8 @@ CHALLENGE: dict[str, Any] = {
     "proof": None,
     "channels": ["sms"],
     "channel": None,
+    "locale": None,
+    "return_url": None,
 }
 
 

@@ -40,6 +40,8 @@ EVENT = {
         "proof": "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiIrMzM2MTIzNDU2NzgifQ.c2ln",
         "channels": ["sms", "whatsapp"],
         "channel": "whatsapp",
+        "locale": "fr",
+        "return_url": "https://shop.example/done",
     },
 }
 

@@ -55,6 +55,8 @@ class AsyncClient:
         callback_url: Optional[str] = None,
         client_ip: Optional[str] = None,
         channels: Optional[list[str]] = None,
+        locale: Optional[str] = None,
+        return_url: Optional[str] = None,
     ) -> CreatedChallenge:
         """Create a challenge; without `phone` whoever texts the code is verified (discovery)."""
         body = _core.create_body(
@@ -64,6 +66,8 @@ class AsyncClient:
             callback_url=callback_url,
             client_ip=client_ip,
             channels=channels,
+            locale=locale,
+            return_url=return_url,
         )
         data = await self._json("POST", _core.path("create"), json=body, auth=True)
         return from_json(CreatedChallenge, data)

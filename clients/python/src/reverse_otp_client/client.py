@@ -62,12 +62,17 @@ class Client:
         callback_url: Optional[str] = None,
         client_ip: Optional[str] = None,
         channels: Optional[list[str]] = None,
+        locale: Optional[str] = None,
+        return_url: Optional[str] = None,
     ) -> CreatedChallenge:
         """Create a challenge; without `phone` whoever texts the code is verified (discovery).
 
         `client_ip` is the end user's address as your backend sees it: the server's per-IP
         creation limit counts it (and only when it is given). `channels` ("sms", "whatsapp";
         default: every channel the server's numbers receive) are how the user may send the code.
+        `locale` (BCP 47, e.g. "fr") fixes the language of the SMS and the hosted page;
+        `return_url` (https, an allowed origin) is where the hosted page leads when done,
+        with `challenge_id` and `status`.
         """
         body = _core.create_body(
             phone=phone,
@@ -76,6 +81,8 @@ class Client:
             callback_url=callback_url,
             client_ip=client_ip,
             channels=channels,
+            locale=locale,
+            return_url=return_url,
         )
         data = self._json("POST", _core.path("create"), json=body, auth=True)
         return from_json(CreatedChallenge, data)

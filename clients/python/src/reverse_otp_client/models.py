@@ -18,6 +18,9 @@ ChannelName = Literal["sms", "whatsapp"]
 FINAL = frozenset({"verified", "expired", "failed", "cancelled"})
 
 T = TypeVar("T")
+# Fields newer servers send; absent (an older server, a callback recorded before an upgrade)
+# they read as their empty value.
+ADDED_LATER: dict[str, Any] = {"locale": None, "return_url": None, "attempts": 0}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,6 +43,8 @@ class Challenge:
     proof: Optional[str]
     channels: list[ChannelName]
     channel: Optional[ChannelName]
+    locale: Optional[str]
+    return_url: Optional[str]
 
     @property
     def final(self) -> bool:
@@ -84,6 +89,7 @@ class Status:
     verified_at: Optional[str]
     status: StatusName
     channel: Optional[ChannelName]
+    attempts: int
 
     @property
     def final(self) -> bool:
@@ -113,6 +119,9 @@ def from_json(cls: type[T], data: Any) -> T:
         raise ProtocolError("invalid_response", f"expected a JSON object for {cls.__name__}")
     values: dict[str, Any] = {}
     for field in dataclasses.fields(cls):  # type: ignore[arg-type]
+        if field.name not in data and field.name in ADDED_LATER:
+            values[field.name] = ADDED_LATER[field.name]
+            continue
         if field.name not in data:
             raise ProtocolError("invalid_response", f"{cls.__name__} lacks {field.name!r}")
         values[field.name] = data[field.name]
