@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from app import assets
@@ -38,7 +38,11 @@ REDIRECT_DELAY = 3
 
 
 @bp.get("/v/<token>")
-@describe("Hosted verification page", tag="pages", ok=PAGE, errors=(404, 503))
+@describe(
+    "Hosted verification page", tag="pages", ok=PAGE,
+    responses={404: Content(("text/html",), "an HTML page: this link no longer works"),
+               503: Content(("text/html",), "an HTML page: try again shortly")},
+)  # fmt: skip
 def verify(token: str) -> Response | tuple[Response, int]:
     rt = runtime()
     try:
@@ -58,7 +62,7 @@ def verify(token: str) -> Response | tuple[Response, int]:
 
 
 @bp.post("/v/<token>/renew")
-@describe("Renew the code from the page (no JavaScript)", tag="pages", errors=(404, 503),
+@describe("Renew the code from the page (no JavaScript)", tag="pages", errors=(503,),
           responses={303: Content(("text/html",), "back to the page, with a notice")})  # fmt: skip
 def renew(token: str) -> WerkzeugResponse:
     """Renew the code from the page's form (without JavaScript), then show the page again."""
@@ -116,7 +120,7 @@ def _problem(rt: Runtime, kind: str, status: int) -> tuple[Response, int]:
 def _page(rt: Runtime, challenge: Challenge, token: str, lang: str) -> dict[str, Any]:
     code = challenges.code_for_token(challenge, token)  # None once final
     if code is None and not challenge.status.final:
-        abort(404)
+        raise context.NotFound("not_found", "no such challenge")
     # The user deals with the app that sent them here: its name, as in the API's SMS text.
     name = apps.app_for(rt.ctx, challenge.app_id).name
     message = code and message_view(
