@@ -99,7 +99,7 @@ def test_an_sms_from_another_number_is_reported_on_the_page_without_that_number(
     warning = re.search(r'<p class="notice warning" id="wrong-sender"[^>]*>(.*?)</p>', html, re.S)
     assert "hidden" not in warning.group(0)
     assert "from another number" in warning.group(1)
-    assert '<bdi class="phone" dir="ltr">+33 6** *** *78</bdi>' in warning.group(1)  # masked
+    assert '<bdi class="phone-ending" dir="ltr">+33 6** *** *78</bdi>' in warning.group(1)  # masked
     for shown in (OTHER, OTHER[1:], "155550199", "0199"):
         assert shown not in html  # never which number sent it
 

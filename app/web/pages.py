@@ -126,6 +126,7 @@ def _page(rt: Runtime, challenge: Challenge, token: str, lang: str) -> dict[str,
     message = code and message_view(
         challenge, challenges.sms_text(rt.ctx, code, name, lang), token, ""
     )
+    shown = code and challenges.grouped_text(rt.ctx, code, name, lang)
     now = rt.ctx.clock.now()
     remaining = max(0, int((challenge.expires_at - now).total_seconds()))
     return {
@@ -135,7 +136,7 @@ def _page(rt: Runtime, challenge: Challenge, token: str, lang: str) -> dict[str,
         "status": challenge.status.value,
         "view": status_view(challenge),
         "message": message,
-        "shown_text": code and challenges.grouped_text(rt.ctx, code, name, lang),
+        "shown_text": shown,
         "expected": challenge.phone and phone.mask(challenge.phone),
         "is_phone": bool(PHONE_AGENT.search(request.headers.get("User-Agent", ""))),
         "remaining": remaining,
@@ -149,7 +150,9 @@ def _page(rt: Runtime, challenge: Challenge, token: str, lang: str) -> dict[str,
         "final_statuses": FINAL,
         "returns": _returns(challenge),
         "redirect_delay": REDIRECT_DELAY,
-        "dev_phone_url": _dev_phone_url(message) if message and rt.settings.development else None,
+        "dev_phone_url": _dev_phone_url(message, shown)
+        if message and rt.settings.development
+        else None,
         "outbound": _outbound(rt, challenge, token),
     }
 
@@ -171,5 +174,6 @@ def _returns(challenge: Challenge) -> dict[str, str]:
     return {s: returns.with_result(challenge.return_url, challenge.id, s) for s in FINAL}
 
 
-def _dev_phone_url(message: dict[str, Any]) -> str:
-    return url_for("dev.phone", to=message["to"], text=message["body"])
+def _dev_phone_url(message: dict[str, Any], text: str | None) -> str:
+    """The phone simulator, prefilled with the text as the page shows it (codes in groups)."""
+    return url_for("dev.phone", to=message["to"], text=text or message["body"])
