@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
+from app import create_app
+from app.config import load
 from app.domain.challenges import InboundMessage
 from app.usecases import apps, challenges, context, inbound
-from tests.conftest import AUTH, NUMBER
+from tests.conftest import AUTH, NUMBER, development_settings, runtime
 
 SHOP = "https://shop.example"
 
@@ -60,12 +63,13 @@ def test_a_return_url_of_an_allowed_origin_is_kept_and_shown_to_the_integrator(c
     ],
 )
 def test_an_open_redirect_is_refused_with_400_naming_return_url(client, ctx, url):
-    before = len(ctx.store.due_expiries(ctx.clock.now() + __import__("datetime").timedelta(1), 99))
+    later = ctx.clock.now() + timedelta(days=1)
+    before = len(ctx.store.due_expiries(later, 99))
     answer = create(client, return_url=url)
     assert answer.status_code == 400
     assert answer.json["error"]["code"] in {"invalid_return_url", "invalid_request"}
     assert "return_url" in answer.json["error"]["message"]
-    after = len(ctx.store.due_expiries(ctx.clock.now() + __import__("datetime").timedelta(1), 99))
+    after = len(ctx.store.due_expiries(later, 99))
     assert after == before  # nothing was created
 
 
@@ -122,19 +126,13 @@ def test_without_a_return_url_the_final_page_says_to_return_to_the_app(client, c
     assert "if you still need to verify" in html
 
 
-@pytest.fixture
-def dev_settings_overrides() -> dict[str, Any]:
-    return {}
-
-
 def test_http_localhost_is_allowed_in_development_mode_only(tmp_path, clock):
-    from app import create_app
-    from app.config import load
-    from tests.conftest import development_settings
-
     raw = development_settings(tmp_path, page={"return_origins": ["http://localhost:3000"]})
     app = create_app(load(overrides=raw, environ={}), clock=clock)
-    answer = app.test_client().post(
-        "/api/v1/challenges", json={"return_url": "http://localhost:3000/done"}, headers=AUTH
-    )
+    try:
+        answer = app.test_client().post(
+            "/api/v1/challenges", json={"return_url": "http://localhost:3000/done"}, headers=AUTH
+        )
+    finally:
+        runtime(app).ctx.store.dispose()
     assert answer.status_code == 201, answer.json
