@@ -37,6 +37,7 @@ CATALOGUE: dict[str, Code] = {
     "unavailable_channel": Code(400, "`channels` names a channel no number of the app receives"),
     "invalid_callback_url": Code(400, "`callback_url` is not an acceptable https URL"),
     "callback_secret_missing": Code(400, "`callback_url` given, but the app has no secret"),
+    "invalid_return_url": Code(400, "`return_url` is not https to an allowed origin; says why"),
     "invalid_wait": Code(400, "`wait` of a long poll is not a number of seconds in bounds"),
     "malformed_webhook": Code(400, "a provider's webhook request cannot be read"),
     # 401, 403, 404, 405
@@ -89,6 +90,7 @@ CATALOGUE: dict[str, Code] = {
     # Command line only (`reverse-otp apps create ...`)
     "invalid_name": Code(CLI, "an app name is empty, too long, or reads as a code"),
     "unknown_number": Code(CLI, "an app names a number that is not configured"),
+    "invalid_return_origin": Code(CLI, "an app's return origin is not scheme://host[:port]"),
 }
 
 

@@ -21,6 +21,8 @@ EXAMPLE_CHALLENGE: dict[str, Any] = {
     "method": "inbound_sms",
     "channels": ["sms", "whatsapp"],
     "channel": "sms",
+    "locale": "en",
+    "return_url": "https://shop.example/signup/phone-done",
     # Signed by EXAMPLE_JWKS's key (it verifies; long expired).
     "proof": (
         "eyJhbGciOiJFUzI1NiIsImtpZCI6Ik5NcG1kanpVUzkwSGZ5X2xsQVlvUGVydjNFWDFtckZtZV8xbHVUb2dv"
@@ -74,6 +76,7 @@ EXAMPLE_STATUS: dict[str, Any] = {
     "verified_at": "2026-03-01T09:30:00Z",
     "status": "verified",
     "channel": "whatsapp",
+    "attempts": 0,
 }
 EXAMPLE_MESSAGE: dict[str, Any] = {
     "to": "+15017122661",
