@@ -11,7 +11,7 @@ from app.cli import main
 from app.domain import callbacks
 from app.store.tables import api_keys
 from app.usecases import api_keys as api_key_cases
-from app.usecases import apps, challenges, context, inbound
+from app.usecases import apps, challenges, context, inbound, texts
 from tests.callback_helpers import HOOK, HOOK_SECRET, PHONE, create, outbox, text_in, worker
 from tests.conftest import API_KEY, AUTH, NUMBER, TWILIO_NUMBER, base_settings, runtime
 from tests.e2e.server import write_config
@@ -31,7 +31,7 @@ def cli(tmp_path):
     def run(*args, ok=True):
         result = runner.invoke(main, list(args), env={"REVERSE_OTP_CONFIG": str(config)})
         assert (result.exit_code == 0) is ok, result.output
-        return result.output
+        return result.stdout if ok else result.output
 
     return run
 
@@ -126,7 +126,7 @@ def test_an_app_name_that_reads_as_a_code_is_refused_by_the_cli(cli):
 def test_a_verifying_sms_of_a_named_app_spends_no_budget(ctx, client):
     made = apps.register(ctx, "Acme Pay")
     created = challenges.create_challenge(ctx, None, None, {}, app=made.app)
-    text = challenges.sms_text(ctx, created.code, made.app.name)
+    text = texts.sms_text(ctx, created.code, made.app.name)
     assert inbound.candidates_in(ctx.policy, text) == [created.code]
 
 

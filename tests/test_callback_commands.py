@@ -25,7 +25,7 @@ def cli(tmp_path):
     def run(*args, ok=True):
         result = CliRunner().invoke(main, list(args), env={"REVERSE_OTP_CONFIG": str(config)})
         assert (result.exit_code == 0) is ok, result.output
-        return result.output
+        return result.stdout if ok else result.output
 
     return run
 

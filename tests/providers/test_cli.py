@@ -14,7 +14,7 @@ def test_providers_command_lists_every_adapter_marking_the_enabled(tmp_path, mon
     result = CliRunner().invoke(main, ["providers"])
     assert result.exit_code == 0, result.output
     lines = dict(
-        (line.split()[0], line.endswith("(enabled)")) for line in result.output.splitlines()
+        (line.split()[0], line.endswith("(enabled)")) for line in result.stdout.splitlines()
     )
     assert set(lines) == set(REGISTRY)
     assert {n for n, on in lines.items() if on} == {"telnyx", "infobip", "simulator"}
