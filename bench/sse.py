@@ -136,7 +136,7 @@ def create_challenges(config_path: Path, count: int, deadline: float) -> list[di
     from app import create_app
     from app.config import load
     from app.runtime import EXTENSION
-    from app.usecases import challenges
+    from app.usecases import challenges, texts
 
     settings = load(environ={"REVERSE_OTP_CONFIG": str(config_path)})
     app = create_app(settings)
@@ -146,7 +146,7 @@ def create_challenges(config_path: Path, count: int, deadline: float) -> list[di
         if time.monotonic() > deadline:
             raise SystemExit("time bound reached while creating challenges")
         made = challenges.create_challenge(ctx, None, None, {"bench": True})
-        created.append({"token": made.token, "body": challenges.sms_text(ctx, made.code)})
+        created.append({"token": made.token, "body": texts.sms_text(ctx, made.code)})
     ctx.store.dispose()
     return created
 

@@ -13,7 +13,7 @@ from app.domain.challenges import InboundMessage
 from app.events.base import StatusChanged
 from app.events.memory import MemoryBus
 from app.events.poller import PollingBus, StatusPoller
-from app.usecases import challenges, inbound
+from app.usecases import challenges, inbound, texts
 from tests.conftest import NUMBER
 
 REDIS_URL = os.environ.get("REVERSE_OTP_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -21,7 +21,7 @@ SENDER = "+33612345678"
 
 
 def verify(ctx, created, message_id="m1"):
-    text = challenges.sms_text(ctx, created.code)
+    text = texts.sms_text(ctx, created.code)
     message = InboundMessage("simulator", message_id, SENDER, NUMBER, text, SENDER)
     return inbound.record_inbound(ctx, message)
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 from app.domain.challenges import InboundMessage
 from app.events.base import StatusChanged
 from app.events.stream import Snapshot, events, wait_for_change
-from app.usecases import challenges, inbound
+from app.usecases import challenges, inbound, texts
 from app.web.live import reader
 from tests.conftest import NUMBER, runtime
 
@@ -34,7 +34,7 @@ class FakeWaiter:
 
 
 def sms(created, ctx, sender="+33612345678", message_id="m1"):
-    text = challenges.sms_text(ctx, created.code)
+    text = texts.sms_text(ctx, created.code)
     return InboundMessage("simulator", message_id, sender, NUMBER, text, sender)
 
 

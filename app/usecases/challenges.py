@@ -10,12 +10,13 @@ from datetime import timedelta
 from typing import Any
 
 from app.crypto import seal, unseal
-from app.domain import callbacks, codes, countries, locales, phone, returns, testnumbers
+from app.domain import callbacks, codes, countries, phone, returns, testnumbers
 from app.domain import challenges as rules
 from app.domain.apps import DEFAULT_APP_ID, App
 from app.domain.challenges import Challenge, Status
 from app.limits.rules import Refusal
 from app.usecases import callbacks as outbox
+from app.usecases import texts
 from app.usecases.context import (
     CODE_PURPOSE,
     TOKEN_PURPOSE,
@@ -29,7 +30,6 @@ from app.usecases.context import (
     Unavailable,
     publish,
 )
-from app.usecases.inbound import candidates_in
 
 log = logging.getLogger(__name__)
 
@@ -41,34 +41,6 @@ class Created:
     challenge: Challenge
     code: str
     token: str
-
-
-def sms_text(ctx: Context, code: str, name: str | None = None, language: str | None = None) -> str:
-    """Return the text the user sends for a code, in a language (default: the operator's);
-    {name} is the app's name when given."""
-    fmt = ctx.policy.sms_format(language)
-    return codes.render(fmt, code, name=name or ctx.policy.operator_name)
-
-
-def grouped_text(ctx: Context, code: str, name: str | None, language: str | None) -> str:
-    """Return the SMS text with a long code written in groups for reading (`ABCD EFGH JKMNP`).
-
-    Extraction reads the groups as the one code. Should the groups, next to the app's name,
-    offer any other candidate (a second code would make the message spend its sender's
-    budget), the text keeps the code whole.
-    """
-    policy = ctx.policy
-    others = frozenset(f.length for f in policy.formats if f.length != len(code))
-    groups = codes.group(code, others)
-    text = sms_text(ctx, " ".join(groups), name, language)
-    if len(groups) == 1 or candidates_in(policy, text) != [code]:
-        return sms_text(ctx, code, name, language)
-    return text
-
-
-def language(ctx: Context, locale: str | None) -> str | None:
-    """Return the enabled language a well-formed BCP 47 tag asks for (None: none of them)."""
-    return None if locale is None else locales.resolve(locale, ctx.policy.languages)
 
 
 def check_return_url(ctx: Context, app: App, url: str | None) -> str | None:
@@ -144,7 +116,7 @@ def create_challenge(
             app_id=None if app.id == DEFAULT_APP_ID else app.id,
             callback_url=callback_url,
             channels=offered,
-            locale=language(ctx, locale),
+            locale=texts.language(ctx, locale),
             return_url=return_url,
         )
         with ctx.store.begin() as tx:

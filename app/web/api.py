@@ -11,7 +11,7 @@ from flask import Blueprint, Response, abort, g, jsonify, request
 from app.domain import links
 from app.domain.challenges import Challenge
 from app.runtime import runtime
-from app.usecases import apps, challenges, checks, context, proofs
+from app.usecases import apps, challenges, checks, context, proofs, texts
 from app.web import i18n, live, qr, throttle
 from app.web.errors import error
 from app.web.openapi import Content, describe
@@ -94,7 +94,7 @@ def create() -> tuple[Response, int]:
         return_url=body.return_url,
     )
     lang = i18n.language(rt.ctx.policy, created.challenge.locale, request.accept_languages)
-    text = challenges.sms_text(rt.ctx, created.code, g.api_app.name, lang)
+    text = texts.sms_text(rt.ctx, created.code, g.api_app.name, lang)
     return jsonify(created_view(created, text, rt.settings.server.public_url)), 201
 
 
@@ -195,7 +195,7 @@ def qr_code(token: str, fmt: str) -> Response:
         abort(404)
     name = apps.app_for(ctx, challenge.app_id).name
     lang = i18n.language(ctx.policy, challenge.locale, request.accept_languages)
-    text = challenges.sms_text(ctx, code, name, lang)
+    text = texts.sms_text(ctx, code, name, lang)
     payload = (
         links.whatsapp_uri(challenge.number, text)
         if channel == "whatsapp"

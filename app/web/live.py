@@ -16,7 +16,7 @@ from app.events.limits import RateLimit, StreamLimits
 from app.events.stream import Snapshot, Subscription, events, wait_for_change
 from app.runtime import EXTENSION as RUNTIME
 from app.runtime import Runtime, runtime
-from app.usecases import apps, challenges
+from app.usecases import apps, challenges, texts
 from app.web import i18n
 from app.web.client import client_ip
 from app.web.errors import error
@@ -169,7 +169,7 @@ def _text(rt: Runtime, challenge: Challenge, code: str) -> str:
     """Return the SMS text naming the challenge's app, in the page's language."""
     lang = i18n.language(rt.ctx.policy, challenge.locale, request.accept_languages)
     name = apps.app_for(rt.ctx, challenge.app_id).name
-    return challenges.sms_text(rt.ctx, code, name, lang)
+    return texts.sms_text(rt.ctx, code, name, lang)
 
 
 def _base(rt: Runtime) -> str:

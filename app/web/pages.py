@@ -20,7 +20,7 @@ from app.domain import locales, phone, returns
 from app.domain.challenges import Challenge
 from app.runtime import Runtime, runtime
 from app.store.base import StoreUnavailable
-from app.usecases import apps, challenges, context
+from app.usecases import apps, challenges, context, texts
 from app.web import i18n
 from app.web.openapi import Content, describe
 from app.web.views import message_view, rfc3339, status_view
@@ -123,10 +123,8 @@ def _page(rt: Runtime, challenge: Challenge, token: str, lang: str) -> dict[str,
         raise context.NotFound("not_found", "no such challenge")
     # The user deals with the app that sent them here: its name, as in the API's SMS text.
     name = apps.app_for(rt.ctx, challenge.app_id).name
-    message = code and message_view(
-        challenge, challenges.sms_text(rt.ctx, code, name, lang), token, ""
-    )
-    shown = code and challenges.grouped_text(rt.ctx, code, name, lang)
+    message = code and message_view(challenge, texts.sms_text(rt.ctx, code, name, lang), token, "")
+    shown = code and texts.grouped_text(rt.ctx, code, name, lang)
     now = rt.ctx.clock.now()
     remaining = max(0, int((challenge.expires_at - now).total_seconds()))
     return {

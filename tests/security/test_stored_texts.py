@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app.domain import codes
 from app.store.tables import inbound_messages
-from app.usecases import challenges, context, inbound
+from app.usecases import challenges, context, inbound, texts
 from tests.conftest import NUMBER
 from tests.security.helpers import outcome, send_sms
 
@@ -75,7 +75,7 @@ def test_a_pending_code_from_a_wrong_phone_is_not_stored_in_clear(client, ctx, w
 
 def test_a_verifying_discovery_code_is_masked_and_the_rest_kept(client, ctx):
     made = challenges.create_challenge(ctx, None, None, {})
-    text = challenges.sms_text(ctx, made.code)
+    text = texts.sms_text(ctx, made.code)
     assert outcome(send_sms(client, PHONE, text)) == "matched"
     [(stored_text, raw)] = stored(ctx)
     assert stored_text == text.replace(made.code, codes.MASK * len(made.code))
