@@ -51,6 +51,7 @@ NOT_RUN = [
     (TWILIO, "console", '$ twilio phone-numbers:update "+447700900123" --sms-url'),
 ]
 API_KEY = AUTH["Authorization"].removeprefix("Bearer ")
+RETURN_ORIGIN = "https://shop.example"
 TIMEOUT = 30.0
 
 
@@ -219,6 +220,7 @@ def dev_server(tmp_path_factory):
         },
     )
     raw["server"]["public_url"] = f"http://127.0.0.1:{port}"
+    raw["page"] = {"return_origins": [RETURN_ORIGIN]}  # the origin the mobile guide names
     config = write_config(folder / "config.toml", raw)
     with running_server(folder, config=config, port=port) as base:
         yield DevServer(base, receiver_port, secret)
@@ -388,7 +390,7 @@ def test_mobile_app_listens_to_the_events_until_verified(dev_server, tmp_path):
         run.until(r"^event: verified$")
         data = json.loads(run.until(r"^data: (.*)$")[1])
         assert data["status"] == "verified"
-        shown = json_documents(run.finish())[-1]
+        shown, back = json_documents(run.finish())
     finally:
         run.stop()
     assert (shown["id"], shown["status"], shown["verified_phone"]) == (
@@ -396,6 +398,21 @@ def test_mobile_app_listens_to_the_events_until_verified(dev_server, tmp_path):
         "verified",
         phone,
     )
+    returns_to_the_app(dev_server.base, back, phone)
+
+
+def returns_to_the_app(base: str, created: dict[str, Any], phone: str) -> None:
+    """The hosted page of a challenge with a return_url leads back with id and status."""
+    return_url = re.search(r'"return_url": "([^"]+)"', program(MOBILE, "sh"))[1]  # type: ignore[index]
+    assert return_url.startswith(RETURN_ORIGIN + "/")
+    expected = f"{return_url}?challenge_id={created['id']}&amp;status=verified"
+    redirect = re.compile(r'<meta http-equiv="refresh" content="\d+;url=([^"]+)">')
+    assert redirect.search(requests.get(created["verify_url"], timeout=10).text) is None
+    send_sms(base, created["to"], created["body"], phone)
+    page = requests.get(created["verify_url"], timeout=10).text
+    assert f'id="continue-verified" href="{expected}"' in page
+    found = redirect.search(page)  # after verification the page goes back by itself
+    assert found is not None and found[1] == expected
 
 
 # ---------------------------------------------------------------- going live with Twilio
