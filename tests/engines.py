@@ -1,7 +1,7 @@
 """Databases for tests that must run on both engines, whichever one the suite runs on.
 
 PostgreSQL comes from REVERSE_OTP_TEST_DATABASE_URL, else REVERSE_OTP_TEST_POSTGRES_URL, else
-the CI database. Without CI set, an unreachable server skips; in CI it fails.
+the CI database. Without CI set, an unreachable server skips; in CI it fails (tests/backends.py).
 """
 
 from __future__ import annotations
@@ -12,10 +12,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
+
+from tests.backends import missing
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -30,9 +31,7 @@ def postgres_url() -> str:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
     except OperationalError as exc:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"PostgreSQL unreachable: {exc.orig}")
+        missing("PostgreSQL unreachable", exc)
     finally:
         engine.dispose()
     return url

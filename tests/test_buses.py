@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import queue
 import secrets
 import socket
-
-import pytest
 
 from app.domain.challenges import InboundMessage
 from app.events.base import StatusChanged
 from app.events.memory import MemoryBus
 from app.events.poller import PollingBus, StatusPoller
 from app.usecases import challenges, inbound, texts
+from tests.backends import REDIS_URL, require_redis
 from tests.conftest import NUMBER
 
-REDIS_URL = os.environ.get("REVERSE_OTP_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 SENDER = "+33612345678"
 
 
@@ -80,20 +77,6 @@ def test_polling_bus_thread_delivers_across_processes(ctx):
         bus.close()
 
 
-def redis_or_skip():
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
-    try:
-        client.ping()
-    except redis.RedisError:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip("Redis is not reachable")
-    finally:
-        client.close()
-
-
 def redis_bus(store, url=REDIS_URL, channel=None, interval=0.05):
     from app.events.redisbus import RedisBus
 
@@ -103,7 +86,7 @@ def redis_bus(store, url=REDIS_URL, channel=None, interval=0.05):
 
 
 def test_redis_bus_delivers_an_event_published_by_another_process(ctx):
-    redis_or_skip()
+    require_redis()
     channel = f"test:{secrets.token_hex(8)}"
     publisher, listener = (
         redis_bus(ctx.store, channel=channel),
@@ -121,7 +104,7 @@ def test_redis_bus_delivers_an_event_published_by_another_process(ctx):
 
 
 def test_redis_bus_ignores_a_malformed_message(ctx):
-    redis_or_skip()
+    require_redis()
     import redis
 
     bus = redis_bus(ctx.store)

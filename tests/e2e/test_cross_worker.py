@@ -3,18 +3,16 @@ through the database poller (no Redis) and through Redis pub/sub."""
 
 from __future__ import annotations
 
-import os
 import secrets
 
 import pytest
 
+from tests.backends import REDIS_URL, require_redis
 from tests.conftest import NUMBER, SIM_SECRET, base_settings
 from tests.e2e.live import RawPost, SseClient, create, owner, signed_sms
 from tests.e2e.server import free_port, running_server, write_config
-from tests.test_buses import redis_or_skip
 
 pytestmark = pytest.mark.e2e
-REDIS_URL = os.environ.get("REVERSE_OTP_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 MAX_STREAMS = 16
 
 
@@ -75,7 +73,7 @@ def test_stream_on_one_worker_sees_a_webhook_on_the_other_without_redis(tmp_path
 
 
 def test_stream_on_one_worker_sees_a_webhook_on_the_other_with_redis(tmp_path):
-    redis_or_skip()
+    require_redis()
     channel = f"test:{secrets.token_hex(8)}"
     check_cross_worker_delivery(
         tmp_path, backend="redis", redis_url=REDIS_URL, redis_channel=channel, poll_interval=0

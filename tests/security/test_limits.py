@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 import shutil
 from datetime import timedelta
@@ -15,6 +14,7 @@ from app.domain import rates
 from app.limits.rules import Count, LimitsUnavailable
 from app.store.tables import inbound_messages
 from app.usecases import challenges, context
+from tests.backends import REDIS_URL, require_redis
 from tests.conftest import AUTH, NUMBER, base_settings, development_settings
 from tests.security.helpers import create, outcome, send_sms
 
@@ -222,22 +222,9 @@ def stored_outcomes(ctx) -> list[str]:
         return [row.outcome for row in rows]
 
 
-REDIS_URL = os.environ.get("REVERSE_OTP_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
 @pytest.fixture
 def redis_prefix() -> str:
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL, socket_timeout=1)
-    try:
-        client.ping()
-    except redis.RedisError:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip("Redis is not reachable")
-    finally:
-        client.close()
+    require_redis()
     return f"test:{secrets.token_hex(6)}:"
 
 

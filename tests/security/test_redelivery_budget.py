@@ -3,7 +3,6 @@ counters in the database (they roll back) and in Redis (they do not)."""
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -12,11 +11,11 @@ import pytest
 
 from app.domain.challenges import InboundMessage, Outcome
 from app.usecases import challenges, inbound
+from tests.backends import REDIS_URL, require_redis
 from tests.conftest import NUMBER
 from tests.sms import random_code
 
 SENDER = "+14155550199"
-REDIS_URL = os.environ.get("REVERSE_OTP_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 PREFIX = f"test-sec-matching-{uuid.uuid4().hex[:12]}:"
 
 
@@ -26,13 +25,8 @@ def settings_overrides(request: pytest.FixtureRequest) -> Iterator[dict[str, Any
     if request.param == "redis":
         import redis
 
+        require_redis()
         client = redis.Redis.from_url(REDIS_URL, socket_timeout=2)
-        try:
-            client.ping()
-        except redis.RedisError:
-            if os.environ.get("CI"):
-                raise
-            pytest.skip("Redis is not reachable")
         limits |= {"redis_url": REDIS_URL, "key_prefix": PREFIX}
     yield {"numbers": [{"number": NUMBER, "provider": "simulator"}], "limits": limits}
     if request.param == "redis":
