@@ -31,7 +31,6 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-import requests
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
@@ -41,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 from app.cli.server import default_workers  # noqa: E402
 from app.store.tables import challenges  # noqa: E402
 from bench import report, seed  # noqa: E402
-from tests.e2e.server import free_port, write_config  # noqa: E402
+from tests.e2e.server import free_port, launched, server_environ, write_config  # noqa: E402
 
 SECRET = "bench-secret-key-that-is-long-enough-0123456789"
 SIM_SECRET = "bench-simulator-secret"
@@ -82,35 +81,14 @@ class Options:
 # -- servers ---------------------------------------------------------------------------------
 
 
-def wait_ready(port: int, process: subprocess.Popen[bytes], path: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server on {port} exited with {process.returncode}")
-        try:
-            requests.get(f"http://127.0.0.1:{port}{path}", timeout=1)
-            return
-        except (requests.ConnectionError, requests.Timeout):  # a loaded machine starts slowly
-            time.sleep(0.1)
-    raise RuntimeError(f"server on {port} did not start")
-
-
 @contextmanager
 def server(command: list[str], env: dict[str, str], cwd: Path, port: int) -> Iterator[int]:
     """Run a server command until the block ends; yield its master pid."""
-    log = (cwd / f"server-{port}.log").open("wb")
-    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_ready(port, process, "/")
+    log = cwd / f"server-{port}.log"
+    with launched(
+        command, cwd=cwd, env=env, port=port, log=log, ready_path="/", timeout=60, stop_timeout=20
+    ) as process:
         yield process.pid
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
 
 
 def product(url: str, workdir: Path, port: int) -> Any:
@@ -135,9 +113,8 @@ def product(url: str, workdir: Path, port: int) -> Any:
         "providers": {"simulator": {"secret": SIM_SECRET}},
     }
     config = write_config(workdir / "bench.toml", settings)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("REVERSE_OTP_")}
-    env["REVERSE_OTP_CONFIG"] = str(config)
-    env["REVERSE_OTP_LOG_LEVEL"] = "WARNING"  # per-request INFO lines would cost disk, not CPU
+    # Per-request INFO lines would cost disk, not CPU.
+    env = server_environ(config, REVERSE_OTP_LOG_LEVEL="WARNING")
     exe = Path(sys.executable).with_name("reverse-otp")
     cmd = [str(exe), "serve", "--port", str(port), "--workers", str(default_workers(url))]
     return server(cmd, env, workdir, port)

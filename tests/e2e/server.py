@@ -56,6 +56,58 @@ def _toml(value: Any) -> str:
 
 
 @contextmanager
+def launched(
+    command: list[str],
+    *,
+    cwd: Path,
+    env: dict[str, str],
+    port: int,
+    log: Path,
+    ready_path: str = "/api/v1/status/none",
+    timeout: float = 20.0,
+    stop_timeout: float = 15.0,
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Run a server command, its output in `log`, until the block ends; yield its process once
+    `ready_path` on `port` answers. The end-to-end tests and bench/run.py start servers here."""
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            wait_ready(f"http://127.0.0.1:{port}", process, timeout, ready_path)
+            yield process
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=stop_timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def wait_ready(
+    base: str, process: subprocess.Popen[bytes], timeout: float, path: str = "/api/v1/status/none"
+) -> None:
+    """Return once `path` answers (any status); raise if the process exits or time runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server {base} exited with {process.returncode}")
+        try:
+            requests.get(base + path, timeout=1)
+            return
+        except (requests.ConnectionError, requests.Timeout):  # a worker still booting
+            time.sleep(0.1)
+    raise RuntimeError(f"server {base} did not start in time")
+
+
+def server_environ(config: Path | None = None, **extra: str) -> dict[str, str]:
+    """This process's environment without REVERSE_OTP_* settings, then `config` and `extra`."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("REVERSE_OTP_")}
+    if config is not None:
+        environ["REVERSE_OTP_CONFIG"] = str(config)
+    return environ | extra
+
+
+@contextmanager
 def running_server(
     cwd: Path,
     config: Path | None = None,
@@ -71,38 +123,13 @@ def running_server(
     own_instance is False, it is `instance` in cwd instead, so a test keeps its own.
     """
     port = port or free_port()
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("REVERSE_OTP_")}
-    environ |= env or {}
+    environ = server_environ() | (env or {})
     if config is not None:
         environ["REVERSE_OTP_CONFIG"] = str(config)
     elif own_instance:
         environ.setdefault(INSTANCE_VARIABLE, str(cwd / "instance"))
     exe = Path(sys.executable).with_name("reverse-otp")
     command = [str(exe), "serve", "--port", str(port), "--workers", str(workers)]
-    log = (cwd / f"server-{port}.log").open("wb")
-    process = subprocess.Popen(command, cwd=cwd, env=environ, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_ready(base, process, timeout)
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
-
-
-def _wait_ready(base: str, process: subprocess.Popen[bytes], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}")
-        try:
-            requests.get(base + "/api/v1/status/none", timeout=1)
-            return
-        except (requests.ConnectionError, requests.Timeout):  # a worker still booting
-            time.sleep(0.1)
-    raise RuntimeError("server did not start in time")
+    log = cwd / f"server-{port}.log"
+    with launched(command, cwd=cwd, env=environ, port=port, log=log, timeout=timeout):
+        yield f"http://127.0.0.1:{port}"

@@ -3,8 +3,6 @@ like `reverse-otp serve`, so an open live stream does not hold the whole server.
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -13,7 +11,7 @@ import requests
 
 from tests.conftest import AUTH, base_settings
 from tests.e2e.live import SseClient
-from tests.e2e.server import _wait_ready, free_port, write_config
+from tests.e2e.server import free_port, launched, server_environ, write_config
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,20 +23,15 @@ def test_bare_gunicorn_answers_other_requests_while_a_stream_is_open(tmp_path):
     raw["server"]["public_url"] = "http://127.0.0.1"
     config = write_config(tmp_path / "config.toml", raw)
     port = free_port()
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("REVERSE_OTP_")}
-    environ["REVERSE_OTP_CONFIG"] = str(config)
     gunicorn = Path(sys.executable).with_name("gunicorn")
-    log = (tmp_path / "gunicorn.log").open("wb")
-    process = subprocess.Popen(
+    with launched(
         [str(gunicorn), "--bind", f"127.0.0.1:{port}", "wsgi:app"],
         cwd=ROOT,  # where gunicorn finds gunicorn.conf.py, as an operator would run it
-        env=environ,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_ready(base, process, timeout=20)
+        env=server_environ(config),
+        port=port,
+        log=tmp_path / "gunicorn.log",
+    ):
+        base = f"http://127.0.0.1:{port}"
         created = requests.post(
             base + "/api/v1/challenges",
             json={"phone": "+33612345678"},
@@ -53,12 +46,4 @@ def test_bare_gunicorn_answers_other_requests_while_a_stream_is_open(tmp_path):
             assert requests.get(base + "/healthz", timeout=3).status_code == 200
         finally:
             stream.close()
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
     assert b"gevent is not patched" not in (tmp_path / "gunicorn.log").read_bytes()
