@@ -26,6 +26,7 @@ from app.runtime import EXTENSION, Runtime
 from app.store import migrate
 from app.store.tables import metadata
 from app.usecases import context
+from tests.engines import empty
 
 TEST_DB = os.environ.get("REVERSE_OTP_TEST_DATABASE_URL", "")
 SECRET = "test-secret-key-that-is-long-enough-for-production-0123"
@@ -52,9 +53,7 @@ def database_url(tmp_path: Path) -> str:
             conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
         _rebuilt.append(True)
     migrate.upgrade(engine)
-    with engine.begin() as conn:
-        names = ", ".join(t.name for t in metadata.sorted_tables)
-        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    empty(engine)
     engine.dispose()
     return TEST_DB
 

@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import create_engine, text
+import pytest
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from app.store import migrate
+from app.store.sql import SqlStore
+from app.store.tables import metadata
 from tests.backends import missing
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -61,3 +66,30 @@ def empty_database(engine_name: str, tmp_path: Path) -> Iterator[str]:
     else:
         with scratch_postgres() as url:
             yield url
+
+
+def empty(engine: Engine) -> None:
+    """Delete every row of a migrated PostgreSQL database, keeping its schema."""
+    with engine.begin() as conn:
+        names = ", ".join(t.name for t in metadata.sorted_tables)
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+def store_on_both_engines(**options: Any) -> Callable[..., Iterator[SqlStore]]:
+    """A `store` fixture run once per engine: a SqlStore (built with `options`) on a migrated,
+    empty database, a new SQLite file or the test PostgreSQL; disposed after the test.
+
+    In a test module: `store = store_on_both_engines(pool_size=8)`.
+    """
+
+    @pytest.fixture(params=["sqlite", "postgresql"])
+    def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
+        sqlite = f"sqlite:///{tmp_path / 'store.db'}"
+        made = SqlStore(sqlite if request.param == "sqlite" else postgres_url(), **options)
+        migrate.upgrade(made.writer)
+        if request.param == "postgresql":
+            empty(made.writer)
+        yield made
+        made.dispose()
+
+    return store

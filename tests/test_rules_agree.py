@@ -9,38 +9,21 @@ PostgreSQL, and must come out the same.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import text
 
 from app.domain.challenges import Challenge, InboundMessage, Outcome, Status, match
-from app.store import migrate
-from app.store.sql import SqlStore
-from app.store.tables import metadata
-from tests.engines import postgres_url
+from tests.engines import store_on_both_engines
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 NUMBERS = ("+15017122661", "+15017122662")
 PHONES = ("+14155552671", "+33612345678")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
-    url = f"sqlite:///{tmp_path / 'rules.db'}" if request.param == "sqlite" else postgres_url()
-    made = SqlStore(url)
-    migrate.upgrade(made.writer)
-    if request.param == "postgresql":
-        with made.writer.begin() as conn:
-            names = ", ".join(t.name for t in metadata.sorted_tables)
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    yield made
-    made.dispose()
+store = store_on_both_engines()
 
 
 cases = st.fixed_dictionaries(

@@ -7,21 +7,19 @@ inserts that skip the store's own statements are refused by constraints, not by 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from app.domain.challenges import Challenge, InboundMessage, Status
-from app.store import migrate
 from app.store.rows import from_challenge
 from app.store.sql import SqlStore
-from app.store.tables import challenges, inbound_messages, metadata
-from tests.engines import postgres_url
+from app.store.tables import challenges, inbound_messages
+from tests.engines import store_on_both_engines
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 NUMBER = "+15017122661"
@@ -29,17 +27,7 @@ SENDER = "+14155552671"
 RACERS = 8
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
-    url = f"sqlite:///{tmp_path / 'race.db'}" if request.param == "sqlite" else postgres_url()
-    made = SqlStore(url, pool_size=RACERS)
-    migrate.upgrade(made.writer)
-    if request.param == "postgresql":
-        with made.writer.begin() as conn:
-            names = ", ".join(t.name for t in metadata.sorted_tables)
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    yield made
-    made.dispose()
+store = store_on_both_engines(pool_size=RACERS)
 
 
 def challenge(n: int = 0, code_hash: str = "code-hash", **changes: Any) -> Challenge:

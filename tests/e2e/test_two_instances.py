@@ -8,14 +8,13 @@ import secrets
 
 import pytest
 import requests
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 
 from app.store import migrate
-from app.store.tables import metadata
 from tests.conftest import NUMBER, SIM_SECRET, base_settings
 from tests.e2e.live import SseClient, create, signed_sms
 from tests.e2e.server import free_port, running_server, write_config
-from tests.engines import postgres_url
+from tests.engines import empty, postgres_url
 
 pytestmark = pytest.mark.e2e
 
@@ -29,9 +28,7 @@ def postgres():
     url = postgres_url()
     engine = create_engine(url)
     migrate.upgrade(engine)
-    with engine.begin() as conn:
-        names = ", ".join(t.name for t in metadata.sorted_tables)
-        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    empty(engine)
     engine.dispose()
     return url
 
