@@ -6,13 +6,15 @@ import queue
 import secrets
 import socket
 
+from app.config import load
 from app.domain.challenges import InboundMessage
+from app.events import make_bus
 from app.events.base import StatusChanged
 from app.events.memory import MemoryBus
 from app.events.poller import PollingBus, StatusPoller
 from app.usecases import challenges, inbound, texts
 from tests.backends import REDIS_URL, require_redis
-from tests.conftest import NUMBER
+from tests.conftest import NUMBER, base_settings
 
 SENDER = "+33612345678"
 
@@ -72,6 +74,27 @@ def test_polling_bus_thread_delivers_across_processes(ctx):
     verify(ctx, created)
     try:
         assert received.get(timeout=5).status == "verified"
+    finally:
+        leave()
+        bus.close()
+
+
+class FinalOnly:
+    """A store reduced to what the buses read: the final statuses, nothing else."""
+
+    def __init__(self, final: dict[str, str]) -> None:
+        self.final = final
+
+    def final_statuses(self, challenge_ids: list[str]) -> dict[str, str]:
+        return {cid: status for cid, status in self.final.items() if cid in challenge_ids}
+
+
+def test_make_bus_needs_of_the_store_only_its_final_statuses(tmp_path):
+    settings = load(overrides=base_settings(tmp_path, events={"poll_interval": 0.05}), environ={})
+    bus = make_bus(settings, FinalOnly({"ch_1": "verified", "ch_2": "expired"}))
+    received, leave = collect(bus, "ch_1")
+    try:
+        assert received.get(timeout=5) == StatusChanged("ch_1", "verified")
     finally:
         leave()
         bus.close()

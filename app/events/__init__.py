@@ -1,13 +1,12 @@
 """Event buses and the live status stream."""
 
 from app.config import schema
-from app.events.base import EventBus
+from app.events.base import EventBus, FinalStatuses
 from app.events.memory import MemoryBus
 from app.events.poller import PollingBus, StatusPoller
-from app.store.sql import SqlStore
 
 
-def make_bus(settings: schema.Settings, store: SqlStore) -> EventBus:
+def make_bus(settings: schema.Settings, store: FinalStatuses) -> EventBus:
     """Return the bus the settings name; both kinds poll the database when needed."""
     events = settings.events
     local = MemoryBus()

@@ -24,3 +24,10 @@ class EventBus(Protocol):
 
     def subscribe(self, challenge_id: str, handler: Handler) -> Callable[[], None]:
         """Call `handler` for the challenge's events; return a function that unsubscribes."""
+
+
+class FinalStatuses(Protocol):
+    """What the buses read of the store: enough to poll for changes made elsewhere."""
+
+    def final_statuses(self, challenge_ids: list[str]) -> dict[str, str]:
+        """Return the statuses of those challenges that are no longer pending."""
