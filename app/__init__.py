@@ -67,7 +67,8 @@ def create_app(
     rt.stats = SqlStats(store.reader)
     rt.fallback = _fallback(settings, store, keys, ctx)
     if rt.fallback is not None:
-        ctx.vouchers.append(OutboundCodes(rt.fallback))
+        ctx.vouchers.append(OutboundCodes(rt.fallback, "sms"))
+        ctx.vouchers.append(OutboundCodes(rt.fallback, "email"))
     app.extensions[EXTENSION] = rt
     web.register(app)
     _announce(settings, ctx)

@@ -169,6 +169,10 @@ class Fallback(Section):
     per_country: list[str] = Field(
         default_factory=lambda: ["200/hour", "1000/day"], description="sends to one country"
     )
+    per_domain: list[str] = Field(
+        default_factory=lambda: ["200/hour", "1000/day"],
+        description="emails to one address domain (each address: the per_phone rates)",
+    )
     daily_budget: int = Field(2000, ge=0, description="messages sent per day, all together")
     breaker_window: int = Field(3600, ge=60, description="seconds the breaker looks back over")
     breaker_min_sent: int = Field(20, ge=1, description="sends before the breaker may trip")
@@ -179,7 +183,7 @@ class Fallback(Section):
     max_sends: int = Field(4, ge=1, le=20, description="codes sent per challenge at most")
     resend_base: int = Field(30, ge=1, description="seconds before the first resend (doubling)")
 
-    @field_validator("per_phone", "per_prefix", "per_country")
+    @field_validator("per_phone", "per_prefix", "per_country", "per_domain")
     @classmethod
     def _rates(cls, value: list[str]) -> list[str]:
         for text in value:

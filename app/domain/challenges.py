@@ -95,6 +95,7 @@ class Challenge:
     # state leads (checked against the allowed origins when the challenge was created).
     locale: str | None = None
     return_url: str | None = None
+    email: str | None = None  # expected email address (the fallback's email channel)
 
     @property
     def discovery(self) -> bool:

@@ -30,6 +30,8 @@ AMR = {
     # A code the fallback texted to the user: RFC 8176's "sms" is exactly that direction.
     Method.OUTBOUND_SMS.value: "sms",
     Method.INBOUND_WHATSAPP.value: "whatsapp",  # a WhatsApp message to our number
+    # A code the fallback emailed: the address is proven, not a phone (see `claims`).
+    Method.EMAIL.value: "email",
     "whatsapp": "whatsapp",
 }
 
@@ -72,14 +74,20 @@ def claims(
     verified_at = challenge.verified_at
     if challenge.status is not Status.VERIFIED or verified_at is None:
         return None
-    if challenge.verified_phone is None:
+    emailed = challenge.method == Method.EMAIL.value
+    if (challenge.email if emailed else challenge.verified_phone) is None:
         return None
     issued = _seconds(verified_at)
     if now >= verified_at + timedelta(seconds=ttl):
         return None
+    # A challenge proved by an emailed code proves its address and no phone: `sub` is the
+    # address as a mailto: URI (never a phone number), with the OpenID Connect claims.
+    subject = f"mailto:{challenge.email}" if emailed else challenge.verified_phone
+    extra = {"email": challenge.email, "email_verified": True} if emailed else {}
     return {
+        **extra,
         "iss": issuer,
-        "sub": challenge.verified_phone,
+        "sub": subject,
         "aud": challenge.app_id or DEFAULT_APP_ID,
         "jti": challenge.id,
         "iat": issued,

@@ -13,6 +13,10 @@ Every send is therefore screened, in this fixed order (the first rule that appli
 5. a cap is full, checked per phone, per prefix, per country (each per hour and per day), then
    the daily budget of messages over every destination: `cap_<name>`.
 
+A code sent by email (to a challenge's expected address) skips 1 to 4, which are about
+phone numbers and their termination fees: it is charged to per-address caps (the
+`per_phone` rates), per-domain caps (`per_domain`) and the same daily budget.
+
 Steps 1 to 3 are pure (`screen`); the counters behind 4 and 5 live in app/limits/sends.py,
 which asks this module which counters a destination has (`caps`) and whether a breaker's
 counts trip it (`tripped`).
@@ -58,6 +62,7 @@ class Destination:
     country: str  # ISO 3166-1 alpha-2 region, upper case
     prefix: str  # "+" country calling code and the next `prefix_digits` digits
     line_type: int
+    channel: str = "sms"  # "email": e164 holds the address, prefix "@" and its domain
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,7 @@ class GuardRules:
     per_phone: tuple[Rate, ...] = (Rate(3, 3600), Rate(6, 86400))
     per_prefix: tuple[Rate, ...] = (Rate(20, 3600), Rate(100, 86400))
     per_country: tuple[Rate, ...] = (Rate(200, 3600), Rate(1000, 86400))
+    per_domain: tuple[Rate, ...] = (Rate(200, 3600), Rate(1000, 86400))
     daily_budget: int = 2000
     breaker_window: int = 3600
     breaker_min_sent: int = 20
@@ -112,6 +118,15 @@ def destination(e164: str, prefix_digits: int) -> Destination:
     )
 
 
+def email_destination(address: str) -> Destination:
+    """Return the destination of an email address (validated at the edge)."""
+    address = address.strip().lower()
+    domain = address.rpartition("@")[2]
+    if "@" not in address or not domain:
+        raise Refused("invalid_email", "the email address cannot be read")
+    return Destination(e164=address, country="", prefix=f"@{domain}", line_type=0, channel="email")
+
+
 def screen(e164: str, rules: GuardRules) -> Destination:
     """Apply rules 1 to 3 (the pure ones); return the destination or raise Refused."""
     dest = destination(e164, rules.prefix_digits)
@@ -131,8 +146,19 @@ def sendable(line_type: int, rules: GuardRules) -> bool:
 def caps(dest: Destination, rules: GuardRules) -> list[Cap]:
     """Return the counters one send to `dest` is charged to, in the order they are checked."""
     found: list[Cap] = []
-    groups = (("phone", dest.e164, rules.per_phone), ("prefix", dest.prefix, rules.per_prefix))
-    for name, value, rates in (*groups, ("country", dest.country, rules.per_country)):
+    groups: tuple[tuple[str, str, tuple[Rate, ...]], ...]
+    if dest.channel == "email":
+        groups = (
+            ("address", dest.e164, rules.per_phone),
+            ("domain", dest.prefix, rules.per_domain),
+        )
+    else:
+        groups = (
+            ("phone", dest.e164, rules.per_phone),
+            ("prefix", dest.prefix, rules.per_prefix),
+            ("country", dest.country, rules.per_country),
+        )
+    for name, value, rates in groups:
         for rate in rates:
             if not rate.off:
                 found.append(Cap(f"{name}_{_period(rate)}", f"{name}:{rate.seconds}:{value}", rate))
@@ -143,13 +169,23 @@ def caps(dest: Destination, rules: GuardRules) -> list[Cap]:
 
 def refusal_codes(rules: GuardRules) -> set[str]:
     """Return every refusal word the guards can answer with under `rules`."""
-    sample = Destination("+0", "", "", 0)
-    caps_found = {f"cap_{c.name}" for c in caps(sample, rules)}
-    return {"invalid_phone", "breaker_open", *FORBIDDEN, *caps_found}
+    caps_found = {f"cap_{c.name}" for c in all_caps(rules)}
+    return {"invalid_phone", "invalid_email", "breaker_open", *FORBIDDEN, *caps_found}
+
+
+def all_caps(rules: GuardRules) -> list[Cap]:
+    """Return every cap a send can be charged to, by phone then by email (names unique)."""
+    found: list[Cap] = []
+    for sample in (Destination("+0", "", "", 0), Destination("", "", "", 0, "email")):
+        found += [c for c in caps(sample, rules) if c.name not in {f.name for f in found}]
+    return found
 
 
 def breaker_groups(dest: Destination) -> list[tuple[str, str]]:
-    """Return the (name, key) groups a breaker watches for a destination."""
+    """Return the (name, key) groups a breaker watches for a destination (none for email:
+    the breaker is about pumped phone numbers)."""
+    if dest.channel == "email":
+        return []
     return [("prefix", f"prefix:{dest.prefix}"), ("country", f"country:{dest.country}")]
 
 

@@ -49,6 +49,23 @@ def message_text(name: str, code: str, public_url: str) -> str:
     return f"{code} is your {name} verification code.\n\n@{host} #{code}"
 
 
+def email_subject(name: str) -> str:
+    """Return the subject of an emailed code (control characters of the name dropped)."""
+    return f"Your {_printable(name)} verification code"
+
+
+def email_text(name: str, code: str) -> str:
+    """Return the body of an emailed code (no WebOTP line: that is for SMS)."""
+    return (
+        f"{code} is your {_printable(name)} verification code.\n\n"
+        "If you did not ask for it, ignore this message.\n"
+    )
+
+
+def _printable(text: str) -> str:
+    return "".join(ch for ch in text if ch.isprintable())
+
+
 def advances(current: str, new: str) -> bool:
     """Tell whether a receipt's status replaces the send's current one."""
     return RANK.get(new, -1) > RANK.get(current, -1)

@@ -21,7 +21,9 @@ from app.domain import phone, pumping, rates
 from app.domain.pumping import Destination, GuardRules, Refused
 from app.limits.rules import Counters
 
-REASONS = ("country_not_allowed", "line_type_refused", "invalid_phone", "breaker_open")
+REASONS = (
+    "country_not_allowed", "line_type_refused", "invalid_phone", "invalid_email", "breaker_open"
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,18 @@ class SendGuard:
             self.counters.hit(self._key("sent", key), self.rules.breaker_window, now)
         return reservation
 
+    def reserve_email(self, address: str, now: datetime) -> Reservation:
+        """Charge a send to an email address to its caps (per address, per domain, the daily
+        budget), or raise Refused (counting the refusal). No country list, line type or
+        breaker applies to email."""
+        try:
+            reservation = self._charge(pumping.email_destination(address), now)
+        except Refused as refused:
+            self._observe(refused.reason)
+            self.counters.hit(f"fb_refused:{refused.reason}", 86400, now)
+            raise
+        return reservation
+
     def release(self, reservation: Reservation, now: datetime) -> None:
         """Give back a reservation whose message was never accepted by any sender."""
         for key, window in reservation.keys:
@@ -94,8 +108,7 @@ class SendGuard:
         return found
 
     def _cap_names(self) -> list[pumping.Cap]:
-        sample = Destination("+0", "", "", 0)
-        return pumping.caps(sample, self.rules)
+        return pumping.all_caps(self.rules)
 
     def _check_breakers(self, dest: Destination, now: datetime) -> None:
         rules = self.rules
@@ -140,6 +153,7 @@ def rules_for(settings: Fallback) -> GuardRules:
         per_phone=tuple(rates.parse(r) for r in settings.per_phone),
         per_prefix=tuple(rates.parse(r) for r in settings.per_prefix),
         per_country=tuple(rates.parse(r) for r in settings.per_country),
+        per_domain=tuple(rates.parse(r) for r in settings.per_domain),
         daily_budget=settings.daily_budget,
         breaker_window=settings.breaker_window,
         breaker_min_sent=settings.breaker_min_sent,

@@ -1,6 +1,8 @@
-"""A safety net under the logs: redact secrets and full phone numbers from every record.
+"""A safety net under the logs: redact secrets, full phone numbers and email addresses from
+every record.
 
-The code never hands a code, token, API key, signature or full phone number to a logger;
+The code never hands a code, token, API key, signature, full phone number or email address
+to a logger;
 this filter catches what slips through anyway (a library's message, an exception text, a
 request line). It is installed as a log-record factory, so it applies to every logger and
 handler in the process, including ones added later. A record it had to change is marked
@@ -35,6 +37,11 @@ RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str] | str]] = [
             r"api_key|key)(\"?\s*[:=]\s*\"?)([^\s&,;\"']+)"
         ),
         r"\1\2[redacted]",
+    ),
+    # Email addresses (expected addresses are personal data), also with a URL-encoded @.
+    (
+        re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+(?:@|%40)[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"),
+        "[email]",
     ),
     # E.164 numbers, also URL-encoded (%2B); keep the country code and last two digits.
     (re.compile(r"(\+|%2[Bb])(\d{1,3})(\d{4,12})(\d{2})\b"), r"\1\2*****\4"),

@@ -53,7 +53,8 @@ class Tx(Protocol):
 
     def verify_checked(self, challenge_id: str, method: str, now: datetime) -> Challenge | None:
         """Verify a pending, unexpired challenge with an expected phone, that phone being the
-        verified one, recording `method`; return it as verified, or None."""
+        verified one, recording `method`; return it as verified, or None. For `email` the
+        challenge needs an expected address instead, and no phone becomes verified."""
 
     def count_attempt(self, challenge_id: str, now: datetime) -> Challenge | None:
         """Add a failed attempt to a pending challenge, failing it at its limit."""

@@ -39,6 +39,7 @@ def from_challenge(challenge: Challenge) -> dict[str, Any]:
         "channel": challenge.channel,
         "locale": challenge.locale,
         "return_url": challenge.return_url,
+        "email": challenge.email,
     }
 
 
@@ -71,6 +72,7 @@ def to_challenge(row: Row[Any]) -> Challenge:
         channel=m["channel"],
         locale=m["locale"],
         return_url=m["return_url"],
+        email=m["email"],
     )
 
 

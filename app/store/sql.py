@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from app.domain.challenges import Challenge, InboundMessage, Outcome, Status, inbound_method
+from app.domain.challenges import Challenge, InboundMessage, Method, Outcome, Status, inbound_method
 from app.domain.parts import MessagePart
 from app.store import counters
 from app.store.apps_sql import AppsSql, AppsTx
@@ -227,6 +227,10 @@ class SqlTx(AppsTx, OutboxTx):
         return self.conn.execute(self.sql.verify, params).rowcount == 1
 
     def verify_checked(self, challenge_id: str, method: str, now: datetime) -> Challenge | None:
+        if method == Method.EMAIL.value:
+            params: dict[str, Any] = {"cid": challenge_id, "now": now}
+            row = self.conn.execute(self.sql.verify_emailed, params).first()
+            return None if row is None else to_challenge(row)
         params = {"cid": challenge_id, "b_method": method, "now": now}
         row = self.conn.execute(self.sql.verify_checked, params).first()
         return None if row is None else to_challenge(row)

@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from app.domain.challenges import Status
+from app.domain.challenges import Method, Status
 from app.store.tables import (
     UTCDateTime,
     api_keys,
@@ -147,6 +147,19 @@ class Statements:
                 verified_at=_now(),
                 ended_at=_now(),
                 method=bindparam("b_method"),
+            )
+            .returning(*c)
+        )
+        # A code emailed to the expected address: it proves the address, not a phone, so
+        # no phone becomes verified (an expected phone stays unproved).
+        self.verify_emailed = (
+            update(challenges)
+            .where(*_pending(), c.expires_at > _now(), c.email.is_not(None))
+            .values(
+                status=Status.VERIFIED.value,
+                verified_at=_now(),
+                ended_at=_now(),
+                method=Method.EMAIL.value,
             )
             .returning(*c)
         )

@@ -29,6 +29,7 @@ class ChallengeRow:
     failure_reason: str | None
     method: str | None = None  # how it was verified: inbound_sms, test, ...
     app_id: str | None = None
+    email: str | None = None  # expected address (shown masked)
 
 
 @dataclass(frozen=True)

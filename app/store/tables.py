@@ -77,6 +77,8 @@ challenges = Table(
     # The language asked for at creation, and where the hosted page leads when done.
     Column("locale", String(35)),
     Column("return_url", Text),
+    # The expected email address, where the fallback may send a code (NULL: none).
+    Column("email", String(254)),
     Index("ix_challenges_number_code", "number", "code_hash"),
     # A code is unique among the pending challenges of one virtual number.
     Index(

@@ -67,8 +67,10 @@ def create_challenge(
     channels: list[str] | None = None,
     locale: str | None = None,
     return_url: str | None = None,
+    email: str | None = None,
 ) -> Created:
-    """Create a pending challenge, in expected-phone mode when a phone is given.
+    """Create a pending challenge, in expected-phone mode when a phone is given. `email`
+    (validated at the edge) is an expected address the fallback may send a code to.
 
     Raises RateLimited when the caller, the client address, the phone or the global cap on
     pending challenges says no. `app` (default: the default app) supplies the default ttl,
@@ -118,6 +120,7 @@ def create_challenge(
             channels=offered,
             locale=texts.language(ctx, locale),
             return_url=return_url,
+            email=email,
         )
         with ctx.store.begin() as tx:
             if ctx.limits is not None:

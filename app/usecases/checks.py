@@ -1,11 +1,12 @@
 """Use case: a code presented to `POST /api/v1/challenges/<id>/check`, instead of an SMS.
 
-Who may vouch for such a code is a list of `Voucher`s on the context: today the operator's
-`[[test_numbers]]`; a source of codes sent *to* the user can be one more entry. For a
-challenge, the first voucher that covers it decides; when none does (discovery mode, a phone
-no source knows), the check is refused and nothing changes. A wrong code is a failed attempt
-like every other (the challenge fails at its limit); a right one verifies the expected phone
-and records the voucher's `method` on the challenge.
+Who may vouch for such a code is a list of `Voucher`s on the context: the operator's
+`[[test_numbers]]`, and the fallback's codes sent to the user (one voucher per channel). For
+a challenge, every voucher that covers it is asked and the first that vouches decides; when
+none covers it (discovery mode, a phone no source knows), the check is refused and nothing
+changes. A wrong code is a failed attempt like every other (the challenge fails at its
+limit); a right one verifies the expected phone (or, for an emailed code, the expected
+address) and records the voucher's `method` on the challenge.
 """
 
 from __future__ import annotations
@@ -64,14 +65,18 @@ def check_code(ctx: Context, challenge: Challenge, code: str) -> Challenge:
     discovery mode, or an expected phone no source knows. A final challenge is a 409. A right
     code verifies the expected phone; a wrong one counts a failed attempt.
     """
-    voucher = next((v for v in ctx.vouchers if v.covers(ctx, challenge)), None)
-    if voucher is None:
+    covering = [v for v in ctx.vouchers if v.covers(ctx, challenge)]
+    if not covering:
         ctx.observer.code_checked("none", "refused")
         raise Forbidden("check_refused", _refusal(challenge))
     challenge = get_challenge(ctx, challenge.id)  # expire it first if its time is up
     if challenge.status.final:
         raise Conflict("already_settled", f"challenge is already {challenge.status.value}")
-    right = voucher.vouches(ctx, challenge, code)
+    # Every covering voucher is asked (a code may have gone by SMS and another by email);
+    # the first that vouches names the method, the first covering one a wrong code's.
+    vouching = [v for v in covering if v.vouches(ctx, challenge, code)]
+    right = bool(vouching)
+    voucher = vouching[0] if vouching else covering[0]
     now = ctx.clock.now()
     after = _verify(ctx, challenge, voucher.method, now) if right else _fail(ctx, challenge, now)
     ctx.observer.code_checked(voucher.method, "verified" if right else "wrong_code")

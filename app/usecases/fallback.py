@@ -21,7 +21,7 @@ from app.domain.pumping import Refused
 from app.domain.sends import Send
 from app.limits.sends import Reservation, SendGuard
 from app.providers.base import Rejected, WebhookRequest
-from app.senders.base import Outgoing, Receipt, Sender, SendFailed
+from app.senders.base import Channel, Outgoing, Receipt, Sender, SendFailed
 from app.senders.transport import Transport
 from app.usecases.context import (
     Conflict,
@@ -87,7 +87,7 @@ class ProviderFailed(ServiceError):
 def refuse(refused: Refused) -> ServiceError:
     """Return the API error of a guard's refusal: where a code would go is 403 (400 for an
     unreadable number), how many were sent is 429 (app/domain/pumping.py names them all)."""
-    if refused.reason == "invalid_phone":
+    if refused.reason in ("invalid_phone", "invalid_email"):
         return ServiceError(refused.reason, str(refused))
     if refused.reason in pumping.FORBIDDEN:
         return Forbidden(refused.reason, str(refused))
@@ -109,20 +109,34 @@ def send_wait(fb: Fallback, previous: list[Send], now: datetime) -> int:
     return max(0, int(wait - (now - previous[-1].created_at).total_seconds() + 0.999))
 
 
-def send_code(ctx: Context, fb: Fallback | None, challenge: Challenge, name: str) -> Send:
-    """Send a fresh code to the challenge's expected phone through the first sender serving
-    its country; return the send. `name` is the app's name, shown in the text.
+def default_channel(challenge: Challenge) -> Channel:
+    """Return the channel `/send` uses when none is asked for: SMS to an expected phone,
+    else email to an expected address."""
+    return "email" if challenge.phone is None and challenge.email is not None else "sms"
 
-    Raises NotFound (no fallback), Conflict (final or no expected phone), TooSoon (the
-    growing cooldown, or the per-challenge cap), Forbidden or TooSoon (a pumping guard, see
-    `refuse`), Unavailable (no sender serves the country) and ProviderFailed (every serving
-    sender failed).
+
+def send_code(
+    ctx: Context, fb: Fallback | None, challenge: Challenge, name: str,
+    channel: Channel | None = None,
+) -> Send:  # fmt: skip
+    """Send a fresh code to the challenge's expected phone through the first sender serving
+    its country, or (channel `email`) to its expected address through the first email
+    sender; return the send. `name` is the app's name, shown in the text.
+
+    Raises NotFound (no fallback), Conflict (final, or no expected phone / address), TooSoon
+    (the growing cooldown, or the per-challenge cap, both shared by the channels), Forbidden
+    or TooSoon (a pumping guard, see `refuse`), Unavailable (no sender serves the
+    destination) and ProviderFailed (every serving sender failed).
     """
     fb = enabled(fb)
     now = ctx.clock.now()
+    channel = channel or default_channel(challenge)
     if challenge.status.final:
         raise Conflict("already_settled", f"challenge is already {challenge.status.value}")
-    if challenge.phone is None:
+    to = challenge.email if channel == "email" else challenge.phone
+    if to is None:
+        if channel == "email":
+            raise Conflict("no_expected_email", "codes are emailed only to an expected address")
         raise Conflict("no_expected_phone", "codes are sent only to a challenge's expected phone")
     previous = fb.store.for_challenge(challenge.id)
     if len(previous) >= fb.max_sends:
@@ -131,42 +145,52 @@ def send_code(ctx: Context, fb: Fallback | None, challenge: Challenge, name: str
     if wait:
         raise TooSoon("send_too_soon", f"a new code can be sent in {wait} s", wait)
     try:
-        reservation = fb.guard.reserve(challenge.phone, now)
+        if channel == "email":
+            reservation = fb.guard.reserve_email(to, now)
+        else:
+            reservation = fb.guard.reserve(to, now)
     except Refused as refused:
         log.info("fallback send refused challenge=%s reason=%s", challenge.id, refused.reason)
         raise refuse(refused) from None
-    serving = [s for s in fb.senders if s.channel == "sms" and s.serves(reservation.dest.country)]
+    country = reservation.dest.country
+    serving = [s for s in fb.senders if s.channel == channel and s.serves(country)]
     if not serving:
         fb.guard.release(reservation, now)
-        raise Unavailable("no_sender", "no sender serves this country")
+        where = "email" if channel == "email" else "this country"
+        raise Unavailable("no_sender", f"no sender serves {where}")
     code = sends.new_code(secrets.randbelow)
     send = Send(
         id="snd_" + secrets.token_urlsafe(12),
         challenge_id=challenge.id,
         seq=len(previous) + 1,
         sender=serving[0].name,
-        channel="sms",
-        country=reservation.dest.country,
-        prefix=reservation.dest.prefix,
+        channel=channel,
+        country=country,
+        # An email's domain stays out of the send record (only its keyed hash is counted).
+        prefix="" if channel == "email" else reservation.dest.prefix,
         code_hash=ctx.keys.digest(OUTBOUND_PURPOSE, f"{challenge.id}:{code}"),
         created_at=now,
     )
     if not fb.store.add(send):  # another send of this challenge took the turn
         fb.guard.release(reservation, now)
         raise TooSoon("send_too_soon", "a code is being sent already", fb.resend_base)
-    text = sends.message_text(name, code, fb.public_url)
-    return _dispatch(ctx, fb, send, serving, challenge.phone, text, reservation)
+    if channel == "email":
+        text = sends.email_text(name, code)
+    else:
+        text = sends.message_text(name, code, fb.public_url)
+    return _dispatch(ctx, fb, send, serving, to, text, name, reservation)
 
 
 def _dispatch(
     ctx: Context, fb: Fallback, send: Send, serving: list[Sender], to: str, text: str,
-    reservation: Reservation,
+    name: str, reservation: Reservation,
 ) -> Send:  # fmt: skip
     """Try the serving senders in order; a non-retryable failure stops (the request itself
     is refused), a retryable one moves on to the next sender."""
     reason = "no_sender"
     for sender in serving:
-        message = Outgoing(to, text, send.id, _receipt_url(fb, sender))
+        subject = sends.email_subject(name) if send.channel == "email" else ""
+        message = Outgoing(to, text, send.id, _receipt_url(fb, sender), subject)
         try:
             accepted = fb.transport.send(sender, message)
         except SendFailed as failed:
@@ -196,23 +220,25 @@ def _receipt_url(fb: Fallback, sender: Sender) -> str:
 
 
 class OutboundCodes:
-    """The Voucher (app/usecases/checks.py) for codes the fallback sent: it covers a challenge
-    once a code was sent for it, and vouches for any code sent for it (an SMS may arrive after
-    its resend) until the challenge ends. /check then verifies or counts a failed attempt."""
+    """The Voucher (app/usecases/checks.py) for codes the fallback sent on one channel (one
+    voucher per channel): it covers a challenge once a code was sent for it on that channel,
+    and vouches for any such code (a message may arrive after its resend) until the challenge
+    ends. /check then verifies (recording `method`) or counts a failed attempt."""
 
-    method = Method.OUTBOUND_SMS.value
-
-    def __init__(self, fb: Fallback) -> None:
+    def __init__(self, fb: Fallback, channel: Channel = "sms") -> None:
         self.fb = fb
+        self.channel = channel
+        self.method = Method.EMAIL.value if channel == "email" else Method.OUTBOUND_SMS.value
 
     def covers(self, ctx: Context, challenge: Challenge) -> bool:
-        return not challenge.discovery and bool(self._sent(challenge))
+        expected = challenge.email if self.channel == "email" else challenge.phone
+        return expected is not None and bool(self._sent(challenge))
 
     def vouches(self, ctx: Context, challenge: Challenge, code: str) -> bool:
         digest = ctx.keys.digest(OUTBOUND_PURPOSE, f"{challenge.id}:{code.strip()}")
         # Compare with every send (no early exit), in constant time each.
         right = [same(s.code_hash, digest) for s in self._sent(challenge)]
-        if any(right) and challenge.phone is not None:
+        if any(right) and self.channel == "sms" and challenge.phone is not None:
             # The breaker's numerator: a code that reached its phone. Counted when vouched
             # for, a moment before the verification commits (a race lost to another ending
             # is rare and only makes the breaker a little more lenient).
@@ -220,7 +246,8 @@ class OutboundCodes:
         return any(right)
 
     def _sent(self, challenge: Challenge) -> list[Send]:
-        return [s for s in self.fb.store.for_challenge(challenge.id) if s.status != sends.FAILED]
+        found = self.fb.store.for_challenge(challenge.id)
+        return [s for s in found if s.status != sends.FAILED and s.channel == self.channel]
 
 
 def record_receipts(ctx: Context, fb: Fallback | None, name: str, request: WebhookRequest) -> int:

@@ -25,7 +25,7 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from app.domain import phone
+from app.domain import emails, phone
 from app.domain.challenges import Outcome, Status
 from app.limits.rules import Counters, LimitsUnavailable
 from app.runtime import Runtime, runtime
@@ -166,6 +166,7 @@ def index() -> str:
         charts=_charts(figures),
         per=_per(figures.step.total_seconds()),
         mask=phone.mask,
+        mask_email=emails.mask,
         name=rt.settings.server.name,
         outbound=_outbound(rt, figures.since),
     )

@@ -92,6 +92,7 @@ def create() -> tuple[Response, int]:
         channels=body.channels,
         locale=body.locale,
         return_url=body.return_url,
+        email=body.email,
     )
     lang = i18n.language(rt.ctx.policy, created.challenge.locale, request.accept_languages)
     text = texts.sms_text(rt.ctx, created.code, g.api_app.name, lang)

@@ -29,6 +29,7 @@ CATALOGUE: dict[str, Code] = {
     ),
     "invalid_request": Code(400, "a field is missing, unknown or of the wrong type; named"),
     "invalid_phone": Code(400, "`phone` cannot be read as a valid number"),
+    "invalid_email": Code(400, "/send: the expected `email` cannot be read"),
     "phone_type_refused": Code(400, "`phone` is of a refused line type ([phones] allowed_types)"),
     "country_refused": Code(400, "`phone`'s country is denied or not allowed ([phones]); named"),
     "invalid_ttl": Code(400, "`ttl` is out of the configured bounds"),
@@ -54,6 +55,7 @@ CATALOGUE: dict[str, Code] = {
     "not_pending": Code(409, "the challenge is final: there is no message to send any more"),
     "already_recorded": Code(409, "this page event is already counted for the challenge"),
     "no_expected_phone": Code(409, "/send: a discovery challenge has no phone to send a code to"),
+    "no_expected_email": Code(409, "/send: channel email, but the challenge has no `email`"),
     "request_entity_too_large": Code(413, "the body is larger than [server] max_body_bytes"),
     # 429: a limit
     "rate_limited_api_key": Code(429, "too many challenges for this API key ([limits])"),
@@ -76,6 +78,10 @@ CATALOGUE: dict[str, Code] = {
     "cap_prefix_day": Code(429, "/send: the per-prefix daily cap"),
     "cap_country_hour": Code(429, "/send: the per-country hourly cap ([fallback] per_country)"),
     "cap_country_day": Code(429, "/send: the per-country daily cap"),
+    "cap_address_hour": Code(429, "/send: the per-address hourly cap (email; the per_phone rates)"),
+    "cap_address_day": Code(429, "/send: the per-address daily cap (email)"),
+    "cap_domain_hour": Code(429, "/send: the per-domain hourly cap (email; [fallback] per_domain)"),
+    "cap_domain_day": Code(429, "/send: the per-domain daily cap (email)"),
     "cap_daily_budget": Code(429, "/send: the day's budget of messages ([fallback] daily_budget)"),
     # 5xx
     "internal_error": Code(500, "a bug: the server logged it"),

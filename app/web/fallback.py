@@ -10,12 +10,12 @@ cases in app/usecases/fallback.py decide.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Literal
 
 from flask import Blueprint, Response, g, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from app.domain import phone
+from app.domain import emails, phone
 from app.domain.challenges import Challenge
 from app.providers.base import Malformed, Rejected
 from app.runtime import runtime
@@ -35,11 +35,20 @@ class SendBody(BaseModel):
         extra="forbid",
         strict=True,
         json_schema_extra={
-            "examples": [{}, {"token": "m3Q0c2tZVnVhS1N5cXlCd0hXb3l6a3JpN3RnTmZ4dFg"}]
+            "examples": [
+                {},
+                {"token": "m3Q0c2tZVnVhS1N5cXlCd0hXb3l6a3JpN3RnTmZ4dFg"},
+                {"channel": "email"},
+            ]
         },
     )
 
     token: str | None = Field(None, max_length=128, description="status token (hosted page)")
+    channel: Literal["sms", "email"] | None = Field(
+        None,
+        description="sms (to the expected phone) or email (to the expected address); default:"
+        " sms when the challenge has an expected phone, else email",
+    )
 
 
 class CheckBody(BaseModel):
@@ -64,8 +73,8 @@ class SentView(View):
 
     id: str = Field(description="send id (snd_...)")
     status: str = Field(description="sent (the provider took it)")
-    channel: str = Field(description="sms")
-    to: str | None = Field(description="masked number the code went to")
+    channel: str = Field(description="sms or email")
+    to: str | None = Field(description="masked number or address the code went to")
     resend_after: int = Field(description="seconds before another code may be sent")
     sends_left: int = Field(description="codes that may still be sent for this challenge")
 
@@ -123,8 +132,10 @@ def _refused(exc: _Refused) -> Response:
 @describe(
     "Send a code to the user (fallback)", ok=SentView, ok_status=202, body=SendBody,
     description="Sends a fresh numeric code by SMS to the challenge's expected phone, through"
-    " the first configured sender serving its country, after the pumping guards. API key, or"
-    " the status token in the body. 404 `fallback_disabled` when no sender is configured.",
+    " the first configured sender serving its country, or (`channel: email`) by email to its"
+    " expected address through the first email sender, after the pumping guards. Default"
+    " channel: sms when the challenge has an expected phone, else email. API key, or the"
+    " status token in the body. 404 `fallback_disabled` when no sender is configured.",
     errors=(400, 401, 403, 404, 409, 429, 502, 503), auth="api_key",
 )  # fmt: skip
 def send(challenge_id: str) -> tuple[Response, int]:
@@ -133,11 +144,13 @@ def send(challenge_id: str) -> tuple[Response, int]:
     body = _body(SendBody)
     challenge, _ = _authorised(challenge_id, body.token)
     name = apps.app_for(rt.ctx, challenge.app_id).name
-    sent = usecase.send_code(rt.ctx, rt.fallback, challenge, name)
+    sent = usecase.send_code(rt.ctx, rt.fallback, challenge, name, body.channel)
     fb = usecase.enabled(rt.fallback)
     previous = fb.store.for_challenge(challenge.id)
+    emailed = sent.channel == "email"
+    to = emails.mask(challenge.email) if emailed else phone.mask(challenge.phone)
     view = SentView(
-        id=sent.id, status=sent.status, channel=sent.channel, to=phone.mask(challenge.phone),
+        id=sent.id, status=sent.status, channel=sent.channel, to=to,
         resend_after=usecase.send_wait(fb, previous, rt.ctx.clock.now()),
         sends_left=max(0, fb.max_sends - len(previous)),
     )  # fmt: skip

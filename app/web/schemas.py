@@ -6,6 +6,7 @@ import ipaddress
 import json
 from typing import Any, TypeVar
 
+from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from app.domain import locales
@@ -64,6 +65,32 @@ class CreateChallenge(BaseModel):
     @classmethod
     def _locale(cls, value: str | None) -> str | None:
         return None if value is None else locales.check_tag(value)
+
+    email: str | None = Field(
+        None,
+        max_length=254,
+        description="expected email address: the fallback may send a code there"
+        " (`POST /challenges/{id}/send` with channel `email`); one bare address, no display name",
+    )
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        # Header injection first and by name: CR, LF or any control character.
+        if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+            raise ValueError("must not contain control characters (CR, LF, ...)")
+        try:
+            found = validate_email(
+                value, check_deliverability=False, allow_smtputf8=False, allow_display_name=False
+            )
+        except EmailNotValidError as exc:
+            raise ValueError(f"must be one email address ({exc})") from None
+        address = str(found.ascii_email or found.normalized)
+        if len(address.rpartition("@")[0]) > 64:  # RFC 5321 §4.5.3.1.1
+            raise ValueError("must have at most 64 characters before the @")
+        return address
 
     @field_validator("client_ip")
     @classmethod
