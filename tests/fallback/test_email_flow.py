@@ -17,6 +17,7 @@ from tests.fallback.test_email_sender import Inbox, free_port
 
 PHONE = "+33612345678"
 EMAIL = "jane.doe@example.org"
+ADMIN_KEY = "admin-key-" + "0123456789abcdefghijkl"
 
 
 @pytest.fixture
@@ -35,6 +36,7 @@ def settings_overrides(inbox) -> dict[str, Any]:
     sms = {"kind": "twilio", "name": "tw", "account_sid": "AC" + "b" * 32,
            "auth_token": "t", "from": "+15005550006"}  # fmt: skip
     return {
+        "admin": {"key": ADMIN_KEY},
         "senders": [sms, smtp],
         "fallback": {"allowed_countries": ["FR"], "per_phone": ["2/hour"],
                      "per_domain": ["3/hour"]},
@@ -205,3 +207,13 @@ def test_the_address_never_reaches_the_logs(client, inbox, caplog):
     assert EMAIL not in text and "example.org" not in text
     passed = [r.name for r in ours if getattr(r, "redacted", False)]
     assert passed == ["probe"]  # the filter caught the probe; the server passed no address
+
+
+def test_the_dashboard_shows_the_address_masked(client, inbox):
+    challenge = create(client, email=EMAIL)
+    send(client, challenge)
+    check(client, challenge, mailed_code(inbox)[1])
+    html = client.get("/admin", headers={"Authorization": f"Bearer {ADMIN_KEY}"}).text
+    assert challenge["id"][:14] in html
+    assert '<small class="email">j******e@e*****e.org</small>' in html
+    assert EMAIL not in html and "example.org" not in html
