@@ -89,12 +89,13 @@ export class Client {
   }
 
   /**
-   * Send a code by SMS to the challenge's expected phone (the server's fallback, when it has
-   * `[[senders]]`); pass what the user types to `check`. 404 `fallback_disabled` without
+   * Send a code by SMS to the challenge's expected phone, or with channel "email" by email to
+   * its expected `email` (default: sms with an expected phone, else email), through the
+   * server's fallback when it has `[[senders]]`; pass what the user types to `check`. 404 `fallback_disabled` without
    * senders; 429 during the cooldown or over a cap; 403 when a guard refuses the destination.
    */
-  async sendCode(challengeId: string): Promise<CodeSent> {
-    const init = { method: "POST", body: JSON.stringify({}) };
+  async sendCode(challengeId: string, channel?: "sms" | "email"): Promise<CodeSent> {
+    const init = { method: "POST", body: JSON.stringify(channel ? { channel } : {}) };
     const data = await this.call("send", { challenge_id: challengeId }, init, true);
     return shaped<CodeSent>(data, FIELDS.SentView, "SentView");
   }

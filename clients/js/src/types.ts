@@ -94,6 +94,8 @@ export interface CreateParams {
   locale?: string | null;
   /** https URL of an allowed origin where the hosted page leads when done (challenge_id and status appended). */
   return_url?: string | null;
+  /** Expected email address: the server's fallback may email a code there (`sendCode`). */
+  email?: string | null;
 }
 
 /** The challenge inside a callback: phones masked unless the app opted in. */
@@ -180,6 +182,7 @@ export const FIELDS: {
     channels: true,
     locale: true,
     return_url: true,
+    email: true,
   },
 };
 

@@ -70,6 +70,15 @@ test("cancel ends a challenge and a second cancel is a conflict", { skip }, asyn
   await assert.rejects(client().cancel(created.id), (error) => error instanceof ConflictError && error.status === 409);
 });
 
+test("an expected email is sent and a header injection refused", { skip }, async () => {
+  const created = await client().create({ email: "jane.doe@example.org" });
+  assert.equal(created.status, "pending");
+  await assert.rejects(
+    client().create({ email: "jane@example.org\r\nBcc: all@victim.example" }),
+    (error) => error instanceof InvalidRequestError && error.code === "invalid_request" && error.message.includes("email:"),
+  );
+});
+
 test("errors carry the server's code", { skip }, async () => {
   await assert.rejects(client().create({ phone: "not a phone" }), (error) => error instanceof InvalidRequestError && error.code === "invalid_phone");
   await assert.rejects(

@@ -111,6 +111,15 @@ def test_errors_carry_the_servers_code(server: Server) -> None:
     assert refused.value.code == "unauthorized"
 
 
+def test_an_expected_email_is_sent_and_a_header_injection_refused(server: Server) -> None:
+    with Client(server.url, server.api_key) as client:
+        created = client.create(email="jane.doe@example.org")
+        with pytest.raises(InvalidRequest) as injected:
+            client.create(email="jane@example.org\r\nBcc: all@victim.example")
+    assert created.status == "pending"
+    assert injected.value.code == "invalid_request" and injected.value.message.startswith("email:")
+
+
 def test_a_callback_is_received_verified_and_a_tampered_one_refused(
     server: Server, receiver: Receiver
 ) -> None:

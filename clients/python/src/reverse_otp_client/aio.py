@@ -57,6 +57,7 @@ class AsyncClient:
         channels: Optional[list[str]] = None,
         locale: Optional[str] = None,
         return_url: Optional[str] = None,
+        email: Optional[str] = None,
     ) -> CreatedChallenge:
         """Create a challenge; without `phone` whoever texts the code is verified (discovery)."""
         body = _core.create_body(
@@ -68,6 +69,7 @@ class AsyncClient:
             channels=channels,
             locale=locale,
             return_url=return_url,
+            email=email,
         )
         data = await self._json("POST", _core.path("create"), json=body, auth=True)
         return from_json(CreatedChallenge, data)
@@ -80,12 +82,15 @@ class AsyncClient:
         path = _core.path("cancel", challenge_id=challenge_id)
         return from_json(Challenge, await self._json("POST", path, auth=True))
 
-    async def send_code(self, challenge_id: str) -> CodeSent:
-        """Send a code by SMS to the challenge's expected phone (the server's fallback, when it
-        has `[[senders]]`); the user types it and you pass it to `check`. Raises NotFound
+    async def send_code(self, challenge_id: str, channel: Optional[str] = None) -> CodeSent:
+        """Send a code by SMS to the challenge's expected phone, or with `channel="email"` by
+        email to its expected `email` (the server's fallback, when it has `[[senders]]`; the
+        default is sms with an expected phone, else email); the user types it and you pass it
+        to `check`. Raises NotFound
         (`fallback_disabled`), RateLimited (cooldown, caps) and Unauthorized (403: a guard)."""
         path = _core.path("send", challenge_id=challenge_id)
-        return from_json(CodeSent, await self._json("POST", path, json={}, auth=True))
+        body = {"channel": channel} if channel else {}
+        return from_json(CodeSent, await self._json("POST", path, json=body, auth=True))
 
     async def check(self, challenge_id: str, code: str) -> Challenge:
         path = _core.path("check", challenge_id=challenge_id)

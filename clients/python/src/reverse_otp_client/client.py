@@ -64,6 +64,7 @@ class Client:
         channels: Optional[list[str]] = None,
         locale: Optional[str] = None,
         return_url: Optional[str] = None,
+        email: Optional[str] = None,
     ) -> CreatedChallenge:
         """Create a challenge; without `phone` whoever texts the code is verified (discovery).
 
@@ -73,6 +74,8 @@ class Client:
         `locale` (BCP 47, e.g. "fr") fixes the language of the SMS and the hosted page;
         `return_url` (https, an allowed origin) is where the hosted page leads when done,
         with `challenge_id` and `status`.
+        `email` is an expected address the server's fallback may email a code to
+        (`send_code(id, channel="email")`).
         """
         body = _core.create_body(
             phone=phone,
@@ -83,6 +86,7 @@ class Client:
             channels=channels,
             locale=locale,
             return_url=return_url,
+            email=email,
         )
         data = self._json("POST", _core.path("create"), json=body, auth=True)
         return from_json(CreatedChallenge, data)
@@ -97,12 +101,15 @@ class Client:
         data = self._json("POST", _core.path("cancel", challenge_id=challenge_id), auth=True)
         return from_json(Challenge, data)
 
-    def send_code(self, challenge_id: str) -> CodeSent:
-        """Send a code by SMS to the challenge's expected phone (the server's fallback, when it
-        has `[[senders]]`); the user types it and you pass it to `check`. Raises NotFound
+    def send_code(self, challenge_id: str, channel: Optional[str] = None) -> CodeSent:
+        """Send a code by SMS to the challenge's expected phone, or with `channel="email"` by
+        email to its expected `email` (the server's fallback, when it has `[[senders]]`; the
+        default is sms with an expected phone, else email); the user types it and you pass it
+        to `check`. Raises NotFound
         (`fallback_disabled`), RateLimited (cooldown, caps) and Unauthorized (403: a guard)."""
         path = _core.path("send", challenge_id=challenge_id)
-        return from_json(CodeSent, self._json("POST", path, json={}, auth=True))
+        body = {"channel": channel} if channel else {}
+        return from_json(CodeSent, self._json("POST", path, json=body, auth=True))
 
     def check(self, challenge_id: str, code: str) -> Challenge:
         """Present a code the user typed (a `[[test_numbers]]` phone's code); return the challenge.
