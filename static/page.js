@@ -30,17 +30,32 @@
       done = true;
       if (source) { source.close(); }
       if (ticker) { clearInterval(ticker); }
-      if (status === "verified") { leave(); }
+      if (status === "verified") { leave(true); }
     }
   }
 
   /* After verification, show the success for a moment, then go back to the app's
-     return_url (the "Continue" link, present only when the app gave one). */
-  function leave() {
+     return_url (the "Continue" link, present only when the app gave one). A page that saw
+     the verification live asks itself again for that link: only a verified page carries the
+     proof in its fragment (docs/proofs.md). */
+  function leave(live) {
     var link = document.getElementById("continue-verified");
     if (!link) { return; }
     document.getElementById("redirecting").hidden = false;
-    setTimeout(function () { window.location.assign(link.href); }, Number(data.redirectDelay || 3) * 1000);
+    var started = Date.now();
+    var delay = Number(data.redirectDelay || 3) * 1000;
+    var go = function () {
+      setTimeout(function () { window.location.assign(link.href); }, Math.max(0, delay - (Date.now() - started)));
+    };
+    if (!live || !window.DOMParser) { go(); return; }
+    fetch(window.location.href, { cache: "no-store", credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+      .then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("continue-verified");
+        if (fresh) { link.setAttribute("href", fresh.getAttribute("href")); }
+      })
+      .catch(function () { /* the link without the proof still leads back */ })
+      .then(go);
   }
 
   function warnSender(attempts) {
@@ -155,7 +170,7 @@
 
   if (FINAL[data.status]) {
     done = true;
-    if (data.status === "verified") { leave(); }
+    if (data.status === "verified") { leave(false); }
     return;
   }
   ticker = setInterval(tick, 1000);

@@ -402,7 +402,8 @@ def test_mobile_app_listens_to_the_events_until_verified(dev_server, tmp_path):
 
 
 def returns_to_the_app(base: str, created: dict[str, Any], phone: str) -> None:
-    """The hosted page of a challenge with a return_url leads back with id and status."""
+    """The hosted page of a challenge with a return_url leads back with id and status, and
+    the proof in the fragment (proofs are on in development)."""
     return_url = re.search(r'"return_url": "([^"]+)"', program(MOBILE, "sh"))[1]  # type: ignore[index]
     assert return_url.startswith(RETURN_ORIGIN + "/")
     expected = f"{return_url}?challenge_id={created['id']}&amp;status=verified"
@@ -410,9 +411,9 @@ def returns_to_the_app(base: str, created: dict[str, Any], phone: str) -> None:
     assert redirect.search(requests.get(created["verify_url"], timeout=10).text) is None
     send_sms(base, created["to"], created["body"], phone)
     page = requests.get(created["verify_url"], timeout=10).text
-    assert f'id="continue-verified" href="{expected}"' in page
+    assert f'id="continue-verified" href="{expected}#proof=ey' in page
     found = redirect.search(page)  # after verification the page goes back by itself
-    assert found is not None and found[1] == expected
+    assert found is not None and found[1].startswith(f"{expected}#proof=ey")
 
 
 # ---------------------------------------------------------------- going live with Twilio

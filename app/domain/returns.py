@@ -75,3 +75,16 @@ def with_result(url: str, challenge_id: str, status: str) -> str:
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in ADDED]
     query += [("challenge_id", challenge_id), ("status", status)]
     return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def with_proof(url: str, proof: str) -> str:
+    """Return the URL with `proof=<jws>` in its fragment, never in its query.
+
+    A fragment stays in the browser: it is not sent to the app's server, written in its
+    access logs or passed on in a Referer. An integrator's own fragment is kept, the proof
+    added as one more `&`-separated parameter (`#step=2&proof=...`), an own `proof` in it
+    replaced; `new URLSearchParams(location.hash.slice(1)).get("proof")` reads it either way.
+    """
+    parts = urlsplit(url)
+    kept = [p for p in parts.fragment.split("&") if p and p.split("=", 1)[0] != "proof"]
+    return urlunsplit(parts._replace(fragment="&".join([*kept, f"proof={proof}"])))

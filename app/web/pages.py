@@ -20,7 +20,7 @@ from app.domain import locales, phone, returns
 from app.domain.challenges import Challenge
 from app.runtime import Runtime, runtime
 from app.store.base import StoreUnavailable
-from app.usecases import apps, challenges, context, texts
+from app.usecases import apps, challenges, context, proofs, texts
 from app.web import i18n
 from app.web.openapi import Content, describe
 from app.web.views import message_view, rfc3339, status_view
@@ -146,7 +146,7 @@ def _page(rt: Runtime, challenge: Challenge, token: str, lang: str) -> dict[str,
         "status_url": url_for("api.status", token=token),
         "renew_url": url_for("live.renew", token=token),
         "final_statuses": FINAL,
-        "returns": _returns(challenge),
+        "returns": _returns(rt, challenge),
         "redirect_delay": REDIRECT_DELAY,
         "dev_phone_url": _dev_phone_url(message, shown)
         if message and rt.settings.development
@@ -165,11 +165,19 @@ def _outbound(rt: Runtime, challenge: Challenge, token: str) -> dict[str, str] |
     }
 
 
-def _returns(challenge: Challenge) -> dict[str, str]:
-    """Where "Continue" leads from each final status (none without a return_url)."""
+def _returns(rt: Runtime, challenge: Challenge) -> dict[str, str]:
+    """Where "Continue" leads from each final status (none without a return_url).
+
+    Once verified, the way back carries the proof in its fragment (docs/proofs.md): only this
+    page, which the status token opens, shows it, and no other state ever gets one.
+    """
     if challenge.return_url is None:
         return {}
-    return {s: returns.with_result(challenge.return_url, challenge.id, s) for s in FINAL}
+    links = {s: returns.with_result(challenge.return_url, challenge.id, s) for s in FINAL}
+    proof = proofs.proof_for(rt.ctx, challenge) if challenge.status.value == "verified" else None
+    if proof is not None:
+        links["verified"] = returns.with_proof(links["verified"], proof)
+    return links
 
 
 def _dev_phone_url(message: dict[str, Any], text: str | None) -> str:

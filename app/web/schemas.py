@@ -57,7 +57,8 @@ class CreateChallenge(BaseModel):
         None,
         max_length=2000,
         description="where the hosted page leads when it is done, with challenge_id and status"
-        " appended: https, its origin in the app's or [page] return_origins",
+        " appended (and, once verified, #proof=<jws> in the fragment): https, its origin in"
+        " the app's or [page] return_origins",
         examples=["https://shop.example/signup/phone-done"],
     )
 

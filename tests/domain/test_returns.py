@@ -100,3 +100,18 @@ def test_allowed_origins_are_read_in_canonical_form(origin, canonical):
 def test_an_allowed_origin_is_only_scheme_host_and_port(origin):
     with pytest.raises(returns.InvalidReturnUrl):
         returns.check_origin(origin)
+
+
+@pytest.mark.parametrize(
+    ("url", "fragment"),
+    [("https://shop.example/done?a=1", "proof=J.W.S"),
+     ("https://shop.example/done#top", "top&proof=J.W.S"),
+     ("https://shop.example/done#step=2&proof=forged", "step=2&proof=J.W.S"),
+     ("https://shop.example/done#proof&x=1", "x=1&proof=J.W.S"),
+     ("https://shop.example/done#", "proof=J.W.S")],
+)  # fmt: skip
+def test_the_proof_goes_in_the_fragment_beside_the_integrators_own(url, fragment):
+    result = urlsplit(returns.with_proof(url, "J.W.S"))
+    assert result.fragment == fragment
+    assert "J.W.S" not in result.query
+    assert (result.path, result.query) == (urlsplit(url).path, urlsplit(url).query)

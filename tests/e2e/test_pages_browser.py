@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
+import jwt
 import pytest
 import requests
 
@@ -20,6 +21,7 @@ from tests.conftest import NUMBER, SIM_SECRET, base_settings
 from tests.e2e.live import signed_sms
 from tests.e2e.server import free_port, running_server, write_config
 from tests.e2e.test_browser import ARGS, AUTH, CHROMIUM
+from tests.test_proofs import key_file
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -39,6 +41,7 @@ def server(tmp_path_factory):
         streams={"max_per_ip": 0, "heartbeat": 2},
         page={"return_origins": [SHOP]},
         limits={"per_phone": "0/hour"},  # many pages for one test phone
+        proofs={"key_file": key_file(tmp, "proofs")},
     )
     raw["server"] |= {"public_url": f"http://127.0.0.1:{port}", "name": "Example Shop"}
     raw["numbers"] = [{"number": NUMBER, "provider": "simulator"}]
@@ -102,6 +105,30 @@ def test_after_verification_the_page_shows_success_then_returns_to_the_app(serve
         ("status", "verified"),
     ]
     assert page.locator("h1").inner_text() == "Back at the shop"
+    page.context.close()
+
+
+def test_the_automatic_return_carries_the_proof_in_the_fragment(server, browser):
+    created = create(server, phone=PHONE, return_url=SHOP + "/signup?step=3#top")
+    page = open_page(browser, created["verify_url"], **DESKTOP)
+    page.locator("#qr").wait_for(state="visible")
+    page.wait_for_timeout(300)  # let the stream connect
+    assert send(server, created["body"]) == ["matched"]
+    page.wait_for_url(SHOP + "/**", timeout=10_000)
+    assert dict(parse_qsl(urlsplit(page.url).query))["status"] == "verified"
+    fragment = page.evaluate("location.hash")
+    assert fragment.startswith("#top&proof=")
+    proof = page.evaluate("new URLSearchParams(location.hash.slice(1)).get('proof')")
+    jwks = requests.get(server + "/.well-known/jwks.json", timeout=10).json()
+    keys = jwt.PyJWKSet.from_dict(jwks)
+    claims = jwt.decode(
+        proof,
+        keys[jwt.get_unverified_header(proof)["kid"]],
+        algorithms=["ES256"],
+        audience="default",
+        issuer=server,
+    )
+    assert (claims["sub"], claims["jti"]) == (PHONE, created["id"])
     page.context.close()
 
 
