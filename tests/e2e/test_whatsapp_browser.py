@@ -44,8 +44,8 @@ def server(tmp_path_factory):
         yield base
 
 
-def send_whatsapp(server, created, sender="+33612345678"):
-    body = whatsapp_body([whatsapp_text(sender, "wamid.browser-1", created["body"])], NUMBER)
+def send_whatsapp(server, created, sender="+33612345678", mid="wamid.browser-1"):
+    body = whatsapp_body([whatsapp_text(sender, mid, created["body"])], NUMBER)
     headers = {"Content-Type": "application/json", whatsapp.HEADER: whatsapp.signature(
         APP_SECRET, body)}  # fmt: skip
     answer = requests.post(server + "/webhooks/whatsapp", data=body, headers=headers, timeout=10)
@@ -85,6 +85,54 @@ def test_an_sms_only_challenge_shows_no_whatsapp_way(server, browser):
     page = open_page(browser, created["verify_url"], **DESKTOP)
     page.locator("#qr").wait_for(state="visible")
     assert page.locator("#whatsapp").count() == 0
+    page.context.close()
+
+
+def no_sms_way(page):
+    """Neither an sms: link nor the SMS QR code nor an SMS-only text is on the page."""
+    assert page.locator("a[href^='sms:']").count() == 0
+    assert page.locator("#send").count() == 0
+    assert page.locator("#qr").count() == 0
+    assert page.locator("img[src*='qr.svg']:not([src*='channel=whatsapp'])").count() == 0
+    assert page.locator(".plain-sms").count() == 0
+    assert page.locator("#whatsapp h2").count() == 0  # no "Or ...": it is the only way
+
+
+def test_a_whatsapp_only_challenge_on_desktop_shows_only_the_whatsapp_way(server, browser):
+    created = create(server, channels=["whatsapp"])
+    assert created["channels"] == ["whatsapp"]
+    page = open_page(browser, created["verify_url"], **DESKTOP)
+    page.locator("#qr-whatsapp").wait_for(state="visible")
+    page.wait_for_function("() => document.getElementById('qr-whatsapp').naturalWidth > 0")
+    no_sms_way(page)
+    assert page.locator("#status").inner_text() == "Waiting for your WhatsApp message…"
+    assert page.locator("#sms-to").inner_text() == NUMBER  # typing it in WhatsApp still works
+    page.wait_for_timeout(300)
+    send_whatsapp(server, created, mid="wamid.browser-whatsapp-only")
+    page.locator("#status").filter(has_text="Your phone number is verified.").wait_for(
+        timeout=10_000
+    )
+    page.context.close()
+
+
+def test_a_whatsapp_only_challenge_on_a_phone_shows_only_the_whatsapp_button(server, browser):
+    playwright, _ = browser
+    created = create(server, channels=["whatsapp"], locale="fr")
+    page = open_page(browser, created["verify_url"], **playwright.devices["Pixel 7"])
+    wa = page.locator("#send-whatsapp")
+    wa.wait_for(state="visible")
+    assert wa.get_attribute("href") == created["whatsapp"]["uri"]
+    no_sms_way(page)
+    assert page.locator("#status").inner_text() == "En attente de votre message WhatsApp…"
+    page.context.close()
+
+
+def test_an_sms_and_whatsapp_challenge_still_waits_for_the_sms_too(server, browser):
+    created = create(server)
+    page = open_page(browser, created["verify_url"], **DESKTOP)
+    page.locator("#qr").wait_for(state="visible")
+    assert page.locator("#status").inner_text() == "Waiting for your SMS…"
+    assert page.locator(".plain-sms").is_visible()
     page.context.close()
 
 
