@@ -9,7 +9,7 @@ import requests
 
 from tests.conftest import AUTH, base_settings
 from tests.e2e.server import free_port, running_server, write_config
-from tests.providers.samples import NUMBERS, SENDER, build, settings_for, tamper
+from tests.providers.samples import SAMPLES, SENDER, build, settings_for
 
 pytestmark = pytest.mark.e2e
 
@@ -31,8 +31,8 @@ def test_real_server_verifies_a_signed_webhook_and_refuses_a_forgery(name, tmp_p
             base + "/api/v1/challenges", json={}, headers=AUTH, timeout=10
         ).json()
         now = datetime.now(UTC)
-        genuine = build(name, created["body"], SENDER, NUMBERS[name], "srv-1", now)
-        assert post(base, tamper(name, genuine, SENDER)).status_code == 403
+        genuine = build(name, created["body"], SENDER, SAMPLES[name].number, "srv-1", now)
+        assert post(base, SAMPLES[name].tamper(genuine, SENDER)).status_code == 403
         status = requests.get(
             base + f"/api/v1/challenges/{created['id']}", headers=AUTH, timeout=10
         )

@@ -16,13 +16,15 @@ from app.providers import whatsapp
 from tests.conftest import NUMBER, base_settings
 from tests.e2e.server import free_port, running_server, write_config
 from tests.e2e.test_browser import ARTIFACTS, DESKTOP, browser, create, open_page, shot
-from tests.providers.samples import WA_PHONE_ID, whatsapp_body, whatsapp_text
+from tests.providers.samples import SAMPLES, whatsapp_body, whatsapp_text
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 __all__ = ["browser"]  # the Chromium fixture, shared with the hosted page's own tests
 
 APP_SECRET = "whatsapp-browser-app-secret"
 DOCS = Path(__file__).resolve().parents[2] / "docs"
+# The phone-number id the sample notifications name (whatsapp's record maps it in its section).
+[PHONE_ID] = SAMPLES["whatsapp"].section["phone_numbers"]
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +39,7 @@ def server(tmp_path_factory):
     ]
     raw["providers"]["whatsapp"] = {
         "app_secret": APP_SECRET,
-        "phone_numbers": {WA_PHONE_ID: NUMBER},
+        "phone_numbers": {PHONE_ID: NUMBER},
     }
     config = write_config(tmp / "config.toml", raw)
     with running_server(tmp, config=config, port=port, workers=1) as base:

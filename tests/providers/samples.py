@@ -1,9 +1,12 @@
-"""Correctly signed webhook requests for every provider, built from (text, sender, to, id, now).
+"""Correctly signed webhook requests for every provider: one `ProviderSample` record each.
 
-`build` is shared by the contract suite, the end-to-end tests and the forgery properties.
-`SECTIONS` holds the test settings of each provider (with `KEYS`); building with `OTHER_KEYS`
-signs the same request with other secrets. Providers that sign nothing are authenticated by a
-path token or HTTP Basic (see `AUTH`).
+A record holds what the provider suites need to act as that provider: its settings section,
+its number and the channel that number is listed for, the credential that section trusts (and
+one of the same shape it does not), how the provider proves a request (its own signature, a path
+token or HTTP Basic), whether it signs a time, and the builder of a signed request from (text,
+sender, to, id, now). Each record stands beside its builder, registered by `@provider_sample`;
+`SAMPLES` maps names to records and the contract suite checks that its names are exactly the
+registry's, so an adapter without a record fails instead of going untested.
 """
 
 from __future__ import annotations
@@ -14,9 +17,10 @@ import hashlib
 import hmac
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from cryptography import x509
@@ -76,103 +80,16 @@ SNS_SUBSCRIBE_URL = (
     + SNS_TOPIC
     + "&Token=tok"
 )
-
-KEYS: dict[str, Any] = {
-    "simulator": SIM_SECRET,
-    "twilio": TWILIO_TOKEN,
-    "vonage": "vonage-signature-secret",
-    "vonage-messages": "vonage-messages-signature-secret",
-    "plivo": "plivo-auth-token",
-    "telnyx": TELNYX_KEY,
-    "bird": "bird-signing-key",
-    "messagebird": "messagebird-signing-key",
-    "sinch": "sinch-signing-secret",
-    "infobip": ("infobip-user", "infobip-password-0123456789-abcdef"),
-    "bandwidth": ("bandwidth-user", "bandwidth-password-0123456789-abcd"),
-    "aws-sns": SNS_KEY,
-    "android-sms-gateway": "android-signing-key",
-    "smsgateway24": "smsgateway24-path-token-0123456789",
-    "smsmode": "smsmode-path-token-0123456789-abc",
-    "africastalking": "africastalking-path-token-0123456789",
-    "textmagic": "textmagic-path-token-0123456789-ab",
-    "generic": "generic-hmac-secret",
-    "whatsapp": "whatsapp-app-secret",
-}
-OTHER_KEYS: dict[str, Any] = {
-    name: (
-        tuple(v + "x" for v in value)
-        if isinstance(value, tuple)
-        else value + "-other"
-        if isinstance(value, str)
-        else {"telnyx": OTHER_TELNYX_KEY, "aws-sns": OTHER_SNS_KEY}[name]
-    )
-    for name, value in KEYS.items()
-}
-# How each provider proves a request: its own signature, a path token or HTTP Basic.
-AUTH = {name: "signature" for name in KEYS} | {
-    "infobip": "basic",
-    "bandwidth": "basic",
-    "smsgateway24": "token",
-    "smsmode": "token",
-    "africastalking": "token",
-    "textmagic": "token",
-}
-# Providers that sign a timestamp we check for freshness.
-TIMESTAMPED = {
-    "vonage",
-    "vonage-messages",
-    "telnyx",
-    "bird",
-    "messagebird",
-    "sinch",
-    "aws-sns",
-    "android-sms-gateway",
-}
-NUMBERS = {name: f"+1415555{index:04d}" for index, name in enumerate(KEYS, start=101)}
-NUMBERS["simulator"] = "+15017122661"
-NUMBERS["twilio"] = "+14155550100"
 SENDER = "+33612345678"
 BIRD_CHANNEL = "6b5ab4f5-42c9-5e9a-b7dd-0bce1b6f0c14"
+BIRD_NUMBER = "+14155550107"
+ANDROID_NUMBER = "+14155550113"
 DEVICE = "0000000019c2d7bf00000195d216644c"
-WA_PHONE_ID = "106540352242922"
-# The channel each provider's number is listed for (default sms).
-CHANNEL = {"whatsapp": "whatsapp"}
-WA_VERIFY_TOKEN = "whatsapp-verify-token-0123456789"
+PROVIDERS = sorted(REGISTRY)
 
 
 def _basic(pair: tuple[str, str]) -> str:
     return "Basic " + base64.b64encode(f"{pair[0]}:{pair[1]}".encode()).decode()
-
-
-SECTIONS: dict[str, dict[str, Any]] = {
-    "simulator": {"secret": KEYS["simulator"]},
-    "twilio": {"auth_token": KEYS["twilio"]},
-    "vonage": {"signature_secret": KEYS["vonage"], "signature_method": "sha256"},
-    "vonage-messages": {"signature_secret": KEYS["vonage-messages"]},
-    "plivo": {"auth_token": KEYS["plivo"]},
-    "telnyx": {"public_key": _public_b64(TELNYX_KEY)},
-    "bird": {"signing_key": KEYS["bird"], "channel_numbers": {BIRD_CHANNEL: NUMBERS["bird"]}},
-    "messagebird": {"signing_key": KEYS["messagebird"]},
-    "sinch": {"signing_secret": KEYS["sinch"]},
-    "infobip": {"basic_username": KEYS["infobip"][0], "basic_password": KEYS["infobip"][1]},
-    "bandwidth": {"basic_username": KEYS["bandwidth"][0], "basic_password": KEYS["bandwidth"][1]},
-    "aws-sns": {"topic_arns": [SNS_TOPIC]},
-    "android-sms-gateway": {
-        "signing_key": KEYS["android-sms-gateway"],
-        "number": NUMBERS["android-sms-gateway"],
-    },
-    "smsgateway24": {"path_token": KEYS["smsgateway24"], "number": NUMBERS["smsgateway24"]},
-    "smsmode": {"path_token": KEYS["smsmode"]},
-    "africastalking": {"path_token": KEYS["africastalking"]},
-    "textmagic": {"path_token": KEYS["textmagic"]},
-    "generic": {"signature_header": "X-Signature", "signature_secret": KEYS["generic"]},
-    "whatsapp": {
-        "app_secret": KEYS["whatsapp"],
-        "verify_token": WA_VERIFY_TOKEN,
-        "phone_numbers": {WA_PHONE_ID: NUMBERS["whatsapp"]},
-    },
-}
-PROVIDERS = sorted(REGISTRY)
 
 
 @dataclass(frozen=True)
@@ -210,6 +127,152 @@ class Sample:
         return replace(self, body=body)
 
 
+class Builder(Protocol):
+    """Sign an inbound request with `key`; `ts` is `now` in Unix seconds, `v` a variant."""
+
+    def __call__(
+        self, key: Any, text: str, sender: str, to: str, mid: str, now: datetime, ts: str, v: str
+    ) -> Sample: ...
+
+
+Auth = Literal["signature", "token", "basic"]
+
+
+def _same(mid: str) -> str:
+    return mid
+
+
+def _other(key: Any) -> Any:
+    """A credential of the same shape as `key` that the test settings do not trust."""
+    if isinstance(key, tuple):
+        return tuple(part + "x" for part in key)
+    assert isinstance(key, str), "give other_key for keys that are not text"
+    return key + "-other"
+
+
+@dataclass(frozen=True)
+class ProviderSample:
+    """One provider as the tests act it: settings, credentials, proof and signed requests.
+
+    `key` is what the settings section trusts: a shared secret, a private key whose public half
+    the section holds, a path token, or a (user, password) pair; `channel` is the channel its
+    number is listed for (`numbers[].channel`). `proof` lists the headers that carry a
+    signature; `unsign` removes a signature carried elsewhere (a body field). `answers` is the
+    acknowledgement's content type, `variants` the other requests it may send (GET callbacks,
+    other encodings), and `message_id` the id its adapter reads for a sample id.
+    """
+
+    name: str
+    number: str
+    key: Any
+    section: dict[str, Any]
+    builder: Builder
+    channel: str = "sms"
+    auth: Auth = "signature"
+    other_key: Any = None
+    timestamped: bool = False
+    proof: tuple[str, ...] = ()
+    unsign: Callable[[Sample], Sample] | None = None
+    answers: str = "text/plain"
+    variants: tuple[str, ...] = ()
+    message_id: Callable[[str], str] = _same
+
+    def build(
+        self,
+        text: str,
+        sender: str,
+        to: str,
+        mid: str,
+        now: datetime,
+        *,
+        variant: str = "",
+        other_key: bool = False,
+    ) -> Sample:
+        """Return a correctly signed inbound request (signed with `other_key` if asked)."""
+        key = (
+            (self.other_key if self.other_key is not None else _other(self.key))
+            if other_key
+            else self.key
+        )
+        return self.builder(key, text, sender, to, mid, now, str(int(now.timestamp())), variant)
+
+    def tamper(self, sample: Sample, sender: str) -> Sample:
+        """Change one byte that would matter: the credential of token/Basic providers, else the
+        sender's last digit (so an accepted forgery would verify a challenge for another phone)."""
+        if self.auth == "token":
+            token = self.key
+            return replace(sample, path=sample.path.replace(token, token[:-1] + "X", 1))
+        if self.auth == "basic":
+            user, password = self.key
+            headers = sample.headers | {"Authorization": _basic((user, password[:-1] + "X"))}
+            return replace(sample, headers=headers)
+        old = digits(sender)
+        new = old[:-1] + ("1" if old[-1] != "1" else "2")
+        if sample.method == "GET":
+            return replace(sample, path=sample.path.replace(old, new, 1))
+        assert old.encode() in sample.body, self.name
+        return replace(sample, body=sample.body.replace(old.encode(), new.encode(), 1))
+
+    def without_proof(self, sample: Sample) -> Sample:
+        """The request with its path token, Basic credential or signature removed."""
+        if self.auth == "token":
+            return replace(sample, path=sample.path.replace("/" + self.key, "", 1))
+        if self.unsign is not None:
+            return self.unsign(sample)
+        assert self.proof, f"{self.name}: name the headers carrying its proof (proof=...)"
+        drop = {h.lower() for h in self.proof}
+        return replace(
+            sample, headers={k: v for k, v in sample.headers.items() if k.lower() not in drop}
+        )
+
+
+class _Samples(dict[str, ProviderSample]):
+    def __missing__(self, name: str) -> ProviderSample:
+        raise LookupError(f"provider {name!r} has no ProviderSample in tests/providers/samples.py")
+
+
+SAMPLES = _Samples()
+
+
+def provider_sample(name: str, **record: Any) -> Callable[[Builder], ProviderSample]:
+    """Register the decorated builder with the rest of `name`'s record in SAMPLES."""
+
+    def register(builder: Builder) -> ProviderSample:
+        assert name not in SAMPLES, f"two samples for {name}"
+        SAMPLES[name] = ProviderSample(name=name, builder=builder, **record)
+        return SAMPLES[name]
+
+    return register
+
+
+def build(
+    provider: str,
+    text: str,
+    sender: str,
+    to: str,
+    message_id: str,
+    now: datetime,
+    *,
+    variant: str = "",
+    other_key: bool = False,
+) -> Sample:
+    """Return a correctly signed inbound request for a provider (see ProviderSample.build)."""
+    return SAMPLES[provider].build(
+        text, sender, to, message_id, now, variant=variant, other_key=other_key
+    )
+
+
+def settings_for(*providers: str, **extra: Any) -> dict[str, Any]:
+    """Settings sections (for conftest.base_settings) enabling providers on their numbers."""
+    return {
+        "numbers": [
+            {"number": SAMPLES[p].number, "provider": p, "channel": SAMPLES[p].channel}
+            for p in providers
+        ],
+        "providers": {p: SAMPLES[p].section for p in providers} | extra,
+    }
+
+
 def digits(number: str) -> str:
     return number.lstrip("+")
 
@@ -225,31 +288,6 @@ def _json(data: Any) -> bytes:
 JSON = {"Content-Type": "application/json"}
 
 
-def build(
-    provider: str,
-    text: str,
-    sender: str,
-    to: str,
-    message_id: str,
-    now: datetime,
-    keys: dict[str, Any] | None = None,
-    variant: str = "",
-) -> Sample:
-    """Return a correctly signed (with `keys`, default KEYS) inbound request for a provider."""
-    key = (keys or KEYS)[provider]
-    ts = str(int(now.timestamp()))
-    builder = globals()["_" + provider.replace("-", "_")]
-    sample: Sample = builder(key, text, sender, to, message_id, now, ts, variant)
-    return sample
-
-
-def _simulator(
-    key: str, text: str, sender: str, to: str, mid: str, now: datetime, ts: str, v: str
-) -> Sample:
-    body = _json({"from": sender, "to": to, "text": text, "id": mid})
-    return Sample("POST", "/webhooks/simulator", JSON | {SIM_HEADER: sim_sign(key, body)}, body)
-
-
 def twilio_sid(mid: str) -> str:
     """A MessageSid in Twilio's format (SM and 32 hex digits) standing for a sample id."""
     return "SM" + hashlib.sha256(mid.encode()).hexdigest()[:32]
@@ -260,17 +298,52 @@ def plivo_uuid(mid: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, "plivo:" + mid))
 
 
-def message_id(provider: str, mid: str) -> str:
-    """The message id the adapter reads from a sample built with `mid`."""
-    if provider == "twilio":
-        return twilio_sid(mid)
-    if provider == "plivo":
-        return plivo_uuid(mid)
-    if provider == "android-sms-gateway":
-        return f"{DEVICE}/{mid}"
-    return mid
+def mock_sns(mock: Any) -> Any:
+    """Serve the test signing certificate and subscription URL; other SNS paths are 404."""
+    import re
+
+    mock.get(re.compile(r"^https://sns\."), status_code=404)
+    mock.get(SNS_CERT_URL, content=SNS_CERT_PEM)
+    mock.get(SNS_SUBSCRIBE_URL, text="<ConfirmSubscriptionResponse/>")
+    return mock
 
 
+def _unsign_vonage(s: Sample) -> Sample:
+    pairs = [(k, v) for k, v in parse_qsl(s.body.decode()) if k != "sig"]
+    return s.with_body("&".join(f"{k}={v}" for k, v in pairs).encode())
+
+
+def _unsign_sns(s: Sample) -> Sample:
+    envelope = json.loads(s.body)
+    del envelope["Signature"]
+    return s.with_body(json.dumps(envelope).encode())
+
+
+@provider_sample(
+    "simulator",
+    number="+15017122661",
+    key=SIM_SECRET,
+    section={"secret": SIM_SECRET},
+    proof=("X-Simulator-Signature",),
+    answers="application/json",
+)
+def _simulator(
+    key: str, text: str, sender: str, to: str, mid: str, now: datetime, ts: str, v: str
+) -> Sample:
+    body = _json({"from": sender, "to": to, "text": text, "id": mid})
+    return Sample("POST", "/webhooks/simulator", JSON | {SIM_HEADER: sim_sign(key, body)}, body)
+
+
+@provider_sample(
+    "twilio",
+    number="+14155550100",
+    key=TWILIO_TOKEN,
+    section={"auth_token": TWILIO_TOKEN},
+    proof=("X-Twilio-Signature",),
+    answers="text/xml",
+    variants=("get",),
+    message_id=twilio_sid,
+)
 def _twilio(
     key: str, text: str, sender: str, to: str, mid: str, now: datetime, ts: str, v: str
 ) -> Sample:
@@ -298,6 +371,18 @@ def _twilio(
     return Sample("POST", "/webhooks/twilio", headers | {"X-Twilio-Signature": sig}, body)
 
 
+VONAGE_KEY = "vonage-signature-secret"
+
+
+@provider_sample(
+    "vonage",
+    number="+14155550103",
+    key=VONAGE_KEY,
+    section={"signature_secret": VONAGE_KEY, "signature_method": "sha256"},
+    timestamped=True,
+    unsign=_unsign_vonage,
+    variants=("get", "json"),
+)
 def _vonage(
     key: str, text: str, sender: str, to: str, mid: str, now: datetime, ts: str, v: str
 ) -> Sample:
@@ -325,6 +410,17 @@ def _vonage(
     return Sample("POST", "/webhooks/vonage", headers, body)
 
 
+VONAGE_MESSAGES_KEY = "vonage-messages-signature-secret"
+
+
+@provider_sample(
+    "vonage-messages",
+    number="+14155550104",
+    key=VONAGE_MESSAGES_KEY,
+    section={"signature_secret": VONAGE_MESSAGES_KEY},
+    timestamped=True,
+    proof=("Authorization",),
+)
 def _vonage_messages(
     key: str, text: str, sender: str, to: str, mid: str, now: datetime, ts: str, v: str
 ) -> Sample:
@@ -355,6 +451,19 @@ def _vonage_messages(
     )
 
 
+PLIVO_KEY = "plivo-auth-token"
+
+
+@provider_sample(
+    "plivo",
+    number="+14155550105",
+    key=PLIVO_KEY,
+    section={"auth_token": PLIVO_KEY},
+    proof=("X-Plivo-Signature-V3", "X-Plivo-Signature-V3-Nonce"),
+    answers="application/xml",
+    variants=("get",),
+    message_id=plivo_uuid,
+)
 def _plivo(
     key: str, text: str, sender: str, to: str, mid: str, now: datetime, ts: str, v: str
 ) -> Sample:
@@ -392,6 +501,15 @@ def _plivo(
     return Sample("POST", "/webhooks/plivo", headers | extra, body)
 
 
+@provider_sample(
+    "telnyx",
+    number="+14155550106",
+    key=TELNYX_KEY,
+    other_key=OTHER_TELNYX_KEY,
+    section={"public_key": _public_b64(TELNYX_KEY)},
+    timestamped=True,
+    proof=("telnyx-signature-ed25519",),
+)
 def _telnyx(
     key: Any, text: str, sender: str, to: str, mid: str, now: datetime, ts: str, v: str
 ) -> Sample:
@@ -428,6 +546,17 @@ def _telnyx(
     return Sample("POST", "/webhooks/telnyx", headers, body)
 
 
+BIRD_KEY = "bird-signing-key"
+
+
+@provider_sample(
+    "bird",
+    number=BIRD_NUMBER,
+    key=BIRD_KEY,
+    section={"signing_key": BIRD_KEY, "channel_numbers": {BIRD_CHANNEL: BIRD_NUMBER}},
+    timestamped=True,
+    proof=("messagebird-signature",),
+)
 def _bird(
     key: str, text: str, sender: str, to: str, mid: str, now: datetime, ts: str, v: str
 ) -> Sample:
@@ -441,7 +570,7 @@ def _bird(
         "status": "delivered",
         "createdAt": now.isoformat().replace("+00:00", "Z"),
     }
-    if to != NUMBERS["bird"]:
+    if to != BIRD_NUMBER:
         message["receiver"]["contact"] = {"identifierValue": to}
     body = _json({"service": "channels", "event": "sms.inbound", "payload": message})
     sig = bird.signature(key, ts, PUBLIC_URL + "/webhooks/bird", body)
@@ -449,6 +578,17 @@ def _bird(
     return Sample("POST", "/webhooks/bird", headers, body)
 
 
+MESSAGEBIRD_KEY = "messagebird-signing-key"
+
+
+@provider_sample(
+    "messagebird",
+    number="+14155550108",
+    key=MESSAGEBIRD_KEY,
+    section={"signing_key": MESSAGEBIRD_KEY},
+    timestamped=True,
+    proof=("MessageBird-Signature-JWT",),
+)
 def _messagebird(
     key: str, text: str, sender: str, to: str, mid: str, now: datetime, ts: str, v: str
 ) -> Sample:
@@ -475,6 +615,17 @@ def _messagebird(
     )
 
 
+SINCH_KEY = "sinch-signing-secret"
+
+
+@provider_sample(
+    "sinch",
+    number="+14155550109",
+    key=SINCH_KEY,
+    section={"signing_secret": SINCH_KEY},
+    timestamped=True,
+    proof=("x-sinch-webhook-signature",),
+)
 def _sinch(
     key: str, text: str, sender: str, to: str, mid: str, now: datetime, ts: str, v: str
 ) -> Sample:
@@ -500,6 +651,17 @@ def _sinch(
     return Sample("POST", "/webhooks/sinch", headers, body)
 
 
+INFOBIP_KEY = ("infobip-user", "infobip-password-0123456789-abcdef")
+
+
+@provider_sample(
+    "infobip",
+    number="+14155550110",
+    key=INFOBIP_KEY,
+    section={"basic_username": INFOBIP_KEY[0], "basic_password": INFOBIP_KEY[1]},
+    auth="basic",
+    proof=("Authorization",),
+)
 def _infobip(
     key: Any, text: str, sender: str, to: str, mid: str, now: datetime, ts: str, v: str
 ) -> Sample:
@@ -523,6 +685,17 @@ def _infobip(
     return Sample("POST", "/webhooks/infobip", JSON | {"Authorization": _basic(key)}, body)
 
 
+BANDWIDTH_KEY = ("bandwidth-user", "bandwidth-password-0123456789-abcd")
+
+
+@provider_sample(
+    "bandwidth",
+    number="+14155550111",
+    key=BANDWIDTH_KEY,
+    section={"basic_username": BANDWIDTH_KEY[0], "basic_password": BANDWIDTH_KEY[1]},
+    auth="basic",
+    proof=("Authorization",),
+)
 def _bandwidth(
     key: Any, text: str, sender: str, to: str, mid: str, now: datetime, ts: str, v: str
 ) -> Sample:
@@ -576,6 +749,15 @@ def sns_envelope(
     return envelope
 
 
+@provider_sample(
+    "aws-sns",
+    number="+14155550112",
+    key=SNS_KEY,
+    other_key=OTHER_SNS_KEY,
+    section={"topic_arns": [SNS_TOPIC]},
+    timestamped=True,
+    unsign=_unsign_sns,
+)
 def _aws_sns(
     key: Any, text: str, sender: str, to: str, mid: str, now: datetime, ts: str, v: str
 ) -> Sample:
@@ -599,6 +781,18 @@ def _aws_sns(
     return Sample("POST", "/webhooks/aws-sns", headers, json.dumps(envelope).encode())
 
 
+ANDROID_KEY = "android-signing-key"
+
+
+@provider_sample(
+    "android-sms-gateway",
+    number=ANDROID_NUMBER,
+    key=ANDROID_KEY,
+    section={"signing_key": ANDROID_KEY, "number": ANDROID_NUMBER},
+    timestamped=True,
+    proof=("X-Signature",),
+    message_id=lambda mid: f"{DEVICE}/{mid}",
+)
 def _android_sms_gateway(
     key: str, text: str, sender: str, to: str, mid: str, now: datetime, ts: str, v: str
 ) -> Sample:
@@ -609,7 +803,7 @@ def _android_sms_gateway(
         "phoneNumber": sender,
         "simNumber": 1,
     }
-    if to != NUMBERS["android-sms-gateway"]:
+    if to != ANDROID_NUMBER:
         payload["recipient"] = to
     body = _json(
         {
@@ -627,6 +821,16 @@ def _android_sms_gateway(
     return Sample("POST", "/webhooks/android-sms-gateway", headers, body)
 
 
+SMSGATEWAY24_TOKEN = "smsgateway24-path-token-0123456789"
+
+
+@provider_sample(
+    "smsgateway24",
+    number="+14155550114",
+    key=SMSGATEWAY24_TOKEN,
+    section={"path_token": SMSGATEWAY24_TOKEN, "number": "+14155550114"},
+    auth="token",
+)
 def _smsgateway24(
     key: str, text: str, sender: str, to: str, mid: str, now: datetime, ts: str, v: str
 ) -> Sample:
@@ -648,6 +852,16 @@ def _smsgateway24(
     return Sample("POST", f"/webhooks/smsgateway24/{key}", JSON, body)
 
 
+SMSMODE_TOKEN = "smsmode-path-token-0123456789-abc"
+
+
+@provider_sample(
+    "smsmode",
+    number="+14155550115",
+    key=SMSMODE_TOKEN,
+    section={"path_token": SMSMODE_TOKEN},
+    auth="token",
+)
 def _smsmode(
     key: str, text: str, sender: str, to: str, mid: str, now: datetime, ts: str, v: str
 ) -> Sample:
@@ -663,6 +877,16 @@ def _smsmode(
     return Sample("GET", f"/webhooks/smsmode/{key}?{query}")
 
 
+AFRICASTALKING_TOKEN = "africastalking-path-token-0123456789"
+
+
+@provider_sample(
+    "africastalking",
+    number="+14155550116",
+    key=AFRICASTALKING_TOKEN,
+    section={"path_token": AFRICASTALKING_TOKEN},
+    auth="token",
+)
 def _africastalking(
     key: str, text: str, sender: str, to: str, mid: str, now: datetime, ts: str, v: str
 ) -> Sample:
@@ -680,6 +904,16 @@ def _africastalking(
     return Sample("POST", f"/webhooks/africastalking/{key}", headers, body)
 
 
+TEXTMAGIC_TOKEN = "textmagic-path-token-0123456789-ab"
+
+
+@provider_sample(
+    "textmagic",
+    number="+14155550117",
+    key=TEXTMAGIC_TOKEN,
+    section={"path_token": TEXTMAGIC_TOKEN},
+    auth="token",
+)
 def _textmagic(
     key: str, text: str, sender: str, to: str, mid: str, now: datetime, ts: str, v: str
 ) -> Sample:
@@ -695,12 +929,28 @@ def _textmagic(
     return Sample("POST", f"/webhooks/textmagic/{key}", JSON, body)
 
 
+GENERIC_KEY = "generic-hmac-secret"
+
+
+@provider_sample(
+    "generic",
+    number="+14155550118",
+    key=GENERIC_KEY,
+    section={"signature_header": "X-Signature", "signature_secret": GENERIC_KEY},
+    proof=("X-Signature",),
+)
 def _generic(
     key: str, text: str, sender: str, to: str, mid: str, now: datetime, ts: str, v: str
 ) -> Sample:
     body = _json({"id": mid, "from": sender, "to": to, "text": text})
     sig = hmac.new(key.encode(), body, "sha256").hexdigest()
     return Sample("POST", "/webhooks/generic", JSON | {"X-Signature": sig}, body)
+
+
+WHATSAPP_KEY = "whatsapp-app-secret"
+WHATSAPP_NUMBER = "+14155550119"
+_WA_PHONE_ID = "106540352242922"
+_WA_VERIFY_TOKEN = "whatsapp-verify-token-0123456789"
 
 
 def whatsapp_body(
@@ -710,8 +960,8 @@ def whatsapp_body(
     value: dict[str, Any] = {
         "messaging_product": "whatsapp",
         "metadata": {
-            "display_phone_number": digits(to or NUMBERS["whatsapp"]),
-            "phone_number_id": WA_PHONE_ID,
+            "display_phone_number": digits(to or WHATSAPP_NUMBER),
+            "phone_number_id": _WA_PHONE_ID,
         },
     }
     if messages:
@@ -736,58 +986,29 @@ def whatsapp_text(sender: str, mid: str, text: str, stamp: str = "1767268800") -
     }
 
 
-def whatsapp_signed(body: bytes, key: str | None = None) -> Sample:
+def whatsapp_signed(body: bytes, key: str = WHATSAPP_KEY) -> Sample:
     """A POST to /webhooks/whatsapp signed as Meta signs it."""
-    signature = whatsapp.signature(key or KEYS["whatsapp"], body)
+    signature = whatsapp.signature(key, body)
     return Sample("POST", "/webhooks/whatsapp", JSON | {whatsapp.HEADER: signature}, body)
 
 
+@provider_sample(
+    "whatsapp",
+    number=WHATSAPP_NUMBER,
+    channel="whatsapp",
+    key=WHATSAPP_KEY,
+    section={
+        "app_secret": WHATSAPP_KEY,
+        "verify_token": _WA_VERIFY_TOKEN,
+        "phone_numbers": {_WA_PHONE_ID: WHATSAPP_NUMBER},
+    },
+    proof=(whatsapp.HEADER,),
+)
 def _whatsapp(
     key: str, text: str, sender: str, to: str, mid: str, now: datetime, ts: str, v: str
 ) -> Sample:
     # Meta lists the receiving number by its id; an unmapped id falls back to the display one.
     body = whatsapp_body([whatsapp_text(sender, mid, text, ts)], to)
-    if to != NUMBERS["whatsapp"]:
-        body = body.replace(WA_PHONE_ID.encode(), b"999999999999999", 1)
+    if to != WHATSAPP_NUMBER:
+        body = body.replace(_WA_PHONE_ID.encode(), b"999999999999999", 1)
     return whatsapp_signed(body, key)
-
-
-def settings_for(*providers: str, **extra: Any) -> dict[str, Any]:
-    """Settings sections (for conftest.base_settings) enabling providers on their numbers."""
-    return {
-        "numbers": [
-            {"number": NUMBERS[p], "provider": p, "channel": CHANNEL.get(p, "sms")}
-            for p in providers
-        ],
-        "providers": {p: SECTIONS[p] for p in providers} | extra,
-    }
-
-
-def tamper(provider: str, sample: Sample, sender: str) -> Sample:
-    """Change one byte that would matter: the credential of token/Basic providers, else the
-    sender's last digit (so an accepted forgery would verify a challenge for another phone)."""
-    kind = AUTH[provider]
-    if kind == "token":
-        token = KEYS[provider]
-        return replace(sample, path=sample.path.replace(token, token[:-1] + "X", 1))
-    if kind == "basic":
-        headers = dict(sample.headers)
-        user, password = KEYS[provider]
-        headers["Authorization"] = _basic((user, password[:-1] + "X"))
-        return replace(sample, headers=headers)
-    old = digits(sender)
-    new = old[:-1] + ("1" if old[-1] != "1" else "2")
-    if sample.method == "GET":
-        return replace(sample, path=sample.path.replace(old, new, 1))
-    assert old.encode() in sample.body, provider
-    return replace(sample, body=sample.body.replace(old.encode(), new.encode(), 1))
-
-
-def mock_sns(mock: Any) -> Any:
-    """Serve the test signing certificate and subscription URL; other SNS paths are 404."""
-    import re
-
-    mock.get(re.compile(r"^https://sns\."), status_code=404)
-    mock.get(SNS_CERT_URL, content=SNS_CERT_PEM)
-    mock.get(SNS_SUBSCRIBE_URL, text="<ConfirmSubscriptionResponse/>")
-    return mock

@@ -39,7 +39,7 @@ from app.store.tables import inbound_messages
 from tests.conftest import PUBLIC_URL
 from tests.providers import samples
 from tests.providers.helpers import challenge, new_challenge, provider_app
-from tests.providers.samples import AUTH, KEYS, NUMBERS, SECTIONS, SENDER, Sample, build, digits
+from tests.providers.samples import SAMPLES, SENDER, Sample, build, digits
 
 NOW = datetime(2026, 1, 1, 12, tzinfo=UTC)
 VICTIM = "+33612345679"
@@ -84,13 +84,16 @@ ADAPTER_EXAMPLES = 300
 APP_EXAMPLES = 25
 
 
-# Requests each provider may send besides its default one (GET callbacks, other encodings).
-VARIANTS = {"twilio": ["get"], "plivo": ["get"], "vonage": ["get", "json"]}
-CAPTURES = [(name, v) for name in sorted(REGISTRY) for v in ["", *VARIANTS.get(name, [])]]
+# Each provider's default request and its variants (GET callbacks, other encodings).
+CAPTURES = [
+    (name, v)
+    for name in sorted(REGISTRY)
+    for v in ["", *(SAMPLES[name].variants if name in SAMPLES else ())]
+]
 
 
 def captured(name: str, text: str = CODE, variant: str = "") -> Sample:
-    return build(name, text, SENDER, NUMBERS[name], CAPTURED_ID, NOW, variant=variant)
+    return build(name, text, SENDER, SAMPLES[name].number, CAPTURED_ID, NOW, variant=variant)
 
 
 def genuine_fields(sample: Sample) -> dict[str, str]:
@@ -241,15 +244,15 @@ def header_mutation(draw: Any, sample: Sample, kind: str = "") -> Sample:
 
 def without_credential(name: str, sample: Sample, drop: bool) -> Sample:
     """The request with its path token or Basic credential changed or dropped."""
-    if AUTH[name] == "token":
-        token = KEYS[name]
+    if SAMPLES[name].auth == "token":
+        token = SAMPLES[name].key
         return replace(
             sample, path=sample.path.replace("/" + token, "" if drop else "/" + token[:-1] + "X")
         )
     headers = dict(sample.headers)
     headers.pop("Authorization", None)
     if not drop:
-        user, password = KEYS[name]
+        user, password = SAMPLES[name].key
         headers["Authorization"] = samples._basic((user, password + "x"))
     return replace(sample, headers=headers)
 
@@ -270,7 +273,7 @@ def mutations(draw: Any, name: str, genuine: Sample) -> Sample:
             sample = draw(body_mutation(sample))
         else:
             sample = draw(header_mutation(sample))
-    if AUTH[name] != "signature":
+    if SAMPLES[name].auth != "signature":
         sample = without_credential(name, sample, draw(st.booleans()))
     return sample
 
@@ -280,7 +283,7 @@ def message_ids(items: Any) -> set[str]:
 
 
 def guard(name: str, defaults: Defaults | None = None, **extra: Any) -> Guarded:
-    section = SECTIONS[name] | extra
+    section = SAMPLES[name].section | extra
     adapter = REGISTRY[name](section, defaults or Defaults(PUBLIC_URL, default_region="US"))
     return Guarded(adapter, section)
 
@@ -303,9 +306,8 @@ def sns():
 
 def test_every_registered_provider_has_a_signed_request_builder(sns):
     for name in REGISTRY:
-        assert name in SECTIONS and name in KEYS and name in AUTH, name
         genuine = captured(name)
-        assert accepted_ids(guard(name), genuine) == {samples.message_id(name, CAPTURED_ID)}
+        assert accepted_ids(guard(name), genuine) == {samples.SAMPLES[name].message_id(CAPTURED_ID)}
 
 
 @pytest.mark.parametrize(("name", "variant"), CAPTURES)

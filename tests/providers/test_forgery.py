@@ -23,7 +23,7 @@ from app.domain.parts import MessagePart
 from app.providers.base import Malformed, Rejected
 from tests.providers import samples
 from tests.providers.helpers import challenge, new_challenge, provider_app
-from tests.providers.samples import AUTH, NUMBERS, PROVIDERS, SENDER, TIMESTAMPED, build
+from tests.providers.samples import PROVIDERS, SAMPLES, SENDER, build
 from tests.providers.test_contract import adapter
 
 NOW = datetime(2026, 1, 1, 12, tzinfo=UTC)
@@ -49,17 +49,19 @@ def _mutate(value: bytes, op: str, index: int, byte: int, text: bool = False) ->
 @st.composite
 def forgeries(draw, name: str) -> samples.Sample:
     kinds = ["header", "path", "other_secret"]
-    if AUTH[name] == "signature":
+    if SAMPLES[name].auth == "signature":
         kinds.append("body")
-    if name in TIMESTAMPED:
+    if SAMPLES[name].timestamped:
         kinds.append("shift_time")
     kind = draw(st.sampled_from(kinds))
     if kind == "other_secret":
-        return build(name, TEXT, SENDER, NUMBERS[name], "f-1", NOW, keys=samples.OTHER_KEYS)
+        return build(name, TEXT, SENDER, SAMPLES[name].number, "f-1", NOW, other_key=True)
     if kind == "shift_time":
         seconds = draw(st.integers(3601, 10**7)) * draw(st.sampled_from([-1, 1]))
-        return build(name, TEXT, SENDER, NUMBERS[name], "f-1", NOW + timedelta(seconds=seconds))
-    genuine = build(name, TEXT, SENDER, NUMBERS[name], "f-1", NOW)
+        return build(
+            name, TEXT, SENDER, SAMPLES[name].number, "f-1", NOW + timedelta(seconds=seconds)
+        )
+    genuine = build(name, TEXT, SENDER, SAMPLES[name].number, "f-1", NOW)
     op = draw(st.sampled_from(["flip", "insert", "delete"]))
     index = draw(st.integers(0, 10_000))
     if kind == "body":
@@ -69,7 +71,7 @@ def forgeries(draw, name: str) -> samples.Sample:
     if kind == "path":
         # Without a signature the query is as unprotected as the body: mutate the route only.
         route, mark, query = genuine.path.partition("?")
-        if AUTH[name] == "signature":
+        if SAMPLES[name].auth == "signature":
             route, mark, query = genuine.path, "", ""
         prefix = len("/webhooks/")
         tail = _mutate(route[prefix:].encode(), op, index % len(route), byte, text=True)
@@ -99,7 +101,7 @@ def content(items):
 
 def accepted_as_other_message(name: str, forged: samples.Sample) -> bool:
     """True when the adapter accepts the request and reads something other than the genuine."""
-    genuine = build(name, TEXT, SENDER, NUMBERS[name], "f-1", NOW)
+    genuine = build(name, TEXT, SENDER, SAMPLES[name].number, "f-1", NOW)
     guard = adapter(name)
     try:
         guard.verify(forged.request(), NOW)
@@ -143,7 +145,7 @@ def test_no_forgery_posted_to_the_app_changes_a_challenge(name, tmp_path):
                 body=forged.body.replace(TEXT.encode(), created["body"].encode()),
                 path=forged.path.replace("VERIFY+7K3M9Q", created["body"].replace(" ", "+")),
             )
-            genuine = build(name, created["body"], SENDER, NUMBERS[name], "f-1", NOW)
+            genuine = build(name, created["body"], SENDER, SAMPLES[name].number, "f-1", NOW)
             if forged == genuine or accepted_as_identical(name, forged, genuine):
                 return  # a re-encoding of the genuine request, not a forgery
             answer = forged.send(client)

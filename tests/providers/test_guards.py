@@ -19,12 +19,12 @@ NOW = datetime(2026, 1, 1, 12, tzinfo=UTC)
 
 
 def guarded(name, **extra):
-    section = samples.SECTIONS[name] | extra
+    section = samples.SAMPLES[name].section | extra
     return Guarded(REGISTRY[name](section, Defaults(PUBLIC_URL)), section)
 
 
 def sample(name):
-    return samples.build(name, "hi", samples.SENDER, samples.NUMBERS[name], "g-1", NOW)
+    return samples.build(name, "hi", samples.SENDER, samples.SAMPLES[name].number, "g-1", NOW)
 
 
 def test_allow_list_accepts_an_address_inside_a_range():

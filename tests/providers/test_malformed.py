@@ -23,7 +23,7 @@ from app.providers import REGISTRY
 from app.providers.base import Malformed, Rejected
 from tests.providers import samples
 from tests.providers.helpers import provider_app
-from tests.providers.samples import NUMBERS, SENDER, Sample, build
+from tests.providers.samples import SAMPLES, SENDER, Sample, build
 from tests.providers.test_contract import adapter
 
 NOW = datetime(2026, 1, 1, 12, tzinfo=UTC)
@@ -113,7 +113,7 @@ def _get(data: Any, path: tuple[Any, ...]) -> Any:
 
 def malformed(name: str) -> Iterator[Sample]:
     """Malformed variants of the provider's genuine request, credentials kept."""
-    genuine = build(name, "VERIFY 7K3M9Q", SENDER, NUMBERS[name], "m-1", NOW)
+    genuine = build(name, "VERIFY 7K3M9Q", SENDER, SAMPLES[name].number, "m-1", NOW)
     route = genuine.path.partition("?")[0]
     for body in RAW_BODIES + list(_nested_json(genuine.body)):
         for content_type in CONTENT_TYPES:

@@ -11,9 +11,10 @@ import pytest
 from app.config.checks import ConfigError
 from tests.providers import samples
 from tests.providers.helpers import challenge, new_challenge
-from tests.providers.samples import NUMBERS, SENDER, build
+from tests.providers.samples import SAMPLES, SENDER, build
 
-OPTED_IN = {"plivo": samples.SECTIONS["plivo"] | {"allow_v2": True}}
+PLIVO = SAMPLES["plivo"]
+OPTED_IN = {"plivo": PLIVO.section | {"allow_v2": True}}
 
 
 def with_text(sample: samples.Sample, **changes: str) -> samples.Sample:
@@ -24,7 +25,7 @@ def with_text(sample: samples.Sample, **changes: str) -> samples.Sample:
 def test_plivo_v2_signature_is_refused_by_default(make_app, clock):
     client = make_app("plivo").test_client()
     created = new_challenge(client)
-    v2 = build("plivo", created["body"], SENDER, NUMBERS["plivo"], "u-1", clock.now(), variant="v2")
+    v2 = build("plivo", created["body"], SENDER, PLIVO.number, "u-1", clock.now(), variant="v2")
     assert v2.send(client).status_code == 403
     assert challenge(client, created["id"])["status"] == "pending"
 
@@ -32,7 +33,7 @@ def test_plivo_v2_signature_is_refused_by_default(make_app, clock):
 def test_a_replayed_plivo_v2_nonce_is_refused_even_with_another_message(make_app, clock):
     client = make_app("plivo", providers=OPTED_IN).test_client()
     victim = new_challenge(client, phone="+33612345679")
-    genuine = build("plivo", "hello", SENDER, NUMBERS["plivo"], "u-1", clock.now(), variant="v2")
+    genuine = build("plivo", "hello", SENDER, PLIVO.number, "u-1", clock.now(), variant="v2")
     assert genuine.send(client).status_code == 200
     # V2 does not sign the body: a captured pair replayed with the victim's number and code.
     forged = with_text(genuine, From="33612345679", Text=victim["body"], MessageUUID="u-2")
@@ -45,7 +46,7 @@ def test_a_plivo_v2_nonce_is_remembered_across_app_instances(make_app, clock):
     from app import create_app
 
     first = make_app("plivo", providers=OPTED_IN)
-    genuine = build("plivo", "hello", SENDER, NUMBERS["plivo"], "u-1", clock.now(), variant="v2")
+    genuine = build("plivo", "hello", SENDER, PLIVO.number, "u-1", clock.now(), variant="v2")
     assert genuine.send(first.test_client()).status_code == 200
     # A second app on the same database, as another worker or instance would be.
     other = create_app(first.extensions["reverse_otp"].settings, clock=clock)
@@ -59,7 +60,7 @@ def test_a_plivo_v2_nonce_is_remembered_across_app_instances(make_app, clock):
 def test_a_plivo_v2_nonce_is_accepted_again_only_after_its_window(make_app, clock):
     section = OPTED_IN["plivo"] | {"v2_nonce_seconds": 3600}
     client = make_app("plivo", providers={"plivo": section}).test_client()
-    genuine = build("plivo", "hello", SENDER, NUMBERS["plivo"], "u-1", clock.now(), variant="v2")
+    genuine = build("plivo", "hello", SENDER, PLIVO.number, "u-1", clock.now(), variant="v2")
     assert genuine.send(client).status_code == 200
     clock.advance(3599)
     assert with_text(genuine, MessageUUID="u-4").send(client).status_code == 403
@@ -70,8 +71,8 @@ def test_a_plivo_v2_nonce_is_accepted_again_only_after_its_window(make_app, cloc
 def test_plivo_v3_still_verifies_with_v2_allowed(make_app, clock):
     client = make_app("plivo", providers=OPTED_IN).test_client()
     created = new_challenge(client)
-    v3 = build("plivo", created["body"], SENDER, NUMBERS["plivo"], "u-5", clock.now())
-    v2 = build("plivo", created["body"], SENDER, NUMBERS["plivo"], "u-5", clock.now(), variant="v2")
+    v3 = build("plivo", created["body"], SENDER, PLIVO.number, "u-5", clock.now())
+    v2 = build("plivo", created["body"], SENDER, PLIVO.number, "u-5", clock.now(), variant="v2")
     both = replace(v3, headers=v2.headers | {"X-Plivo-Signature-V3": "bad"})
     assert both.send(client).status_code == 403  # a bad V3 does not fall back to V2
     assert v3.send(client).status_code == 200
@@ -80,7 +81,7 @@ def test_plivo_v3_still_verifies_with_v2_allowed(make_app, clock):
 
 def test_plivo_allow_v2_must_be_a_boolean(make_app):
     with pytest.raises(ConfigError, match=r"providers\.plivo\.allow_v2"):
-        make_app("plivo", providers={"plivo": samples.SECTIONS["plivo"] | {"allow_v2": "yes"}})
+        make_app("plivo", providers={"plivo": PLIVO.section | {"allow_v2": "yes"}})
 
 
 def test_plivo_v2_is_retried_later_when_the_nonce_memory_is_unreachable(
@@ -94,7 +95,7 @@ def test_plivo_v2_is_retried_later_when_the_nonce_memory_is_unreachable(
 
     client = make_app("plivo", providers=OPTED_IN).test_client()
     monkeypatch.setattr(SqlNonces, "first_use", down)
-    v2 = build("plivo", "hello", SENDER, NUMBERS["plivo"], "u-6", clock.now(), variant="v2")
+    v2 = build("plivo", "hello", SENDER, PLIVO.number, "u-6", clock.now(), variant="v2")
     answer = v2.send(client)
     assert answer.status_code == 503  # not stored: Plivo retries
     assert answer.json["error"]["code"] == "store_unavailable"
@@ -107,7 +108,7 @@ def test_an_adapter_without_a_nonce_memory_never_accepts_v2():
     from app.providers.plivo import Plivo
 
     now = datetime(2026, 1, 1, tzinfo=UTC)
-    v2 = build("plivo", "hello", SENDER, NUMBERS["plivo"], "u-7", now, variant="v2")
-    adapter = Plivo(samples.KEYS["plivo"], Defaults(samples.PUBLIC_URL), allow_v2=True)
+    v2 = build("plivo", "hello", SENDER, PLIVO.number, "u-7", now, variant="v2")
+    adapter = Plivo(PLIVO.key, Defaults(samples.PUBLIC_URL), allow_v2=True)
     with pytest.raises(TryLater):
         adapter.verify(v2.request(), now)

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from app.domain.challenges import Outcome
 from tests.providers.helpers import challenge, new_challenge
-from tests.providers.samples import NUMBERS, SENDER, build
+from tests.providers.samples import SAMPLES, SENDER, build
 
 
 def test_parts_in_any_order_with_retries_verify_exactly_once(make_app, clock):
@@ -34,7 +34,7 @@ def check_one_long_sms(app, clock, data):
             "vonage",
             p,
             SENDER,
-            NUMBERS["vonage"],
+            SAMPLES["vonage"].number,
             f"{ref}-{i}",
             clock.now(),
             variant=f"concat:{ref}:{i}:{len(pieces)}",

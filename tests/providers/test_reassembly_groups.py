@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app.store.tables import inbound_messages, message_parts
 from tests.providers.helpers import challenge, new_challenge
-from tests.providers.samples import NUMBERS, SENDER, build
+from tests.providers.samples import SAMPLES, SENDER, build
 
 REFERENCE = "A7"
 
@@ -21,7 +21,7 @@ def long_sms(clock, text: str, ids: tuple[str, str]) -> list:
             "vonage",
             piece,
             SENDER,
-            NUMBERS["vonage"],
+            SAMPLES["vonage"].number,
             ids[i - 1],
             clock.now(),
             variant=f"concat:{REFERENCE}:{i}:2",

@@ -19,7 +19,7 @@ from app.providers.base import Part, Rejected
 from tests.conftest import PUBLIC_URL
 from tests.providers import samples
 from tests.providers.helpers import challenge, new_challenge
-from tests.providers.samples import AUTH, KEYS, NUMBERS, SENDER, Sample, build, digits
+from tests.providers.samples import SAMPLES, SENDER, Sample, build, digits
 from tests.providers.test_contract import adapter
 
 NOW = datetime(2026, 1, 1, 12, tzinfo=UTC)
@@ -38,7 +38,7 @@ def test_a_twilio_get_with_a_form_body_is_refused(make_app, clock):
     client = make_app("twilio").test_client()
     victim = new_challenge(client, phone=VICTIM)
     captured = build(
-        "twilio", "hello", SENDER, NUMBERS["twilio"], "g-1", clock.now(), variant="get"
+        "twilio", "hello", SENDER, SAMPLES["twilio"].number, "g-1", clock.now(), variant="get"
     )
     sid = samples.twilio_sid("g-2")
     body = urlencode(
@@ -53,7 +53,7 @@ def test_a_generic_get_reading_the_unsigned_query_is_refused(make_app, clock):
     """The generic HMAC covers the body; a GET's query string is not read past it."""
     client = make_app("generic").test_client()
     victim = new_challenge(client, phone=VICTIM)
-    captured = build("generic", "hello", SENDER, NUMBERS["generic"], "g-1", clock.now())
+    captured = build("generic", "hello", SENDER, SAMPLES["generic"].number, "g-1", clock.now())
     query = urlencode({"id": "g-2", "from": VICTIM, "to": victim["to"], "text": victim["body"]})
     headers = captured.headers | {"Content-Type": "text/plain"}
     forged = replace(captured, method="GET", path=f"{captured.path}?{query}", headers=headers)
@@ -64,7 +64,7 @@ def test_a_generic_get_reading_the_unsigned_query_is_refused(make_app, clock):
 def plivo_v3_get(fields: dict[str, str]) -> Sample:
     path = "/webhooks/plivo?" + urlencode(fields)
     nonce = "16261234567890123456"
-    sig = plivo.v3_signature(KEYS["plivo"], PUBLIC_URL + path, "GET", [], nonce)
+    sig = plivo.v3_signature(SAMPLES["plivo"].key, PUBLIC_URL + path, "GET", [], nonce)
     headers = {"X-Plivo-Signature-V3": sig, "X-Plivo-Signature-V3-Nonce": nonce}
     return Sample("GET", path, headers)
 
@@ -72,7 +72,7 @@ def plivo_v3_get(fields: dict[str, str]) -> Sample:
 def test_a_plivo_v3_get_with_a_form_body_is_refused(make_app, clock):
     client = make_app("plivo").test_client()
     victim = new_challenge(client, phone=VICTIM)
-    fields = {"From": digits(SENDER), "To": digits(NUMBERS["plivo"]), "Type": "sms"}
+    fields = {"From": digits(SENDER), "To": digits(SAMPLES["plivo"].number), "Type": "sms"}
     captured = plivo_v3_get(fields | {"Text": "hello", "MessageUUID": samples.plivo_uuid("p-1")})
     assert captured.send(client).status_code == 200  # a genuine GET is read
     uuid = samples.plivo_uuid("p-2")
@@ -89,7 +89,7 @@ def test_a_generic_json_body_is_read_as_json_whatever_its_content_type(make_app,
     victim = new_challenge(client, phone=VICTIM)
     trap = urlencode({"x": "1", "id": "g-9", "from": VICTIM, "text": victim["body"]})
     trap = "&" + trap + "&to=" + victim["to"].replace("+", "%2B") + "&"
-    genuine = build("generic", trap, SENDER, NUMBERS["generic"], "g-1", clock.now())
+    genuine = build("generic", trap, SENDER, SAMPLES["generic"].number, "g-1", clock.now())
     assert genuine.send(client).status_code == 200
     for method in ("GET", "POST"):
         reread = replace(genuine, method=method, headers=genuine.headers | FORM)
@@ -111,11 +111,11 @@ def with_extra(sample: Sample, part: Part) -> Sample:
 
 @pytest.mark.parametrize("name", sorted(REGISTRY))
 def test_every_signed_adapter_refuses_data_its_signature_does_not_cover(name):
-    genuine = build(name, "hello", SENDER, NUMBERS[name], "c-1", NOW)
+    genuine = build(name, "hello", SENDER, SAMPLES[name].number, "c-1", NOW)
     guard = adapter(name)
     guard.verify(genuine.request(), NOW)
     covered = guard.covers(genuine.request())
-    if AUTH[name] != "signature":
+    if SAMPLES[name].auth != "signature":
         assert covered == Part.ALL  # a credential vouches for the whole request
         return
     open_parts = [p for p in (Part.QUERY, Part.BODY) if not p & covered]
@@ -132,14 +132,14 @@ def test_every_signed_adapter_refuses_data_its_signature_does_not_cover(name):
 
 
 def test_generic_refuses_a_query_on_a_signed_post():
-    genuine = build("generic", "hello", SENDER, NUMBERS["generic"], "c-1", NOW)
+    genuine = build("generic", "hello", SENDER, SAMPLES["generic"].number, "c-1", NOW)
     with pytest.raises(Rejected, match="unsigned_fields"):
         adapter("generic").verify(with_extra(genuine, Part.QUERY).request(), NOW)
 
 
 def test_the_simulator_refuses_a_query_on_a_signed_post():
-    body = json.dumps({"from": SENDER, "to": NUMBERS["simulator"], "text": "x", "id": "s"})
-    sig = hmac.new(KEYS["simulator"].encode(), body.encode(), hashlib.sha256).hexdigest()
+    body = json.dumps({"from": SENDER, "to": SAMPLES["simulator"].number, "text": "x", "id": "s"})
+    sig = hmac.new(SAMPLES["simulator"].key.encode(), body.encode(), hashlib.sha256).hexdigest()
     s = Sample(
         "POST",
         "/webhooks/simulator?from=" + digits(VICTIM),

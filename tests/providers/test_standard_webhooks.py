@@ -12,7 +12,7 @@ from standardwebhooks.webhooks import Webhook
 
 from app.config.checks import ConfigError
 from tests.providers.helpers import challenge, new_challenge
-from tests.providers.samples import JSON, NUMBERS, SENDER, Sample
+from tests.providers.samples import JSON, SAMPLES, SENDER, Sample
 
 SECRET = "whsec_" + base64.b64encode(b"standard-webhooks-test-key-32byt").decode()
 OTHER = "whsec_" + base64.b64encode(b"another-standard-webhooks-key-32").decode()
@@ -20,7 +20,7 @@ SECTION = {"signature_scheme": "standard-webhooks", "signature_secret": SECRET}
 
 
 def signed(text: str, mid: str, when: datetime, secret: str = SECRET, **headers: str) -> Sample:
-    body = json.dumps({"id": mid, "from": SENDER, "to": NUMBERS["generic"], "text": text})
+    body = json.dumps({"id": mid, "from": SENDER, "to": SAMPLES["generic"].number, "text": text})
     signature = Webhook(secret).sign(f"msg_{mid}", when, body)
     stamp = str(int(when.timestamp()))
     sent = {"webhook-id": f"msg_{mid}", "webhook-timestamp": stamp, "webhook-signature": signature}

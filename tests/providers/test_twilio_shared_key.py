@@ -12,7 +12,7 @@ from twilio.request_validator import SIGNATURE_SETTINGS_HEADER, RequestValidator
 from app.config.checks import ConfigError
 from tests.conftest import PUBLIC_URL, TWILIO_TOKEN
 from tests.providers.helpers import challenge, new_challenge
-from tests.providers.samples import NUMBERS, SENDER, twilio_sid
+from tests.providers.samples import SAMPLES, SENDER, twilio_sid
 
 SHARED = "shared-key-secret-0123456789abcdef"
 KEY_ID = "webhooks_sharedkey_01hx0000000000000000000000"
@@ -26,7 +26,7 @@ def params(text: str, mid: str) -> dict[str, str]:
         "SmsSid": sid,
         "AccountSid": "AC" + "0" * 32,
         "From": SENDER,
-        "To": NUMBERS["twilio"],
+        "To": SAMPLES["twilio"].number,
         "Body": text,
         "NumMedia": "0",
         "NumSegments": "1",

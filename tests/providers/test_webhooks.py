@@ -12,7 +12,7 @@ from app.config.checks import ConfigError
 from app.domain.challenges import Outcome
 from tests.providers import samples
 from tests.providers.helpers import challenge, new_challenge
-from tests.providers.samples import NUMBERS, PROVIDERS, SENDER, build, tamper
+from tests.providers.samples import PROVIDERS, SAMPLES, SENDER, build
 
 
 @pytest.fixture(autouse=True)
@@ -25,11 +25,11 @@ def test_signed_sample_verifies_and_a_one_byte_forgery_does_not(name, make_app, 
     app = make_app(name)
     client = app.test_client()
     created = new_challenge(client)
-    assert created["to"] == NUMBERS[name]
-    genuine = build(name, created["body"], SENDER, NUMBERS[name], "m-1", clock.now())
+    assert created["to"] == SAMPLES[name].number
+    genuine = build(name, created["body"], SENDER, SAMPLES[name].number, "m-1", clock.now())
 
-    forged = tamper(name, genuine, SENDER).send(client)
-    if samples.AUTH[name] == "basic":
+    forged = SAMPLES[name].tamper(genuine, SENDER).send(client)
+    if samples.SAMPLES[name].auth == "basic":
         assert forged.status_code == 401
         assert forged.headers["WWW-Authenticate"].startswith("Basic ")
     else:
@@ -46,7 +46,7 @@ def test_signed_sample_verifies_and_a_one_byte_forgery_does_not(name, make_app, 
 def test_a_retried_message_is_acknowledged_and_changes_nothing(name, make_app, clock):
     client = make_app(name).test_client()
     created = new_challenge(client, phone="+33612345679")
-    wrong_sender = build(name, created["body"], SENDER, NUMBERS[name], "m-2", clock.now())
+    wrong_sender = build(name, created["body"], SENDER, SAMPLES[name].number, "m-2", clock.now())
     first, second = wrong_sender.send(client), wrong_sender.send(client)
     assert first.status_code == second.status_code
     assert 200 <= second.status_code < 300
@@ -64,7 +64,7 @@ def test_vonage_long_message_in_three_parts_out_of_order_verifies_once(make_app,
             "vonage",
             piece,
             SENDER,
-            NUMBERS["vonage"],
+            SAMPLES["vonage"].number,
             f"p-{i}",
             clock.now(),
             variant=f"concat:0A3F:{i}:3",
@@ -103,7 +103,7 @@ def test_vonage_parts_racing_from_threads_are_matched_exactly_once(make_app, clo
             "vonage",
             piece,
             SENDER,
-            NUMBERS["vonage"],
+            SAMPLES["vonage"].number,
             f"r-{i}",
             clock.now(),
             variant=f"concat:77:{i}:2",
@@ -121,7 +121,13 @@ def test_vonage_get_and_json_callbacks_verify(variant, make_app, clock):
     client = make_app("vonage").test_client()
     created = new_challenge(client)
     build(
-        "vonage", created["body"], SENDER, NUMBERS["vonage"], "v", clock.now(), variant=variant
+        "vonage",
+        created["body"],
+        SENDER,
+        SAMPLES["vonage"].number,
+        "v",
+        clock.now(),
+        variant=variant,
     ).send(client)
     assert challenge(client, created["id"])["status"] == "verified"
 
@@ -130,17 +136,25 @@ def test_twilio_get_callback_verifies(make_app, clock):
     client = make_app("twilio").test_client()
     created = new_challenge(client)
     s = build(
-        "twilio", created["body"], SENDER, NUMBERS["twilio"], "SMg", clock.now(), variant="get"
+        "twilio",
+        created["body"],
+        SENDER,
+        SAMPLES["twilio"].number,
+        "SMg",
+        clock.now(),
+        variant="get",
     )
     assert s.send(client).status_code == 200
     assert challenge(client, created["id"])["status"] == "verified"
 
 
 def test_plivo_v2_signature_is_accepted_when_the_operator_opts_in(make_app, clock):
-    section = samples.SECTIONS["plivo"] | {"allow_v2": True}
+    section = samples.SAMPLES["plivo"].section | {"allow_v2": True}
     client = make_app("plivo", providers={"plivo": section}).test_client()
     created = new_challenge(client)
-    s = build("plivo", created["body"], SENDER, NUMBERS["plivo"], "u", clock.now(), variant="v2")
+    s = build(
+        "plivo", created["body"], SENDER, SAMPLES["plivo"].number, "u", clock.now(), variant="v2"
+    )
     assert s.send(client).status_code == 200
     assert challenge(client, created["id"])["status"] == "verified"
 
@@ -148,7 +162,9 @@ def test_plivo_v2_signature_is_accepted_when_the_operator_opts_in(make_app, cloc
 def test_infobip_request_with_several_messages_handles_each(make_app, clock):
     client = make_app("infobip").test_client()
     first, second = new_challenge(client), new_challenge(client)
-    s = build("infobip", first["body"], SENDER, NUMBERS["infobip"], "ib", clock.now(), variant="2")
+    s = build(
+        "infobip", first["body"], SENDER, SAMPLES["infobip"].number, "ib", clock.now(), variant="2"
+    )
     body = json.loads(s.body)
     body["results"][1]["text"] = second["body"]
     body["results"][1]["from"] = "33612345679"
@@ -161,7 +177,7 @@ def test_infobip_request_with_several_messages_handles_each(make_app, clock):
 def test_a_request_older_than_the_tolerance_is_rejected(name, make_app, clock):
     client = make_app(name).test_client()
     created = new_challenge(client)
-    old = build(name, created["body"], SENDER, NUMBERS[name], "old", clock.now())
+    old = build(name, created["body"], SENDER, SAMPLES[name].number, "old", clock.now())
     clock.advance(301)
     assert old.send(client).status_code == 403
     assert challenge(client, created["id"])["status"] == "pending"
@@ -181,7 +197,7 @@ def test_message_through_another_provider_than_the_numbers_is_stored_and_rejecte
     app = make_app("telnyx", "sinch")
     client = app.test_client()
     created = new_challenge(client)
-    owner = "telnyx" if created["to"] == NUMBERS["telnyx"] else "sinch"
+    owner = "telnyx" if created["to"] == SAMPLES["telnyx"].number else "sinch"
     other = "sinch" if owner == "telnyx" else "telnyx"
     s = build(other, created["body"], SENDER, created["to"], "detour", clock.now())
     assert s.send(client).status_code == 200
@@ -217,7 +233,9 @@ def test_aws_sns_subscription_confirmation_fetches_the_subscribe_url(
 def test_aws_sns_caches_the_signing_certificate(make_app, clock, requests_mock):
     client = make_app("aws-sns").test_client()
     for i in range(3):
-        build("aws-sns", "hello", SENDER, NUMBERS["aws-sns"], f"c{i}", clock.now()).send(client)
+        build("aws-sns", "hello", SENDER, SAMPLES["aws-sns"].number, f"c{i}", clock.now()).send(
+            client
+        )
     fetched = [r for r in requests_mock.request_history if r.url == samples.SNS_CERT_URL]
     assert len(fetched) == 1
 
@@ -226,7 +244,13 @@ def test_aws_sns_signature_version_1_is_accepted(make_app, clock):
     client = make_app("aws-sns").test_client()
     created = new_challenge(client)
     s = build(
-        "aws-sns", created["body"], SENDER, NUMBERS["aws-sns"], "v1", clock.now(), variant="v1"
+        "aws-sns",
+        created["body"],
+        SENDER,
+        SAMPLES["aws-sns"].number,
+        "v1",
+        clock.now(),
+        variant="v1",
     )
     assert s.send(client).status_code == 200
     assert challenge(client, created["id"])["status"] == "verified"
@@ -234,7 +258,7 @@ def test_aws_sns_signature_version_1_is_accepted(make_app, clock):
 
 def test_aws_sns_refuses_a_certificate_outside_sns_hosts(make_app, clock, requests_mock):
     client = make_app("aws-sns").test_client()
-    s = build("aws-sns", "hello", SENDER, NUMBERS["aws-sns"], "x", clock.now())
+    s = build("aws-sns", "hello", SENDER, SAMPLES["aws-sns"].number, "x", clock.now())
     for url in (
         "http://sns.eu-west-1.amazonaws.com/a.pem",
         "https://sns.evil.com/a.pem",
@@ -250,13 +274,13 @@ def test_aws_sns_unreachable_certificate_answers_503_so_sns_retries(make_app, cl
 
     requests_mock.get(samples.SNS_CERT_URL, exc=requests.ConnectTimeout)
     client = make_app("aws-sns").test_client()
-    s = build("aws-sns", "hello", SENDER, NUMBERS["aws-sns"], "x", clock.now())
+    s = build("aws-sns", "hello", SENDER, SAMPLES["aws-sns"].number, "x", clock.now())
     assert s.send(client).status_code == 503
 
 
 def test_aws_sns_refuses_a_topic_not_allowed(make_app, clock):
     client = make_app("aws-sns").test_client()
-    s = build("aws-sns", "hello", SENDER, NUMBERS["aws-sns"], "x", clock.now())
+    s = build("aws-sns", "hello", SENDER, SAMPLES["aws-sns"].number, "x", clock.now())
     envelope = samples.sns_envelope(samples.SNS_KEY, json.loads(s.body)["Message"], clock.now())
     envelope["TopicArn"] = "arn:aws:sns:eu-west-1:999999999999:other"
     assert s.with_body(json.dumps(envelope).encode()).send(client).status_code == 403
@@ -274,7 +298,7 @@ def test_store_failure_before_storing_answers_503(make_app, clock, monkeypatch):
         raise StoreUnavailable("database is down")
 
     monkeypatch.setattr(store, "begin", down)
-    s = build("telnyx", created["body"], SENDER, NUMBERS["telnyx"], "t", clock.now())
+    s = build("telnyx", created["body"], SENDER, SAMPLES["telnyx"].number, "t", clock.now())
     assert s.send(client).status_code == 503
 
 
@@ -315,7 +339,12 @@ def test_an_unsigned_provider_accepts_a_request_when_opted_in(make_app, clock):
     ).test_client()
     created = new_challenge(client)
     s = build(
-        "africastalking", created["body"], SENDER, NUMBERS["africastalking"], "a", clock.now()
+        "africastalking",
+        created["body"],
+        SENDER,
+        SAMPLES["africastalking"].number,
+        "a",
+        clock.now(),
     )
     s = type(s)(s.method, "/webhooks/africastalking", s.headers, s.body)
     assert s.send(client).status_code == 200
@@ -325,7 +354,7 @@ def test_an_unsigned_provider_accepts_a_request_when_opted_in(make_app, clock):
 def test_timestamps_inside_the_tolerance_still_pass_after_the_clock_moves(make_app, clock):
     client = make_app("telnyx").test_client()
     created = new_challenge(client)
-    s = build("telnyx", created["body"], SENDER, NUMBERS["telnyx"], "t", clock.now())
+    s = build("telnyx", created["body"], SENDER, SAMPLES["telnyx"].number, "t", clock.now())
     clock.advance(timedelta(seconds=299).total_seconds())
     assert s.send(client).status_code == 200
 
@@ -342,7 +371,7 @@ def test_android_gateway_dedupes_on_the_event_id_not_the_content_derived_message
 ):
     app = make_app("android-sms-gateway")
     client = app.test_client()
-    name, to = "android-sms-gateway", NUMBERS["android-sms-gateway"]
+    name, to = "android-sms-gateway", SAMPLES["android-sms-gateway"].number
     first = build(name, "same words", SENDER, to, "event-1", clock.now())
     again = build(name, "same words", SENDER, to, "event-2", clock.now())
     assert (
@@ -366,7 +395,7 @@ def android_batch(messages: list[dict[str, object]], event_id: str, now) -> samp
     }
     body = json.dumps(envelope, separators=(",", ":")).encode()
     stamp = str(int(now.timestamp()))
-    key = samples.KEYS["android-sms-gateway"]
+    key = samples.SAMPLES["android-sms-gateway"].key
     headers = samples.JSON | {
         "X-Signature": android_sms_gateway.signature(key, body, stamp),
         "X-Timestamp": stamp,
@@ -406,7 +435,9 @@ def test_android_sms_gateway_malformed_batch_is_a_400(payload, make_app, clock):
     from app.providers import android_sms_gateway
 
     stamp = batch.headers["X-Timestamp"]
-    signature = android_sms_gateway.signature(samples.KEYS["android-sms-gateway"], raw, stamp)
+    signature = android_sms_gateway.signature(
+        samples.SAMPLES["android-sms-gateway"].key, raw, stamp
+    )
     signed = batch.with_body(raw)
     signed = samples.Sample(
         signed.method, signed.path, signed.headers | {"X-Signature": signature}, raw

@@ -15,10 +15,8 @@ from app.providers import twilio, whatsapp
 from tests.conftest import AUTH, PUBLIC_URL
 from tests.providers.helpers import challenge, new_challenge
 from tests.providers.samples import (
-    KEYS,
-    NUMBERS,
+    SAMPLES,
     SENDER,
-    WA_VERIFY_TOKEN,
     Sample,
     twilio_sid,
     whatsapp_body,
@@ -26,7 +24,10 @@ from tests.providers.samples import (
     whatsapp_text,
 )
 
-NUMBER = NUMBERS["whatsapp"]
+WHATSAPP = SAMPLES["whatsapp"]
+NUMBER = WHATSAPP.number
+VERIFY_TOKEN = WHATSAPP.section["verify_token"]
+TWILIO = SAMPLES["twilio"]
 OTHER_SENDER = "+33612345670"
 # One number receiving SMS through Twilio and WhatsApp through Meta.
 BOTH = [
@@ -57,7 +58,7 @@ def twilio_whatsapp(text: str, sender: str, to: str, mid: str) -> Sample:
         "To": "whatsapp:" + to,
         "WaId": sender.lstrip("+"),
     }
-    signature = twilio.signature(KEYS["twilio"], PUBLIC_URL + "/webhooks/twilio", [*fields.items()])
+    signature = twilio.signature(TWILIO.key, PUBLIC_URL + "/webhooks/twilio", [*fields.items()])
     headers = {"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature}
     return Sample("POST", "/webhooks/twilio", headers, urlencode(fields).encode())
 
@@ -72,7 +73,7 @@ def client(make_app):
 
 def test_handshake_answers_the_challenge_with_the_right_verify_token(client):
     answer = handshake(
-        client, **{"hub.mode": "subscribe", "hub.verify_token": WA_VERIFY_TOKEN,
+        client, **{"hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN,
                    "hub.challenge": "1158201444"}
     )  # fmt: skip
     assert (answer.status_code, answer.get_data(as_text=True)) == (200, "1158201444")
@@ -82,12 +83,12 @@ def test_handshake_answers_the_challenge_with_the_right_verify_token(client):
 @pytest.mark.parametrize(
     "query",
     [
-        {"hub.mode": "subscribe", "hub.verify_token": WA_VERIFY_TOKEN + "x"},
-        {"hub.mode": "subscribe", "hub.verify_token": WA_VERIFY_TOKEN[:-1]},
+        {"hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN + "x"},
+        {"hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN[:-1]},
         {"hub.mode": "subscribe", "hub.verify_token": ""},
         {"hub.mode": "subscribe"},
-        {"hub.mode": "unsubscribe", "hub.verify_token": WA_VERIFY_TOKEN},
-        {"hub.verify_token": WA_VERIFY_TOKEN},
+        {"hub.mode": "unsubscribe", "hub.verify_token": VERIFY_TOKEN},
+        {"hub.verify_token": VERIFY_TOKEN},
         {},
     ],
 )
@@ -98,7 +99,7 @@ def test_handshake_refuses_anything_but_the_right_token_and_mode(client, query):
 
 
 def test_handshake_is_refused_when_no_verify_token_is_configured(make_app):
-    section = {"app_secret": KEYS["whatsapp"]}
+    section = {"app_secret": WHATSAPP.key}
     client = make_app("whatsapp", providers={"whatsapp": section}).test_client()
     answer = handshake(client, **{"hub.mode": "subscribe", "hub.verify_token": "",
                                   "hub.challenge": "1"})  # fmt: skip
@@ -108,7 +109,7 @@ def test_handshake_is_refused_when_no_verify_token_is_configured(make_app):
 @pytest.mark.parametrize("value", ["<script>alert(1)</script>", "", "x" * 129, "a b"])
 def test_handshake_never_echoes_what_is_not_a_short_token(client, value):
     answer = handshake(
-        client, **{"hub.mode": "subscribe", "hub.verify_token": WA_VERIFY_TOKEN,
+        client, **{"hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN,
                    "hub.challenge": value}
     )  # fmt: skip
     assert answer.status_code == 400
@@ -117,7 +118,7 @@ def test_handshake_never_echoes_what_is_not_a_short_token(client, value):
 
 
 def test_handshake_with_a_body_is_refused(client):
-    query = urlencode({"hub.mode": "subscribe", "hub.verify_token": WA_VERIFY_TOKEN,
+    query = urlencode({"hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN,
                        "hub.challenge": "1"})  # fmt: skip
     answer = client.open("/webhooks/whatsapp?" + query, method="GET", data=b'{"a": 1}')
     assert answer.status_code == 403
@@ -446,7 +447,7 @@ def test_channels_of_the_wrong_shape_are_a_400(client, channels):
 
 def test_a_number_receiving_every_asked_channel_is_preferred(make_app):
     numbers = [
-        {"number": NUMBERS["twilio"], "provider": "twilio"},
+        {"number": TWILIO.number, "provider": "twilio"},
         *BOTH,
     ]
     client = make_app("twilio", "whatsapp", numbers=numbers).test_client()
@@ -473,12 +474,12 @@ def test_the_whatsapp_qr_encodes_the_wa_me_link_and_only_when_offered(make_app):
 
 def test_twilio_whatsapp_verifies_on_the_whatsapp_channel(make_app):
     numbers = [
-        {"number": NUMBERS["twilio"], "provider": "twilio", "channel": "sms"},
-        {"number": NUMBERS["twilio"], "provider": "twilio", "channel": "whatsapp"},
+        {"number": TWILIO.number, "provider": "twilio", "channel": "sms"},
+        {"number": TWILIO.number, "provider": "twilio", "channel": "whatsapp"},
     ]
     client = make_app("twilio", numbers=numbers).test_client()
     created = new_challenge(client, channels=["whatsapp"])
-    answer = twilio_whatsapp(created["body"], SENDER, NUMBERS["twilio"], "w-1").send(client)
+    answer = twilio_whatsapp(created["body"], SENDER, TWILIO.number, "w-1").send(client)
     assert answer.status_code == 200
     after = challenge(client, created["id"])
     assert (after["status"], after["verified_phone"], after["channel"]) == (
@@ -491,7 +492,7 @@ def test_twilio_whatsapp_verifies_on_the_whatsapp_channel(make_app):
 def test_twilio_whatsapp_to_a_number_without_the_channel_changes_nothing(make_app):
     client = make_app("twilio").test_client()
     created = new_challenge(client)
-    answer = twilio_whatsapp(created["body"], SENDER, NUMBERS["twilio"], "w-2").send(client)
+    answer = twilio_whatsapp(created["body"], SENDER, TWILIO.number, "w-2").send(client)
     assert answer.status_code == 200
     assert challenge(client, created["id"])["status"] == "pending"
 
@@ -499,13 +500,13 @@ def test_twilio_whatsapp_to_a_number_without_the_channel_changes_nothing(make_ap
 def test_twilio_whatsapp_sender_to_an_sms_number_is_a_400(make_app):
     client = make_app("twilio").test_client()
     created = new_challenge(client)
-    sample = twilio_whatsapp(created["body"], SENDER, NUMBERS["twilio"], "w-3")
+    sample = twilio_whatsapp(created["body"], SENDER, TWILIO.number, "w-3")
     fields = dict(pair.split("=", 1) for pair in sample.body.decode().split("&"))
-    fields["To"] = NUMBERS["twilio"]
+    fields["To"] = TWILIO.number
     from urllib.parse import unquote
 
     plain = {k: unquote(v) for k, v in fields.items()}
-    signature = twilio.signature(KEYS["twilio"], PUBLIC_URL + "/webhooks/twilio", [*plain.items()])
+    signature = twilio.signature(TWILIO.key, PUBLIC_URL + "/webhooks/twilio", [*plain.items()])
     forged = replace(
         sample,
         body=urlencode(plain).encode(),

@@ -8,7 +8,7 @@ import base64
 import pytest
 
 from tests.providers.helpers import provider_app
-from tests.providers.samples import KEYS, NUMBERS, SENDER, build
+from tests.providers.samples import SAMPLES, SENDER, build
 
 ATTACKER = {"REMOTE_ADDR": "203.0.113.66"}
 PROVIDER_ADDR = {"REMOTE_ADDR": "198.51.100.7"}
@@ -34,7 +34,7 @@ def _limit(app) -> int:
 
 
 def _sample(provider, clock, mid="m-1"):
-    return build(provider, "hello 123456", SENDER, NUMBERS[provider], mid, clock.now())
+    return build(provider, "hello 123456", SENDER, SAMPLES[provider].number, mid, clock.now())
 
 
 def _send(client, sample, path=None, headers=None, environ=ATTACKER):
@@ -51,7 +51,7 @@ def test_path_token_guesses_are_refused_after_the_limit_even_when_right(webhook_
     app = webhook_app("smsmode")
     client = app.test_client()
     sample = _sample("smsmode", clock)
-    wrong = sample.path.replace(KEYS["smsmode"], "guess-guess-guess-guess")
+    wrong = sample.path.replace(SAMPLES["smsmode"].key, "guess-guess-guess-guess")
     for _ in range(_limit(app)):
         assert _send(client, sample, path=wrong).status_code == 403
     refused = _send(client, sample)
