@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl
 import pytest
 import requests
 
+from app.web import i18n
 from tests.conftest import NUMBER, base_settings
 from tests.e2e.server import free_port, running_server, write_config
 from tests.e2e.test_browser import AUTH, DESKTOP, browser, open_page, shot  # noqa: F401
@@ -26,6 +27,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 SID = "AC" + "c" * 32
 PHONE = "+33612345678"
+LOCALES = i18n.FOLDER
 
 
 class Provider(BaseHTTPRequestHandler):
@@ -135,4 +137,79 @@ def test_no_outbound_form_without_an_expected_phone(server, browser):  # noqa: F
     page = open_page(browser, answer.json()["verify_url"], **DESKTOP)
     page.locator("#qr").wait_for(state="visible")
     assert page.locator("#outbound").count() == 0
+    page.context.close()
+
+
+def create_in(server, locale, phone):
+    answer = requests.post(
+        server + "/api/v1/challenges",
+        json={"phone": phone, "locale": locale}, headers=AUTH, timeout=10,
+    )  # fmt: skip
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+def words(locale):
+    return json.loads((LOCALES / f"{locale}.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(("locale", "phone"), [("fr", "+33612345601"), ("ar", "+33612345602")])
+def test_the_code_form_speaks_the_pages_language_and_still_verifies(
+    server,
+    provider,
+    browser,  # noqa: F811
+    locale,
+    phone,  # one phone each: the pumping guards allow a few codes per phone and hour
+):
+    _, captured = provider
+    t, english = words(locale), words("en")
+    created = create_in(server, locale, phone)
+    page = open_page(browser, created["verify_url"], **DESKTOP)
+    direction = page.evaluate("getComputedStyle(document.documentElement).direction")
+    assert direction == ("rtl" if locale == "ar" else "ltr")
+    assert page.locator("html").get_attribute("dir") == direction
+    box = page.locator("#outbound")
+    assert box.get_attribute("aria-label") == t["ob_region"]
+    send = page.locator("#outbound-send")
+    assert send.inner_text() == t["ob_send"] != english["ob_send"]
+    assert t["ob_ask"] in box.inner_text()
+    page.locator("#outbound-send").click()
+    page.locator("#outbound-code").wait_for(state="visible")
+    note = page.locator("#outbound-note")
+    assert note.inner_text() == t["ob_sent"] != english["ob_sent"]
+    assert send.inner_text() == t["ob_send_again"]
+    label = page.locator("label[for=outbound-code]")
+    ending = label.locator("bdi.phone-ending")
+    before, after = t["ob_label"].split("{phone}")
+    assert label.inner_text() == before + ending.inner_text() + after
+    assert ending.evaluate("e => getComputedStyle(e).direction") == "ltr"
+    assert ending.inner_text().endswith(phone[-2:])
+    submit = page.locator("#outbound-form button[type=submit]")
+    assert submit.inner_text() == t["ob_verify"]
+    # No English text is left in the form.
+    shown = box.inner_text()
+    for key in ("ob_ask", "ob_send", "ob_send_again", "ob_verify", "ob_sent"):
+        assert english[key] not in shown, key
+    # Asking again at once: the cooldown message, in the page's language, its number left to right.
+    page.evaluate("document.getElementById('outbound-send').disabled = false")
+    send.click()
+    note.locator("bdi").wait_for(state="attached")
+    seconds = note.locator("bdi").inner_text()
+    assert int(seconds) > 0
+    assert note.inner_text() == t["ob_wait"].replace("{seconds}", seconds)
+    assert note.locator("bdi").evaluate("e => getComputedStyle(e).direction") == "ltr"
+    # A wrong code is told in the page's language; the right one verifies.
+    code = code_in(captured[-1])
+    page.locator("#outbound-code").fill("000000" if code != "000000" else "111111")
+    submit.click()
+    page.wait_for_function(
+        "t => document.getElementById('outbound-note').textContent === t", arg=t["ob_wrong"]
+    )
+    page.locator("#outbound-code").fill(code)
+    shot(page, f"outbound-code-{locale}")
+    submit.click()
+    page.locator("section.done-verified").wait_for(state="visible", timeout=10_000)
+    assert page.locator("section.done-verified h1").inner_text() == t["done_verified"]
+    answer = requests.get(f"{server}/api/v1/challenges/{created['id']}", headers=AUTH, timeout=10)
+    assert answer.json()["status"] == "verified" and answer.json()["method"] == "outbound_sms"
     page.context.close()
