@@ -107,10 +107,7 @@ def test_a_discovery_verification_with_two_codes_stays_within_the_aim(engine_app
     assert status == "pending"  # the first code wins, the other challenge is untouched
 
 
-def test_a_status_read_sends_no_begin_or_rollback(engine_app, request):
-    if postgres(engine_app):
-        reason = "not met yet on PostgreSQL: BEGIN, SELECT, ROLLBACK (docs/benchmarks.md)"
-        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
+def test_a_status_read_sends_no_begin_or_rollback(engine_app):
     client = engine_app.test_client()
     created = sms.create_on_simulator(client, phone=PHONE)
     with counting(engine_app) as trips:

@@ -32,7 +32,8 @@ PENDING = Status.PENDING.value
 
 
 def make_engines(url: str, pool_size: int = 10) -> tuple[Engine, Engine]:
-    """Return (writer, reader) engines for a URL; they are one engine except on SQLite."""
+    """Return (writer, reader) engines for a URL: on PostgreSQL one pool, the reader in
+    autocommit; on SQLite two engines (the writer begins IMMEDIATE transactions)."""
     if not url.startswith("sqlite"):
         # No pre-ping: it would add a round trip to every request. A connection the server
         # dropped fails one request (a webhook answers 503 and the provider retries) and the
@@ -45,7 +46,10 @@ def make_engines(url: str, pool_size: int = 10) -> tuple[Engine, Engine]:
             pool_timeout=10,
             hide_parameters=True,  # SQL logs and errors never show codes' texts or numbers
         )
-        return engine, engine
+        # Reads run in autocommit: one round trip each, instead of BEGIN, the query and the
+        # ROLLBACK that returns the connection to the pool. Under READ COMMITTED every
+        # statement had its own snapshot anyway, so no read loses a consistency it had.
+        return engine, engine.execution_options(isolation_level="AUTOCOMMIT")
     args = {"check_same_thread": False, "timeout": 10}
     writer = create_engine(url, connect_args=args, hide_parameters=True)
     reader = create_engine(url, connect_args=args, hide_parameters=True)
