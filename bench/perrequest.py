@@ -83,6 +83,12 @@ def timed(label: str, calls: list[Any], run: Any) -> cProfile.Profile:
     return profile
 
 
+def functions(profile: cProfile.Profile, top: int) -> None:
+    """Print the functions with the most cumulative time (app's own code and its libraries)."""
+    if top:
+        pstats.Stats(profile).sort_stats("cumulative").print_stats(top)
+
+
 def shares(profile: cProfile.Profile, top: int = 12) -> None:
     """Print the share of self time by package (app modules by their room)."""
     stats = pstats.Stats(profile)
@@ -111,6 +117,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("url")
     parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--top", type=int, default=0, help="also list the N costliest functions")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         app = build(args.url, Path(tmp))
@@ -127,18 +134,21 @@ def main() -> None:
             ),
         )
         shares(creation)
+        functions(creation, args.top)
         hooks = timed(
             "webhook (verifies)",
             made_list,
             lambda made: webhook(client, made["body"], f"+1415555{secrets.randbelow(10**4):04d}"),
         )
         shares(hooks)
+        functions(hooks, args.top)
         status = timed(
             "status read",
             made_list,
             lambda made: client.get(f"/api/v1/status/{made['token']}"),
         )
         shares(status)
+        functions(status, args.top)
         app.extensions["reverse_otp"].ctx.store.dispose()
 
 

@@ -10,6 +10,7 @@ CONDITIONS = "## Benchmark conditions"
 THROUGHPUT = "## Webhook and creation throughput"
 SCALE = "## Pending-challenge scale"
 MEMORY = "## Worker memory"
+ROUNDTRIPS = "## Round trips (create, inbound SMS, status)"
 RATIO_AIM = 0.5
 FLAT_AIM = 0.8
 NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
@@ -23,6 +24,15 @@ def write(results: dict[str, Any], path: Path, quick: bool = False) -> None:
         SCALE: scale(results),
         MEMORY: memory(results),
     }
+    if results.get("roundtrip"):
+        from bench.roundtrip import section
+
+        sections[ROUNDTRIPS] = section(results["roundtrip"])
+    write_sections(sections, path)
+
+
+def write_sections(sections: dict[str, str], path: Path) -> None:
+    """Replace (or add) these sections in `path`, keeping every other section."""
     existing = path.read_text() if path.exists() else TITLE + "\n"
     head, order, bodies = _split(existing)
     for heading, body in sections.items():

@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from app.cli.server import default_workers  # noqa: E402
 from app.store.tables import challenges  # noqa: E402
-from bench import report, seed  # noqa: E402
+from bench import report, roundtrip, seed  # noqa: E402
 from tests.e2e.server import free_port, launched, server_environ, write_config  # noqa: E402
 
 SECRET = "bench-secret-key-that-is-long-enough-0123456789"
@@ -210,18 +210,18 @@ def median(runs: list[Run], field: str) -> float:
 # -- databases -------------------------------------------------------------------------------
 
 
-def fresh_database(engine_name: str, opts: Options, workdir: Path) -> str:
+def fresh_database(engine_name: str, pg_url: str, workdir: Path) -> str:
     if engine_name == "sqlite":
         for old in workdir.glob("bench.db*"):
             old.unlink()
         return f"sqlite:///{workdir / 'bench.db'}"
-    url = make_url(opts.pg_url)
+    url = make_url(pg_url)
     admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{url.database}"'))
     admin.dispose()
-    return opts.pg_url
+    return pg_url
 
 
 def migrate(url: str) -> None:
@@ -266,7 +266,7 @@ def server_version(url: str) -> str:
 
 def throughput(engine_name: str, opts: Options, workdir: Path) -> dict[str, Any]:
     """Webhook (verify path) and creation, each side by side with the bare endpoint."""
-    url = fresh_database(engine_name, opts, workdir)
+    url = fresh_database(engine_name, opts.pg_url, workdir)
     migrate(url)
     targets = opts.reps * opts.duration * MAX_RATE
     hooks = Webhooks(
@@ -373,7 +373,7 @@ def _rounds(runs: dict[str, list[Run]], loads: list[dict[str, Any]]) -> list[dic
 
 def scale(engine_name: str, opts: Options, workdir: Path) -> dict[str, Any]:
     """Webhook cost with N pending challenges: each webhook hits one of them at random."""
-    url = fresh_database(engine_name, opts, workdir)
+    url = fresh_database(engine_name, opts.pg_url, workdir)
     migrate(url)
     out: dict[str, Any] = {"engine": server_version(url), "sizes": {}}
     seeded = 0
@@ -433,7 +433,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--engines", default="sqlite,postgresql")
     parser.add_argument("--sizes", default="1000,100000,1000000")
-    parser.add_argument("--only", choices=["throughput", "scale"], default=None)
+    parser.add_argument("--only", choices=["throughput", "scale", "roundtrip"], default=None)
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     parser.add_argument("--json", type=Path, default=ROOT / "bench" / "results.json")
     args = parser.parse_args()
@@ -457,6 +457,13 @@ def main() -> None:
                 print(f"throughput on {engine_name} ...", flush=True)
                 results.setdefault("throughput", {})[engine_name] = throughput(
                     engine_name, opts, workdir
+                )
+            if args.only in (None, "roundtrip"):
+                print(f"round trips on {engine_name} ...", flush=True)
+                url = fresh_database(engine_name, opts.pg_url, workdir)
+                migrate(url)
+                results.setdefault("roundtrip", {})[engine_name] = roundtrip.measure(
+                    url, workdir, opts.reps, opts.duration, opts.connections
                 )
             if args.only in (None, "scale"):
                 print(f"pending-challenge scale on {engine_name} ...", flush=True)
