@@ -260,8 +260,21 @@ def text_of(value: Any) -> str | None:
 
 def refuse_nul(raw: Mapping[str, Any]) -> None:
     """Raise Malformed when a field holds a NUL character, which PostgreSQL cannot store."""
-    if "\\u0000" in json.dumps(raw, default=str):
+    if _holds_nul(raw):
         raise Malformed("fields must not contain NUL characters")
+
+
+def _holds_nul(value: Any) -> bool:
+    """Tell whether a JSON-like value has a NUL in any string, key or other value's text."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, Mapping):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_holds_nul(item) for item in value)
+    if value is None or isinstance(value, bool | int | float):
+        return False
+    return "\x00" in str(value)
 
 
 def inbound(

@@ -1,6 +1,20 @@
 """HTTP: blueprints for the API, the provider webhooks and the pages."""
 
+from typing import Any
+
 from flask import Flask
+from flask.sessions import SessionInterface, SessionMixin
+
+
+class NoSessions(SessionInterface):
+    """Flask's cookie session is unused (the admin signs its own cookie, app/web/admin.py):
+    no signing serializer is built for every request, and a write to it fails loudly."""
+
+    def open_session(self, app: Flask, request: Any) -> SessionMixin:
+        return self.make_null_session(app)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Any) -> None:
+        return None
 
 
 def register(app: Flask) -> None:
@@ -19,6 +33,7 @@ def register(app: Flask) -> None:
         wellknown,
     )
 
+    app.session_interface = NoSessions()
     errors.register(app)
     headers.register(app)
     requestlog.register(app)
