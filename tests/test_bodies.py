@@ -10,7 +10,7 @@ import socket
 import pytest
 from werkzeug.exceptions import RequestTimeout
 
-from app.cli.server import PeerCount, capped_worker, options, peer_cap
+from app.cli.server import PeerCount, capped_worker, fair_worker, options, peer_cap
 from app.config import load
 from app.web.bodies import BodyRules, DeadlineInput
 from tests.conftest import base_settings
@@ -85,5 +85,5 @@ def test_the_server_uses_the_capped_worker_when_a_cap_is_set():
 
     worker = options("127.0.0.1", 8000, 1, 100, max_per_peer=20)["worker_class"]
     assert issubclass(worker, GeventWorker)
-    assert options("127.0.0.1", 8000, 1, 100)["worker_class"] == "gevent"
+    assert options("127.0.0.1", 8000, 1, 100)["worker_class"] is fair_worker()
     assert issubclass(capped_worker(5), GeventWorker)

@@ -8,6 +8,7 @@ from app.cli.server import (
     capped_worker,
     conf_file,
     default_workers,
+    fair_worker,
     log_config,
     options,
     prepare_metrics_dir,
@@ -19,9 +20,9 @@ from tests.conftest import base_settings
 from tests.e2e.server import write_config
 
 
-def test_serves_with_gevent_workers_holding_many_connections():
+def test_serves_with_fair_gevent_workers_holding_many_connections():
     settings = options("127.0.0.1", 8000, 2, worker_connections=12_000)
-    assert settings["worker_class"] == "gevent"
+    assert settings["worker_class"] is fair_worker()
     assert settings["worker_connections"] == 12_000
     assert settings["accesslog"] is None  # paths carry status tokens
 

@@ -102,17 +102,37 @@ BUSY = (
 
 
 @functools.cache
+def fair_worker() -> type:
+    """Return gunicorn's gevent worker, letting the other connections in after each request.
+
+    gevent switches greenlets only when one would block. On a keep-alive connection whose
+    next request is already in the socket buffer, reading it does not block, so one
+    connection could be served request after request while the ready requests of the others
+    waited (measured at 32 connections on one worker: p99 4-6 s against a p50 of 20 ms).
+    Yielding after each request serves the ready connections in turn.
+    """
+    import gevent
+    from gunicorn.workers.ggevent import GeventWorker
+
+    class FairGeventWorker(GeventWorker):  # type: ignore[misc]
+        def handle_request(self, listener_name: Any, req: Any, sock: Any, addr: Any) -> None:
+            super().handle_request(listener_name, req, sock, addr)
+            gevent.sleep(0)  # to the back of the line: every ready connection runs first
+
+    return FairGeventWorker
+
+
+@functools.cache
 def capped_worker(limit: int) -> type:
-    """Return gunicorn's gevent worker refusing a peer's connections beyond `limit` at once.
+    """Return the fair gevent worker refusing a peer's connections beyond `limit` at once.
 
     Each gevent worker serves at most `worker_connections` connections; past that it stops
     accepting, so one address holding them all (slow bodies, idle sockets) would starve every
     other client and `/healthz`. The cap is on the TCP peer: behind a reverse proxy every
     connection comes from the proxy, so `peer_cap` turns it off there.
     """
-    from gunicorn.workers.ggevent import GeventWorker
 
-    class CappedGeventWorker(GeventWorker):  # type: ignore[misc]
+    class CappedGeventWorker(fair_worker()):  # type: ignore[misc]
         def init_process(self) -> None:
             self.peers = PeerCount(limit)
             super().init_process()
@@ -164,7 +184,7 @@ def options(
     return {
         "bind": f"{host}:{port}",
         "workers": workers,
-        "worker_class": capped_worker(max_per_peer) if max_per_peer else "gevent",
+        "worker_class": capped_worker(max_per_peer) if max_per_peer else fair_worker(),
         "worker_connections": worker_connections,
         "timeout": 30,
         "graceful_timeout": 10,
