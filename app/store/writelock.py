@@ -7,6 +7,11 @@ thread lock (this process) and an flock on a file next to the database (other pr
 hands the lock over as soon as it is released. Waits use short `time.sleep` steps, which
 gevent makes cooperative, so a waiting greenlet never stalls its worker. Processes that do
 not take this lock (another tool, an older version) still meet SQLite's busy timeout.
+
+In a process, writers are served in arrival order: a released lock goes to the writer that
+waited longest, not to whichever thread or greenlet asks next. A plain lock (and gevent's,
+which monkeypatching puts behind `threading.Lock`) lets a writer that has just released it,
+or a fresh one, take it again ahead of the waiters, which can then wait for seconds.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import fcntl
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -23,15 +29,56 @@ from app.store.base import StoreUnavailable
 STEP = 0.0005  # seconds between tries for another process's lock
 
 
+class FifoLock:
+    """A lock handed over to its waiters in arrival order (threads, or greenlets under gevent)."""
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._held = False
+        self._waiters: deque[threading.Event] = deque()
+
+    @property
+    def waiting(self) -> int:
+        """How many are waiting for the lock."""
+        return len(self._waiters)
+
+    def acquire(self, timeout: float) -> bool:
+        with self._mutex:
+            if not self._held:
+                self._held = True
+                return True
+            turn = threading.Event()
+            self._waiters.append(turn)
+        if turn.wait(timeout):
+            return True
+        with self._mutex:
+            if turn.is_set():  # handed over as the wait ended
+                return True
+            self._waiters.remove(turn)
+            return False
+
+    def release(self) -> None:
+        with self._mutex:
+            if self._waiters:
+                self._waiters.popleft().set()  # held still: it passes to the longest waiter
+            else:
+                self._held = False
+
+
 class WriteLock:
     """A lock shared by every process that writes one SQLite file."""
 
     def __init__(self, database_path: str, timeout: float = 10.0) -> None:
         self.path = database_path + "-writer.lock"
         self.timeout = timeout
-        self._thread_lock = threading.Lock()
+        self._thread_lock = FifoLock()
         self._fd = -1
         self._pid = -1
+
+    @property
+    def waiting(self) -> int:
+        """How many writers of this process wait for the lock."""
+        return self._thread_lock.waiting
 
     @contextmanager
     def held(self) -> Iterator[None]:
