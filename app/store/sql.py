@@ -21,6 +21,7 @@ from app.domain.parts import MessagePart
 from app.store import counters
 from app.store.apps_sql import AppsSql, AppsTx
 from app.store.base import StoreUnavailable
+from app.store.checkpoint import BACKSTOP_PAGES, Checkpointer
 from app.store.outbox_sql import OutboxSql, OutboxTx
 from app.store.page_events_sql import PageEventsSql
 from app.store.rows import from_challenge, to_challenge
@@ -66,6 +67,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # Checkpoints run in a thread of their own (checkpoint.py); a commit does one only
+    # when the log has grown far past SQLite's default (the thread fell behind).
+    cursor.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
     cursor.close()
 
 
@@ -85,7 +89,9 @@ class SqlStore(AppsSql, OutboxSql, PageEventsSql):
         self.writer, self.reader = make_engines(url, pool_size)
         self.sql = Statements(self.writer.dialect.name)
         database = self.writer.url.database if self.writer.dialect.name == "sqlite" else None
-        self._lock = WriteLock(database) if database and database != ":memory:" else None
+        on_file = bool(database) and database != ":memory:"
+        self._lock = WriteLock(database) if on_file and database else None
+        self._checkpointer = Checkpointer(database) if on_file and database else None
 
     def create_schema(self) -> None:
         """Bring the database to the current schema by running the migrations."""
@@ -99,6 +105,8 @@ class SqlStore(AppsSql, OutboxSql, PageEventsSql):
         self.reader.dispose()
         if self._lock is not None:
             self._lock.close()
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
 
     @contextmanager
     def begin(self) -> Iterator[SqlTx]:
@@ -108,6 +116,8 @@ class SqlStore(AppsSql, OutboxSql, PageEventsSql):
                     yield SqlTx(conn, self.sql)
             except OperationalError as exc:
                 raise StoreUnavailable(str(exc.orig)) from exc
+            if self._checkpointer is not None:
+                self._checkpointer.committed()
 
     def challenge(self, challenge_id: str) -> Challenge | None:
         return self._one(self.sql.challenge, {"cid": challenge_id})
