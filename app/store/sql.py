@@ -13,7 +13,7 @@ from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, select, update
+from sqlalchemy import Connection, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from app.domain.challenges import Challenge, InboundMessage, Method, Outcome, Status, inbound_method
@@ -21,7 +21,9 @@ from app.domain.parts import MessagePart
 from app.store import counters
 from app.store.apps_sql import AppsSql, AppsTx
 from app.store.base import StoreUnavailable
-from app.store.checkpoint import BACKSTOP_PAGES, Checkpointer
+from app.store.checkpoint import Checkpointer
+from app.store.engines import make_engines as make_engines  # also imported from here
+from app.store.group import GroupCommit
 from app.store.outbox_sql import OutboxSql, OutboxTx
 from app.store.page_events_sql import PageEventsSql
 from app.store.rows import from_challenge, to_challenge
@@ -30,55 +32,6 @@ from app.store.tables import challenges, message_part_groups, message_parts
 from app.store.writelock import WriteLock
 
 PENDING = Status.PENDING.value
-
-
-def make_engines(url: str, pool_size: int = 10) -> tuple[Engine, Engine]:
-    """Return (writer, reader) engines for a URL: on PostgreSQL one pool, the reader in
-    autocommit; on SQLite two engines (the writer begins IMMEDIATE transactions)."""
-    if not url.startswith("sqlite"):
-        # No pre-ping: it would add a round trip to every request. A connection the server
-        # dropped fails one request (a webhook answers 503 and the provider retries) and the
-        # pool then replaces it; recycling keeps connections younger than common idle limits.
-        engine = create_engine(
-            url,
-            pool_size=pool_size,
-            max_overflow=pool_size,
-            pool_recycle=1800,
-            pool_timeout=10,
-            hide_parameters=True,  # SQL logs and errors never show codes' texts or numbers
-        )
-        # Reads run in autocommit: one round trip each, instead of BEGIN, the query and the
-        # ROLLBACK that returns the connection to the pool. Under READ COMMITTED every
-        # statement had its own snapshot anyway, so no read loses a consistency it had.
-        return engine, engine.execution_options(isolation_level="AUTOCOMMIT")
-    args = {"check_same_thread": False, "timeout": 10}
-    writer = create_engine(url, connect_args=args, hide_parameters=True)
-    reader = create_engine(url, connect_args=args, hide_parameters=True)
-    for engine in (writer, reader):
-        event.listen(engine, "connect", _sqlite_pragmas)
-    event.listen(writer, "connect", _sqlite_manual_transactions)
-    event.listen(writer, "begin", _sqlite_begin_immediate)
-    return writer, reader
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    # Checkpoints run in a thread of their own (checkpoint.py); a commit does one only
-    # when the log has grown far past SQLite's default (the thread fell behind).
-    cursor.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
-    cursor.close()
-
-
-def _sqlite_manual_transactions(dbapi_connection: Any, _record: Any) -> None:
-    dbapi_connection.isolation_level = None
-
-
-def _sqlite_begin_immediate(conn: Connection) -> None:
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class SqlStore(AppsSql, OutboxSql, PageEventsSql):
@@ -92,6 +45,11 @@ class SqlStore(AppsSql, OutboxSql, PageEventsSql):
         on_file = bool(database) and database != ":memory:"
         self._lock = WriteLock(database) if on_file and database else None
         self._checkpointer = Checkpointer(database) if on_file and database else None
+        self._group = (
+            GroupCommit(self.writer, self._lock, self._checkpointer.committed)
+            if self._lock and self._checkpointer
+            else None
+        )
 
     def create_schema(self) -> None:
         """Bring the database to the current schema by running the migrations."""
@@ -110,14 +68,18 @@ class SqlStore(AppsSql, OutboxSql, PageEventsSql):
 
     @contextmanager
     def begin(self) -> Iterator[SqlTx]:
-        with self._lock.held() if self._lock else nullcontext():
-            try:
-                with self.writer.begin() as conn:
-                    yield SqlTx(conn, self.sql)
-            except OperationalError as exc:
-                raise StoreUnavailable(str(exc.orig)) from exc
-            if self._checkpointer is not None:
-                self._checkpointer.committed()
+        """A write transaction; the block's work is committed when the `with` returns.
+
+        On a SQLite file the writers waiting together commit together (group.py)."""
+        if self._group is not None:
+            with self._group.begin() as conn:
+                yield SqlTx(conn, self.sql)
+            return
+        try:
+            with self.writer.begin() as conn:
+                yield SqlTx(conn, self.sql)
+        except OperationalError as exc:
+            raise StoreUnavailable(str(exc.orig)) from exc
 
     def challenge(self, challenge_id: str) -> Challenge | None:
         return self._one(self.sql.challenge, {"cid": challenge_id})

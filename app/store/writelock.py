@@ -64,6 +64,14 @@ class FifoLock:
             else:
                 self._held = False
 
+    def pass_on(self) -> bool:
+        """Hand the lock to the longest waiter and return True; False (still held) if none."""
+        with self._mutex:
+            if not self._waiters:
+                return False
+            self._waiters.popleft().set()
+            return True
+
 
 class WriteLock:
     """A lock shared by every process that writes one SQLite file."""
@@ -83,18 +91,34 @@ class WriteLock:
     @contextmanager
     def held(self) -> Iterator[None]:
         """Hold the lock for the block; raise StoreUnavailable after `timeout` seconds."""
+        self.acquire()
+        try:
+            yield
+        finally:
+            self.release()
+
+    def acquire(self) -> None:
+        """Take the lock (this process's turn, then the file's); StoreUnavailable on timeout."""
         deadline = time.monotonic() + self.timeout
         if not self._thread_lock.acquire(timeout=self.timeout):
             raise StoreUnavailable("database is busy: no write lock within the timeout")
         try:
-            fd = self._file()
-            self._acquire(fd, deadline)
-            try:
-                yield
-            finally:
-                fcntl.flock(fd, fcntl.LOCK_UN)
-        finally:
+            # Taken again by a writer it was passed on to: flock on a file this process
+            # already holds locked succeeds at once.
+            self._acquire(self._file(), deadline)
+        except BaseException:
             self._thread_lock.release()
+            raise
+
+    def pass_on(self) -> bool:
+        """Hand the lock, the file's included, to the writer of this process that waited
+        longest; return False (the lock still held) when none waits."""
+        return self._thread_lock.pass_on()
+
+    def release(self) -> None:
+        """Let the lock go, to other processes too."""
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+        self._thread_lock.release()
 
     def _file(self) -> int:
         # A forked child shares its parent's open file, and with it any flock: reopen.
