@@ -43,6 +43,10 @@ def tails(engine_name: str, opts: run.Options, rounds: int, workdir: Path) -> di
         run.wrk(port, "create.lua", [run.API_KEY], 2, opts.connections)  # warm-up
         for _ in range(rounds):
             for kind in ("create", "webhook"):
+                # The last run's connections close with requests in flight, which the server
+                # still answers in turn; opened at once, the new ones could meet the
+                # per-address connection cap.
+                time.sleep(2)
                 load = os.getloadavg()
                 if kind == "create":
                     got = run.wrk(
@@ -76,6 +80,7 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10, help="seconds per run")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    parser.add_argument("--workdir", type=Path, default=None, help="keep the files (logs) here")
     args = parser.parse_args()
     opts = run.Options(
         reps=args.rounds,
@@ -90,6 +95,8 @@ def main() -> None:
     results: dict[str, Any] = {"load_before": os.getloadavg()}
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="reverse-otp-tail-") as tmp:
+        if args.workdir is not None:
+            tmp = str(args.workdir)
         for engine_name in opts.engines:
             workdir = Path(tmp) / engine_name
             workdir.mkdir()
