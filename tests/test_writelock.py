@@ -118,3 +118,42 @@ def test_greenlets_get_the_lock_in_arrival_order_and_others_run_meanwhile(tmp_pa
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["hog,w0,w1,w2,hog,hog,hog,hog"]
+
+
+KILLED_SCRIPT = """
+from gevent import monkey; monkey.patch_all()
+import sys, gevent
+from app.store.writelock import WriteLock
+
+lock = WriteLock(sys.argv[1], timeout=5)
+order = []
+
+def writer(name):
+    with lock.held():
+        order.append(name)
+
+lock.acquire()
+doomed = gevent.spawn(writer, "doomed")
+after = gevent.spawn(writer, "after")
+gevent.sleep(0.01)  # both wait, in this order
+doomed.kill()
+lock.release()
+after.join()
+print(",".join(order), lock.waiting)
+"""
+
+
+def test_a_writer_killed_while_waiting_does_not_hold_up_the_ones_behind_it(tmp_path):
+    script = tmp_path / "killed.py"
+    script.write_text(textwrap.dedent(KILLED_SCRIPT))
+    done = subprocess.run(
+        [sys.executable, str(script), str(tmp_path / "db.sqlite")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT)},
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["after", "0"]

@@ -48,7 +48,13 @@ def _off_the_hub(work: Callable[[], None]) -> None:
     if monkey is not None and monkey.is_module_patched("threading"):
         import gevent
 
-        gevent.get_hub().threadpool.apply(work)
+        pending = gevent.get_hub().threadpool.spawn(work)
+        try:
+            pending.get()
+        except BaseException:
+            if not pending.ready():  # interrupted: the thread still uses the connection
+                pending.wait()
+            raise
     else:
         work()
 
@@ -86,15 +92,16 @@ class GroupCommit:
     def _leading(self) -> Iterator[Group]:
         try:
             conn = self.engine.connect()
-        except OperationalError as exc:
+            try:
+                group = Group(conn, conn.begin())  # BEGIN IMMEDIATE (engines.py's hook)
+            except BaseException:
+                conn.invalidate()
+                raise
+        except BaseException as exc:
             self.lock.release()
-            raise StoreUnavailable(str(exc.orig)) from exc
-        try:
-            group = Group(conn, conn.begin())  # BEGIN IMMEDIATE (sql.py's begin hook)
-        except OperationalError as exc:
-            conn.close()
-            self.lock.release()
-            raise StoreUnavailable(str(exc.orig)) from exc
+            if isinstance(exc, OperationalError):
+                raise StoreUnavailable(str(exc.orig)) from exc
+            raise
         try:
             yield group
         except BaseException as exc:
@@ -144,6 +151,9 @@ class GroupCommit:
                 group.transaction.rollback()
         except DBAPIError as exc:
             group.error = f"commit failed: {exc.orig}"
+        except BaseException:  # interrupted: whether it is on disk is unknown, so it failed
+            group.error = "commit interrupted"
+            raise
         finally:
             if group.error is not None:
                 # SQLite can keep a failed transaction open (a deferred constraint) and

@@ -49,8 +49,16 @@ class FifoLock:
                 return True
             turn = threading.Event()
             self._waiters.append(turn)
-        if turn.wait(timeout):
-            return True
+        try:
+            if turn.wait(timeout):
+                return True
+        except BaseException:  # interrupted (a greenlet killed): leave the line, or pass on
+            with self._mutex:
+                if turn.is_set():
+                    self._release_locked()
+                else:
+                    self._waiters.remove(turn)
+            raise
         with self._mutex:
             if turn.is_set():  # handed over as the wait ended
                 return True
@@ -59,10 +67,13 @@ class FifoLock:
 
     def release(self) -> None:
         with self._mutex:
-            if self._waiters:
-                self._waiters.popleft().set()  # held still: it passes to the longest waiter
-            else:
-                self._held = False
+            self._release_locked()
+
+    def _release_locked(self) -> None:
+        if self._waiters:
+            self._waiters.popleft().set()  # held still: it passes to the longest waiter
+        else:
+            self._held = False
 
     def pass_on(self) -> bool:
         """Hand the lock to the longest waiter and return True; False (still held) if none."""
