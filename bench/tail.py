@@ -30,7 +30,7 @@ from tests.e2e.server import free_port  # noqa: E402
 
 
 def tails(engine_name: str, opts: run.Options, rounds: int, workdir: Path) -> dict[str, Any]:
-    url = run.fresh_database(engine_name, opts, workdir)
+    url = run.fresh_database(engine_name, opts.pg_url, workdir)
     run.migrate(url)
     targets = rounds * opts.duration * run.MAX_RATE
     seed.seed(url, run.SECRET, run.NUMBER, 0, targets)
