@@ -10,13 +10,13 @@ from datetime import timedelta
 from typing import Any
 
 from app.crypto import seal, unseal
-from app.domain import callbacks, codes, countries, phone, returns, testnumbers
+from app.domain import callbacks, codes, phone, returns, testnumbers
 from app.domain import challenges as rules
 from app.domain.apps import DEFAULT_APP_ID, App
 from app.domain.challenges import Challenge, Status
 from app.limits.rules import Refusal
 from app.usecases import callbacks as outbox
-from app.usecases import texts
+from app.usecases import numbers, texts
 from app.usecases.context import (
     CODE_PURPOSE,
     TOKEN_PURPOSE,
@@ -92,13 +92,7 @@ def create_challenge(
         raise ServiceError("invalid_ttl", str(exc)) from None
     if ctx.limits is not None:
         _refuse(ctx.limits.check_create(caller, client_ip, expected, ctx.clock.now(), app.id))
-    numbers = [n for n in policy.numbers if not app.numbers or n in app.numbers]
-    if not numbers:
-        raise Unavailable("no_number", "none of this app's numbers is configured")
-    wanted = _wanted_channels(policy, numbers, channels)
-    numbers = _offering(policy, numbers, wanted)
-    number = countries.choose_number(numbers, expected, ctx.next_turn())
-    offered = tuple(c for c in policy.channels_of(number) if c in wanted)
+    number, offered = numbers.choose(ctx, app, expected, channels)
     now = ctx.clock.now()
     token = secrets.token_urlsafe(32)
     fmt = policy.format_for(expected is None)
@@ -130,32 +124,6 @@ def create_challenge(
                 ctx.observer.challenge_created()
                 return Created(challenge, code, token)
     raise Unavailable("code_space_exhausted", "no free code on this number; try again later")
-
-
-def _wanted_channels(policy: Policy, numbers: list[str], asked: list[str] | None) -> set[str]:
-    """Return the channels asked for (default: all the numbers receive), or raise naming one
-    that is unknown or that none of the numbers receives."""
-    received = {c for n in numbers for c in policy.channels_of(n)}
-    if asked is None:
-        return received
-    if not asked:
-        raise ServiceError("invalid_channels", "channels: list at least one channel")
-    for channel in asked:
-        if channel not in rules.CHANNELS:
-            known = ", ".join(rules.CHANNELS)
-            raise ServiceError("unknown_channel", f"unknown channel {channel!r}; known: {known}")
-    for channel in asked:
-        if channel not in received:
-            raise ServiceError(
-                "unavailable_channel", f"no number of this app receives channel {channel!r}"
-            )
-    return set(asked)
-
-
-def _offering(policy: Policy, numbers: list[str], wanted: set[str]) -> list[str]:
-    """Return the numbers receiving every wanted channel, else those receiving any."""
-    every = [n for n in numbers if wanted <= set(policy.channels_of(n))]
-    return every or [n for n in numbers if wanted & set(policy.channels_of(n))]
 
 
 def _check_callback(app: App, callback_url: str | None) -> None:
