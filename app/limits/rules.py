@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import ipaddress
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from app.domain.apps import DEFAULT_APP_ID
 from app.domain.rates import Rate
-from app.store.base import StoreUnavailable, Tx
+from app.store.base import Chain, Hit, StoreUnavailable, Tx
 
 
 class LimitsUnavailable(StoreUnavailable):
@@ -47,6 +47,14 @@ class Counters(Protocol):
     def peek(self, key: str, now: datetime, tx: Tx | None = None) -> Count | None:
         """Return the key's count in its current window, or None when there is none."""
 
+    def hit_chain(self, hits: Sequence[Hit], now: datetime, tx: Tx | None = None) -> Chain:
+        """Add one to each (key, window, limit) in order, stopping after the first one over
+        its limit (those after it are not charged), atomically; return that one's index
+        (None: none) and the counts of those charged."""
+
+    def kept_in(self, store: object) -> bool:
+        """Tell whether the counters are kept in `store`, whose statements may charge them."""
+
 
 OFF = Rate(0, 1)
 
@@ -66,6 +74,21 @@ class Rules:
 
 
 @dataclass(frozen=True)
+class Check:
+    """A counter a request is charged to, and what a refusal by it answers."""
+
+    key: str
+    window: int
+    limit: int
+    code: str  # the API error code
+    name: str  # what is counted
+
+    @property
+    def hit(self) -> Hit:
+        return (self.key, self.window, self.limit)
+
+
+@dataclass(frozen=True)
 class Refusal:
     """A limit that said no: its name (an API error code) and when to try again, seconds."""
 
@@ -82,19 +105,18 @@ class Limits:
         self.rules = rules
         self._hash = hasher
 
-    def check_create(
+    def create_checks(
         self,
         caller: str | None,
         client_ip: str | None,
         phone: str | None,
-        now: datetime,
         app_id: str = DEFAULT_APP_ID,
-    ) -> Refusal | None:
-        """Count a challenge creation against its caller, address and phone; refuse over any.
+    ) -> list[Check]:
+        """Return the counters a challenge creation is charged to, in the order they are.
 
-        The phone counts per app (one app cannot lock a phone out for the others) and under a
-        global ceiling. Both answer `rate_limited_phone`, so an app learns nothing of the
-        others' use of a number.
+        The caller, the client address, then the phone: per app (one app cannot lock a
+        phone out for the others) and under a global ceiling. Both phone counters answer
+        `rate_limited_phone`, so an app learns nothing of the others' use of a number.
         """
         per_app = None if phone is None else f"{app_id}:{phone}"
         # (error code, what is counted, counter kind, value, rate); the codes are API error
@@ -105,17 +127,32 @@ class Limits:
             ("rate_limited_phone", "phone", "phone_app", per_app, self.rules.per_phone),
             ("rate_limited_phone", "phone", "phone", phone, self.rules.per_phone_global),
         ]
-        for code, name, kind, value, rate in checks:
-            if value is None or rate.off:
-                continue
-            count = self.counters.hit(self._key(kind, value), rate.seconds, now)
-            if count.value > rate.count:
-                return Refusal(
-                    code,
-                    _seconds(count.reset_at, now),
-                    f"too many challenges for this {name}; try again later",
-                )
-        return None
+        return [
+            Check(self._key(kind, value), rate.seconds, rate.count, code, name)
+            for code, name, kind, value, rate in checks
+            if value is not None and not rate.off
+        ]
+
+    def charge(self, checks: Sequence[Check], now: datetime) -> Refusal | None:
+        """Charge the checks' counters in order, stopping at the first one over its limit,
+        in one round trip; return that one's refusal.
+
+        Counters kept in the store are charged by the creation's own statement instead
+        (app/usecases/challenges.py).
+        """
+        if not checks:
+            return None
+        chain = self.counters.hit_chain([check.hit for check in checks], now)
+        return self.refusal(checks, chain, now)
+
+    def refusal(self, checks: Sequence[Check], chain: Chain, now: datetime) -> Refusal | None:
+        """Return the refusal of the check a chain of their counters stopped at, if any."""
+        if chain.refused is None:
+            return None
+        check = checks[chain.refused]
+        _, reset_at = chain.counts[chain.refused]
+        message = f"too many challenges for this {check.name}; try again later"
+        return Refusal(check.code, _seconds(reset_at, now), message)
 
     def pending_full(self, pending: int) -> Refusal | None:
         """Refuse a new challenge when `pending` already reach the global cap."""

@@ -1,9 +1,10 @@
 """Limit counters in the database, through the store's transactions and its
-one-statement upserts (app/store/counters.py).
+one-statement upserts (app/store/counters.py, app/store/creation_sql.py for chains).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +12,7 @@ from sqlalchemy import delete
 from sqlalchemy.exc import OperationalError
 
 from app.limits.rules import Count, LimitsUnavailable
-from app.store.base import StoreUnavailable, Tx
+from app.store.base import Chain, Hit, StoreUnavailable, Tx
 from app.store.counters import c, peek
 from app.store.tables import limit_counters
 
@@ -32,6 +33,19 @@ class SqlCounters:
                 return Count(*own.hit_counter(key, window, now, amount))
         except StoreUnavailable as exc:
             raise LimitsUnavailable(f"limit counters unavailable: {exc}") from exc
+
+    def hit_chain(self, hits: Sequence[Hit], now: datetime, tx: Tx | None = None) -> Chain:
+        if tx is not None:
+            return tx.hit_chain(hits, now)
+        try:
+            with self.store.begin() as own:
+                chain: Chain = own.hit_chain(hits, now)
+                return chain
+        except StoreUnavailable as exc:
+            raise LimitsUnavailable(f"limit counters unavailable: {exc}") from exc
+
+    def kept_in(self, store: object) -> bool:
+        return store is self.store
 
     def peek(self, key: str, now: datetime, tx: Tx | None = None) -> Count | None:
         if tx is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +15,32 @@ from app.domain.parts import MessagePart
 
 class StoreUnavailable(Exception):
     """The store could not be reached or could not commit; nothing was written."""
+
+
+# A limit counter a chain charges: (key, window in seconds, limit). Over its limit, it refuses.
+Hit = tuple[str, int, int]
+
+
+@dataclass(frozen=True)
+class Chain:
+    """What a chain of limit counters said: the index of the one over its limit (None: none),
+    and the (count, reset_at) of each counter charged, up to and including that one."""
+
+    refused: int | None
+    counts: list[tuple[int, datetime]]
+
+
+@dataclass(frozen=True)
+class Creation:
+    """What became of a challenge's creation: its counters' chain and whether it was added.
+
+    `pending` is read only when a capped insert added nothing and no counter refused: the
+    count of pending challenges then (at the cap, or else the code was taken).
+    """
+
+    chain: Chain
+    added: bool
+    pending: int | None = None
 
 
 class Tx(Protocol):
@@ -65,8 +91,8 @@ class Tx(Protocol):
     def renew(self, challenge: Challenge, now: datetime) -> bool:
         """Replace a pending challenge's code; False if the new code is taken."""
 
-    def count_pending(self, now: datetime) -> int:
-        """Count pending, unexpired challenges on every number."""
+    def hit_chain(self, hits: Sequence[Hit], now: datetime) -> Chain:
+        """Charge limit counters in order, stopping after the first one over its limit."""
 
     def hit_counter(
         self, key: str, window: int, now: datetime, amount: int
@@ -208,6 +234,17 @@ class Store(AppStore, OutboxStore, PageEventStore, Protocol):
         """Close the connection pools (a command closes them before it ends)."""
 
     def begin(self) -> AbstractContextManager[Tx]: ...
+
+    def create_challenge(
+        self,
+        challenge: Challenge,
+        now: datetime,
+        max_pending: int | None = None,
+        hits: Sequence[Hit] = (),
+    ) -> Creation:
+        """Charge the counters in `hits` (app/limits: kept in this store), then add the
+        challenge if none refused and fewer than `max_pending` (None: no cap) are pending;
+        in one transaction."""
 
     def challenge(self, challenge_id: str) -> Challenge | None: ...
 

@@ -22,6 +22,7 @@ from app.store import counters
 from app.store.apps_sql import AppsSql, AppsTx
 from app.store.base import StoreUnavailable
 from app.store.checkpoint import Checkpointer
+from app.store.creation_sql import CreationSql, CreationTx
 from app.store.engines import make_engines as make_engines  # also imported from here
 from app.store.group import GroupCommit
 from app.store.outbox_sql import OutboxSql, OutboxTx
@@ -34,7 +35,7 @@ from app.store.writelock import WriteLock
 PENDING = Status.PENDING.value
 
 
-class SqlStore(AppsSql, OutboxSql, PageEventsSql):
+class SqlStore(AppsSql, OutboxSql, PageEventsSql, CreationSql):
     """Store on a SQLAlchemy URL."""
 
     def __init__(self, url: str, pool_size: int = 10) -> None:
@@ -138,7 +139,7 @@ class SqlStore(AppsSql, OutboxSql, PageEventsSql):
             raise StoreUnavailable(str(exc.orig)) from exc
 
 
-class SqlTx(AppsTx, OutboxTx):
+class SqlTx(AppsTx, OutboxTx, CreationTx):
     """One write transaction on a connection."""
 
     def __init__(self, conn: Connection, sql: Statements) -> None:
@@ -219,9 +220,6 @@ class SqlTx(AppsTx, OutboxTx):
     def end(self, challenge_id: str, status: Status, now: datetime) -> bool:
         params = {"cid": challenge_id, "b_status": status.value, "now": now}
         return self.conn.execute(self.sql.end, params).rowcount == 1
-
-    def count_pending(self, now: datetime) -> int:
-        return int(self.conn.execute(self.sql.count_pending, {"now": now}).scalar_one())
 
     def hit_counter(
         self, key: str, window: int, now: datetime, amount: int

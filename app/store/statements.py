@@ -14,7 +14,6 @@ from sqlalchemy import (
     bindparam,
     case,
     delete,
-    func,
     insert,
     literal,
     select,
@@ -201,7 +200,6 @@ class Statements:
                 api_keys.c.key_hash.in_(hashes), api_keys.c.revoked_at.is_(None)
             )
         )
-        self.count_pending = select(func.count()).where(c.status == PENDING, c.expires_at > _now())
         self.due_expiries = (
             select(c.id)
             .where(c.status == PENDING, c.expires_at <= _now())

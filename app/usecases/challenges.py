@@ -14,7 +14,8 @@ from app.domain import callbacks, codes, phone, returns, testnumbers
 from app.domain import challenges as rules
 from app.domain.apps import DEFAULT_APP_ID, App
 from app.domain.challenges import Challenge, Status
-from app.limits.rules import Refusal
+from app.limits.rules import Check, LimitsUnavailable, Refusal
+from app.store.base import StoreUnavailable
 from app.usecases import callbacks as outbox
 from app.usecases import numbers, texts
 from app.usecases.context import (
@@ -90,13 +91,23 @@ def create_challenge(
         lifetime = rules.clamp_ttl(ttl, app.ttl or policy.ttl, policy.min_ttl, policy.max_ttl)
     except ValueError as exc:
         raise ServiceError("invalid_ttl", str(exc)) from None
-    if ctx.limits is not None:
-        _refuse(ctx.limits.check_create(caller, client_ip, expected, ctx.clock.now(), app.id))
-    number, offered = numbers.choose(ctx, app, expected, channels)
     now = ctx.clock.now()
+    limits = ctx.limits
+    checks = [] if limits is None else limits.create_checks(caller, client_ip, expected, app.id)
+    # Counters kept in the store are charged by the insert's own statement; others (Redis)
+    # are charged here, in one round trip, before anything is written.
+    folded = limits is not None and limits.counters.kept_in(ctx.store)
+    if limits is not None and not folded:
+        _refuse(limits.charge(checks, now))
+    try:
+        number, offered = numbers.choose(ctx, app, expected, channels)
+    except ServiceError:
+        if limits is not None and folded:  # the limits answer first, and are charged, as above
+            _refuse(limits.charge(checks, now))
+        raise
     token = secrets.token_urlsafe(32)
     fmt = policy.format_for(expected is None)
-    for _ in range(20):
+    for attempt in range(20):
         code = _new_code(policy, fmt)
         challenge = Challenge(
             id="ch_" + secrets.token_urlsafe(16),
@@ -116,14 +127,32 @@ def create_challenge(
             return_url=return_url,
             email=email,
         )
-        with ctx.store.begin() as tx:
-            if ctx.limits is not None:
-                _refuse(ctx.limits.pending_full(tx.count_pending(now)))
-            if tx.add_challenge(challenge):
-                log.info("challenge created id=%s number=%s", challenge.id, phone.mask(number))
-                ctx.observer.challenge_created()
-                return Created(challenge, code, token)
+        # A retry after a code collision never charges the counters again.
+        if _add(ctx, challenge, checks if folded and attempt == 0 else []):
+            log.info("challenge created id=%s number=%s", challenge.id, phone.mask(number))
+            ctx.observer.challenge_created()
+            return Created(challenge, code, token)
     raise Unavailable("code_space_exhausted", "no free code on this number; try again later")
+
+
+def _add(ctx: Context, challenge: Challenge, checks: list[Check]) -> bool:
+    """Add the challenge under the pending cap, charging `checks` in the same statement;
+    True once added, False when its code is already pending on the number."""
+    limits = ctx.limits
+    if limits is None:
+        return ctx.store.create_challenge(challenge, challenge.created_at).added
+    try:
+        made = ctx.store.create_challenge(
+            challenge, challenge.created_at, limits.rules.max_pending, [c.hit for c in checks]
+        )
+    except StoreUnavailable as exc:
+        if checks:  # the counters could not be charged: the limits fail closed
+            raise LimitsUnavailable(f"limit counters unavailable: {exc}") from exc
+        raise
+    _refuse(limits.refusal(checks, made.chain, challenge.created_at))
+    if made.pending is not None:
+        _refuse(limits.pending_full(made.pending))
+    return made.added
 
 
 def _check_callback(app: App, callback_url: str | None) -> None:

@@ -184,6 +184,12 @@ class BrokenCounters:
     def peek(self, *args: Any, **kwargs: Any) -> Count | None:
         raise LimitsUnavailable("counters down")
 
+    def hit_chain(self, *args: Any, **kwargs: Any) -> Any:
+        raise LimitsUnavailable("counters down")
+
+    def kept_in(self, store: object) -> bool:
+        return False
+
 
 def test_fails_closed_when_counters_are_unreachable(client, ctx):
     target = create(client)
