@@ -31,6 +31,7 @@ from app.usecases import challenges, context
 from tests.backends import REDIS_URL, require_redis
 from tests.conftest import NUMBER, base_settings
 from tests.engines import empty, postgres_url
+from tests.roundtrips import counted
 
 IP = "198.51.100.7"
 PHONE = "+33612345678"
@@ -185,3 +186,18 @@ def test_the_pending_cap_refuses_after_the_counters(backend):
     assert refused(ctx, "key:a").code == "rate_limited_api_key"  # the counters answer first
     challenges.cancel_challenge(ctx, made[0].challenge.id)
     create(ctx, "key:b", phone=None)
+
+
+def test_with_redis_counters_a_creation_is_one_script_and_one_statement(tmp_path, made):
+    app = build("redis", tmp_path, per_api_key="10/hour", per_ip="10/hour", per_phone="10/hour")
+    made.append(app)
+    ctx = app.extensions[EXTENSION].ctx
+    create(ctx, "key:a")  # loads the script into Redis
+    client, sent = ctx.limits.counters.client, []
+    send = client.execute_command
+    client.execute_command = lambda *args, **kwargs: sent.append(args[0]) or send(*args, **kwargs)
+    with counted(ctx.store.writer, ctx.store.reader) as trips:
+        create(ctx, "key:a")
+    assert sent == ["EVALSHA"]  # the four counters, one round trip
+    assert len(trips.statements) == 1 and trips.commits == 1, str(trips)
+    assert counts(ctx, "key:a") == [2, 2, 2, 2]

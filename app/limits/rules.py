@@ -50,7 +50,7 @@ class Counters(Protocol):
     def hit_chain(self, hits: Sequence[Hit], now: datetime, tx: Tx | None = None) -> Chain:
         """Add one to each (key, window, limit) in order, stopping after the first one over
         its limit (those after it are not charged), atomically; return that one's index
-        (None: none) and the counts of those charged."""
+        (None: none) and the counts of those charged. The keys are distinct."""
 
     def kept_in(self, store: object) -> bool:
         """Tell whether the counters are kept in `store`, whose statements may charge them."""
