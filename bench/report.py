@@ -18,12 +18,11 @@ NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 
 def write(results: dict[str, Any], path: Path, quick: bool = False) -> None:
     """Replace (or add) this report's sections in `path`, keeping every other section."""
-    sections = {
-        CONDITIONS: conditions(results, quick),
-        THROUGHPUT: throughput(results),
-        SCALE: scale(results),
-        MEMORY: memory(results),
-    }
+    sections = {CONDITIONS: conditions(results, quick)}
+    if results.get("throughput"):  # a partial run (--only) keeps the other sections as they are
+        sections |= {THROUGHPUT: throughput(results), MEMORY: memory(results)}
+    if results.get("scale"):
+        sections[SCALE] = scale(results)
     if results.get("roundtrip"):
         from bench.roundtrip import section
 

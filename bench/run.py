@@ -2,6 +2,7 @@
 
     python bench/run.py            # the full run (about 10-12 minutes)
     python bench/run.py --quick    # a smoke run: one short repetition of everything
+    python bench/run.py --only throughput,roundtrip   # some parts; the others keep their figures
 
 Bounded and on loopback only: servers bind 127.0.0.1, wrk runs for fixed durations. Needs wrk
 (`apt-get install -y wrk`) and, for the PostgreSQL half, a server that the URL in
@@ -433,10 +434,15 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--engines", default="sqlite,postgresql")
     parser.add_argument("--sizes", default="1000,100000,1000000")
-    parser.add_argument("--only", choices=["throughput", "scale", "roundtrip"], default=None)
+    parser.add_argument(
+        "--only", default="throughput,roundtrip,scale", help="parts to run, comma-separated"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     parser.add_argument("--json", type=Path, default=ROOT / "bench" / "results.json")
     args = parser.parse_args()
+    parts = set(args.only.split(","))
+    if unknown := parts - {"throughput", "roundtrip", "scale"}:
+        parser.error(f"--only: unknown parts {sorted(unknown)}")
     opts = Options(
         reps=1 if args.quick else args.reps,
         duration=2 if args.quick else args.duration,
@@ -453,26 +459,26 @@ def main() -> None:
         for engine_name in opts.engines:
             workdir = Path(tmp) / engine_name
             workdir.mkdir()
-            if args.only in (None, "throughput"):
+            if "throughput" in parts:
                 print(f"throughput on {engine_name} ...", flush=True)
                 results.setdefault("throughput", {})[engine_name] = throughput(
                     engine_name, opts, workdir
                 )
-            if args.only in (None, "roundtrip"):
+            if "roundtrip" in parts:
                 print(f"round trips on {engine_name} ...", flush=True)
                 url = fresh_database(engine_name, opts.pg_url, workdir)
                 migrate(url)
                 results.setdefault("roundtrip", {})[engine_name] = roundtrip.measure(
                     url, workdir, opts.reps, opts.duration, opts.connections
                 )
-            if args.only in (None, "scale"):
+            if "scale" in parts:
                 print(f"pending-challenge scale on {engine_name} ...", flush=True)
                 results.setdefault("scale", {})[engine_name] = scale(engine_name, opts, workdir)
     results["minutes"] = (time.monotonic() - started) / 60
     results["machine"]["load_after"] = os.getloadavg()
     args.json.write_text(json.dumps(results, indent=2) + "\n")
     report.write(results, opts.out, quick=args.quick)
-    if opts.out == ROOT / "docs" / "benchmarks.md":
+    if opts.out == ROOT / "docs" / "benchmarks.md" and results.get("throughput"):
         report.write_sizing(results, ROOT / "docs" / "deployment.md")
     print(f"done in {results['minutes']:.1f} min; wrote {opts.out} and {args.json}")
 
