@@ -201,3 +201,12 @@ def test_with_redis_counters_a_creation_is_one_script_and_one_statement(tmp_path
     assert sent == ["EVALSHA"]  # the four counters, one round trip
     assert len(trips.statements) == 1 and trips.commits == 1, str(trips)
     assert counts(ctx, "key:a") == [2, 2, 2, 2]
+
+
+def test_rates_beyond_a_32_bit_count_still_create(backend):
+    # per_phone 1e9/hour makes the global phone ceiling 4e9, past a 32-bit integer.
+    huge = "1000000000/hour"
+    ctx = backend(per_api_key=huge, per_ip=huge, per_phone=huge)
+    made = create(ctx, "key-huge")
+    assert made.challenge.status.value == "pending"
+    assert counts(ctx, "key-huge") == [1, 1, 1, 1]

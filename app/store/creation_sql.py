@@ -51,6 +51,9 @@ from app.store.tables import UTCDateTime, challenges, limit_counters
 c = limit_counters.c
 
 NO_CHAIN = Chain(None, [])
+# Counts are 32-bit columns: a limit above any count they can hold is the same limit, and a
+# larger parameter would not fit the statement's integer type (a rate of 4,000,000,000/hour).
+COUNT_CEILING = 2**31 - 1
 
 
 def chain_params(hits: Sequence[Hit], now: datetime) -> dict[str, Any]:
@@ -59,7 +62,7 @@ def chain_params(hits: Sequence[Hit], now: datetime) -> dict[str, Any]:
     for i, (key, window, limit) in enumerate(hits):
         params[f"b_key{i}"] = key
         params[f"b_reset{i}"] = now + timedelta(seconds=window)
-        params[f"b_limit{i}"] = limit
+        params[f"b_limit{i}"] = min(limit, COUNT_CEILING)
     return params
 
 
@@ -180,7 +183,10 @@ def _create_on_postgres(
 
 def _values(challenge: Challenge, now: datetime, max_pending: int | None) -> dict[str, Any]:
     values = {f"v_{name}": value for name, value in from_challenge(challenge).items()}
-    values |= {"b_now": now, "b_max": max_pending}
+    values |= {
+        "b_now": now,
+        "b_max": None if max_pending is None else min(max_pending, COUNT_CEILING),
+    }
     return values
 
 
