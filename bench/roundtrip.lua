@@ -1,7 +1,8 @@
 -- Whole verifications, one after another on each connection (run with as many threads as
 -- connections, so each Lua state drives one connection): create a challenge for a phone,
 -- send its code from that phone through the smsmode webhook (path-token authentication),
--- read its status. args: API_KEY PATH_TOKEN NUMBER_DIGITS
+-- read its status. args: API_KEY PATH_TOKEN NUMBER_DIGITS RUN (a word unique to this run,
+-- so message ids never repeat across runs: a repeated one would be a redelivery)
 local counter = 0
 local threads = {}
 
@@ -12,7 +13,7 @@ function setup(thread)
 end
 
 function init(args)
-  key, path_token, number = args[1], args[2], args[3]
+  key, path_token, number, run = args[1], args[2], args[3], args[4]
   step, n, trips, bad, last_bad = "create", 0, 0, 0, ""
   phone, code, token = nil, nil, nil
 end
@@ -26,8 +27,8 @@ function request()
       '{"phone": "+' .. phone .. '"}')
   elseif step == "inbound" then
     return wrk.format("GET", string.format(
-      "/webhooks/smsmode/%s?numero=%s&message=%s&smsID=rt-%d-%d&destinataire=%s",
-      path_token, phone, code, tid, n, number))
+      "/webhooks/smsmode/%s?numero=%s&message=%s&smsID=%s-%d-%d&destinataire=%s",
+      path_token, phone, code, run, tid, n, number))
   end
   return wrk.format("GET", "/api/v1/status/" .. token)
 end

@@ -21,6 +21,7 @@ import argparse
 import http.client
 import json
 import os
+import secrets
 import statistics
 import subprocess
 import sys
@@ -118,7 +119,7 @@ def loaded(port: int, master: int, seconds: int, connections: int) -> dict[str, 
     command = [
         "wrk", f"-t{connections}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
         "-s", str(ROOT / "bench" / "roundtrip.lua"), f"http://127.0.0.1:{port}",
-        "--", API_KEY, PATH_TOKEN, NUMBER.lstrip("+"),
+        "--", API_KEY, PATH_TOKEN, NUMBER.lstrip("+"), secrets.token_hex(4),
     ]  # fmt: skip
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     line = next(x for x in output.splitlines() if x.startswith("RESULT "))
@@ -143,7 +144,10 @@ def one_at_a_time(port: int, count: int) -> dict[str, Any]:
         phone = f"1415555{n % 10000:04d}"
         started = time.perf_counter()
         conn.request("POST", "/api/v1/challenges", json.dumps({"phone": "+" + phone}), auth)
-        made = json.loads(conn.getresponse().read())
+        answer = conn.getresponse()
+        made = json.loads(answer.read())
+        if answer.status != 201:
+            raise RuntimeError(f"creation answered {answer.status}: {made}")
         query = (
             f"/webhooks/smsmode/{PATH_TOKEN}?numero={phone}&message={made['code']}"
             f"&smsID=seq-{n}&destinataire={NUMBER.lstrip('+')}"
