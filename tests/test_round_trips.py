@@ -75,12 +75,13 @@ def within_webhook_aim(app: Flask, trips: Trips) -> bool:
     return len(trips.statements) <= 3 and trips.begins == 1 and trips.commits == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="not met yet: a verifying webhook costs 7 statements in one transaction on both"
-    " engines (docs/benchmarks.md); passes, and so fails as XPASS, once the data path meets it",
-)
-def test_a_verifying_webhook_costs_one_round_trip_or_one_short_transaction(engine_app):
+def test_a_verifying_webhook_costs_one_round_trip_or_one_short_transaction(engine_app, request):
+    if postgres(engine_app):
+        reason = (
+            "not met yet on PostgreSQL: the full decision, BEGIN, 5-6 statements, COMMIT; a"
+            " one-step form must keep a missed guess's charge where concurrent messages see it"
+        )
+        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
     client = engine_app.test_client()
     created = sms.create_on_simulator(client, phone=PHONE)
     with counting(engine_app) as trips:
@@ -89,13 +90,13 @@ def test_a_verifying_webhook_costs_one_round_trip_or_one_short_transaction(engin
     assert within_webhook_aim(engine_app, trips), str(trips)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="not met yet: a verifying webhook (discovery) costs 6 statements in one"
-    " transaction on both engines (docs/benchmarks.md); passes, and so fails as XPASS, once"
-    " the data path meets it",
-)
-def test_a_discovery_verification_with_two_codes_stays_within_the_aim(engine_app):
+def test_a_discovery_verification_with_two_codes_stays_within_the_aim(engine_app, request):
+    if postgres(engine_app):
+        reason = (
+            "not met yet on PostgreSQL: the full decision, BEGIN, 5-6 statements, COMMIT; a"
+            " one-step form must keep a missed guess's charge where concurrent messages see it"
+        )
+        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
     client = engine_app.test_client()
     created = sms.create_on_simulator(client)
     other = sms.create_on_simulator(client)

@@ -21,7 +21,7 @@ from typing import Protocol
 
 from app.domain.apps import DEFAULT_APP_ID
 from app.domain.rates import Rate
-from app.store.base import Chain, Hit, StoreUnavailable, Tx
+from app.store.base import Chain, Hit, SenderBudget, StoreUnavailable, Tx
 
 
 class LimitsUnavailable(StoreUnavailable):
@@ -193,6 +193,21 @@ class Limits:
         if not self.rules.sender_failures.off:
             key = self._key("sender", sender)
             self.counters.hit(key, self.rules.sender_failures.seconds, now, -1, tx)
+
+    @property
+    def budget_in_store(self) -> bool:
+        """Whether the store can check the sender budget in its own statements: the budget is
+        off, or its counters are the store's rows (not Redis)."""
+        return self.rules.sender_failures.off or bool(getattr(self.counters, "in_store", False))
+
+    def sender_budget(self, sender: str) -> SenderBudget | None:
+        """Return a sender's budget as the store checks it (the keys and rate `sender_attempt`
+        and `sender_success` use), or None when the budget is off."""
+        rate = self.rules.sender_failures
+        if rate.off:
+            return None
+        keys = self._key("sender", sender), self._key("sender_block", sender)
+        return SenderBudget(*keys, window=rate.seconds, limit=rate.count)
 
     def sender_blocked(self, sender: str, now: datetime) -> bool:
         """Tell whether a sender is cooling off (for tests and tools)."""

@@ -20,6 +20,8 @@ from app.store.tables import limit_counters
 class SqlCounters:
     """Counters in the store's database; inside a transaction when one is given."""
 
+    in_store = True  # the store may check them in its own statements (Tx.settle_match)
+
     def __init__(self, store: Any) -> None:
         self.store = store
 

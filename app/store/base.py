@@ -43,11 +43,61 @@ class Creation:
     pending: int | None = None
 
 
+@dataclass(frozen=True)
+class SenderBudget:
+    """A sender's failure budget as the store checks it: its counters' keys, the window a new
+    count opens, and how many failures the window allows (app/limits/rules.py)."""
+
+    counter: str
+    block: str
+    window: int
+    limit: int
+
+
+@dataclass(frozen=True)
+class QuickMatch:
+    """A message that may verify a challenge in one step (`Tx.settle_match`).
+
+    `message` is the message as stored (codes masked); `hashes` are its codes' hashes in the
+    order of the message; `spends` tells whether a verification still spends the sender's
+    budget (several codes offered); `default_app_id` and `default_callback` say which
+    challenges belong to the default app and whether it has a callback URL.
+    """
+
+    message: InboundMessage
+    phone: str
+    hashes: list[str]
+    now: datetime
+    spends: bool
+    budget: SenderBudget | None
+    default_app_id: str
+    default_callback: bool
+
+
+@dataclass(frozen=True)
+class Settled:
+    """The challenge a message verified in one step."""
+
+    challenge_id: str
+    created_at: datetime
+
+
 class Tx(Protocol):
     """Operations inside one write transaction; every state change is conditional."""
 
     def add_challenge(self, challenge: Challenge) -> bool:
         """Insert; False if its code is already pending on the same number."""
+
+    def settle_match(self, attempt: QuickMatch) -> Settled | None:
+        """Verify, store and charge a message in one atomic step when it verifies a challenge
+        exactly as the full decision would (`match` says matched, the sender's budget allows
+        one more failure and no cool-off runs, the message is not stored yet) and the change
+        needs no callback. Return what was verified; None when nothing was written.
+
+        Only as the transaction's first step, and when it returns a value, as its only one.
+        SQLite only (its writers are serial); on PostgreSQL it returns None: a gate read there
+        would not see the charges of concurrent messages of the same sender.
+        """
 
     def add_inbound(
         self,

@@ -25,6 +25,7 @@ from app.store.checkpoint import Checkpointer
 from app.store.creation_sql import CreationSql, CreationTx
 from app.store.engines import make_engines as make_engines  # also imported from here
 from app.store.group import GroupCommit
+from app.store.inbound_sql import InboundTx
 from app.store.outbox_sql import OutboxSql, OutboxTx
 from app.store.page_events_sql import PageEventsSql
 from app.store.rows import from_challenge, to_challenge
@@ -139,7 +140,7 @@ class SqlStore(AppsSql, OutboxSql, PageEventsSql, CreationSql):
             raise StoreUnavailable(str(exc.orig)) from exc
 
 
-class SqlTx(AppsTx, OutboxTx, CreationTx):
+class SqlTx(AppsTx, OutboxTx, CreationTx, InboundTx):
     """One write transaction on a connection."""
 
     def __init__(self, conn: Connection, sql: Statements) -> None:

@@ -162,7 +162,7 @@ class Statements:
             )
             .returning(*c)
         )
-        self.verify_by_code = ByArity(_verify_first)
+        self.verify_by_code = ByArity(verify_first)
         reached = c.attempts + 1 >= c.max_attempts
         self.count_attempt = (
             update(challenges)
@@ -225,12 +225,14 @@ def _position(hashes: list[Any]) -> Any:
     return case(*((c.code_hash == h, i) for i, h in enumerate(hashes)), else_=len(hashes))
 
 
-def _verify_first(hashes: list[Any]) -> Any:
+def verify_first(hashes: list[Any], *gates: Any, returned: tuple[Any, ...] = tuple(c)) -> Any:
     """Verify one challenge: the first hash in the list's order naming one the sender may verify.
 
     Hashes come in the order of the message's codes, so the first code wins, whatever the
     others name; those challenges are left as they were. The conditions are repeated outside
-    the subquery: on PostgreSQL a row changed meanwhile is checked again against them.
+    the subquery: on PostgreSQL a row changed meanwhile is checked again against them. Extra
+    `gates` apply to that first challenge only: when one fails, nothing is verified. The
+    statement returns the `returned` columns of the verified challenge (all by default).
     """
     eligible = (
         c.number == bindparam("b_number"),
@@ -243,7 +245,7 @@ def _verify_first(hashes: list[Any]) -> Any:
     first = select(c.id).where(*eligible).order_by(_position(hashes)).limit(1).scalar_subquery()
     return (
         update(challenges)
-        .where(c.id == first, *eligible)
+        .where(c.id == first, *eligible, *gates)
         .values(
             status=Status.VERIFIED.value,
             verified_phone=bindparam("b_phone"),
@@ -252,7 +254,7 @@ def _verify_first(hashes: list[Any]) -> Any:
             method=bindparam("b_method"),
             channel=bindparam("b_channel"),
         )
-        .returning(*c)
+        .returning(*returned)
     )
 
 

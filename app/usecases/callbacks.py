@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from app.domain import callbacks
 from app.domain.apps import DEFAULT_APP_ID, App
+from app.domain.challenges import Challenge
 from app.store.base import NewCallback, Tx
 from app.usecases.proofs import proof_for
 
@@ -24,12 +25,16 @@ def new_event_id() -> str:
     return "evt_" + secrets.token_hex(16)
 
 
-def enqueue(ctx: Context, tx: Tx, challenge_id: str, now: datetime) -> str | None:
+def enqueue(
+    ctx: Context, tx: Tx, challenge_id: str, now: datetime, changed: Challenge | None = None
+) -> str | None:
     """Record the callback announcing a challenge's new final status; return its event id.
 
-    Nothing is recorded when neither the challenge nor its app has a callback URL.
+    `changed` is the challenge as the change left it, when the statement that changed it
+    returned it (else it is read again). Nothing is recorded when neither the challenge nor
+    its app has a callback URL.
     """
-    challenge = tx.challenge(challenge_id)
+    challenge = changed if changed is not None else tx.challenge(challenge_id)
     if challenge is None:
         return None
     kind = callbacks.event_type(challenge.status)

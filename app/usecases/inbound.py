@@ -17,9 +17,10 @@ from datetime import datetime
 
 from app.domain import budget, codes, phone
 from app.domain import challenges as rules
+from app.domain.apps import DEFAULT_APP_ID
 from app.domain.challenges import Challenge, InboundMessage, Outcome, Status, Verdict
 from app.domain.parts import MessagePart, assemble, closed_key
-from app.store.base import Tx
+from app.store.base import QuickMatch, Settled, Tx
 from app.usecases import callbacks as outbox
 from app.usecases import context
 from app.usecases.context import CODE_PURPOSE, Context, Policy, publish
@@ -72,25 +73,61 @@ class _AlreadyStored(Exception):
 def record_inbound(ctx: Context, message: InboundMessage) -> Verdict:
     """Store an inbound SMS and apply it to the challenge its code points at, exactly once.
 
-    One transaction stores the message (unique on provider and message id), decides and
-    changes the challenge, and records the outcome. A message that offers a code is stored
-    first, before its sender's budget is charged, so a redelivery is recognised before it
-    counts, even with counters that do not roll back (Redis). Other messages are stored last,
-    with their outcome, in one statement. A redelivery changes nothing. Raises
-    StoreUnavailable when nothing could be stored, so the provider retries.
+    A message that verifies a challenge is settled in one step when the store can check every
+    condition of the full decision at once (`Tx.settle_match`: one statement on PostgreSQL,
+    three on SQLite). Otherwise the same transaction stores the message (unique on provider
+    and message id), decides and changes the challenge, and records the outcome. A message
+    that offers a code is stored first, before its sender's budget is charged, so a
+    redelivery is recognised before it counts, even with counters that do not roll back
+    (Redis). Other messages are stored last, with their outcome, in one statement. A
+    redelivery changes nothing. Raises StoreUnavailable when nothing could be stored, so the
+    provider retries.
     """
     now = ctx.clock.now()
+    stored = stored_form(ctx.policy, message)
+    routes = ctx.policy.routes.get(message.to)
+    owner = None if routes is None else routes.get(message.channel, "")
+    candidates = candidates_in(ctx.policy, message.text) if owner == message.provider else []
+    hashes = [h for c in candidates for h in ctx.keys.digests(CODE_PURPOSE, f"{message.to}:{c}")]
     try:
         with ctx.store.begin() as tx:
-            verdict, challenge = _decide(ctx, tx, message, now, stored_form(ctx.policy, message))
-            if verdict.challenge_id and verdict.new_status:
-                outbox.enqueue(ctx, tx, verdict.challenge_id, now)
+            settled = _settle_at_once(ctx, tx, message, stored, len(candidates), hashes, now)
+            if settled is not None:
+                verdict = Verdict(Outcome.MATCHED, settled.challenge_id, Status.VERIFIED)
+                created_at: datetime | None = settled.created_at
+            else:
+                verdict, challenge = _decide(
+                    ctx, tx, message, owner, candidates, hashes, now, stored
+                )
+                created_at = challenge.created_at if challenge else None
+                if verdict.challenge_id and verdict.new_status:
+                    changed = challenge if _after(challenge, verdict) else None
+                    outbox.enqueue(ctx, tx, verdict.challenge_id, now, changed)
     except _AlreadyStored:
         ctx.observer.inbound_recorded(message.provider, Outcome.DUPLICATE.value)
         return Verdict(Outcome.DUPLICATE)
+    _announce(ctx, message, verdict, created_at, now)
+    return verdict
+
+
+def _after(challenge: Challenge | None, verdict: Verdict) -> bool:
+    """Whether `challenge` is already as the verdict's change left it (the statement that
+    verified it returned it), so the outbox need not read it again."""
+    return challenge is not None and challenge.status is verdict.new_status
+
+
+def _announce(
+    ctx: Context,
+    message: InboundMessage,
+    verdict: Verdict,
+    created_at: datetime | None,
+    now: datetime,
+) -> None:
+    """Count, log and publish a recorded message's outcome (after the commit); `created_at`
+    is when the challenge its code pointed at was created."""
     ctx.observer.inbound_recorded(message.provider, verdict.outcome.value)
-    if challenge is not None and verdict.new_status is Status.VERIFIED:
-        ctx.observer.verified_after((now - challenge.created_at).total_seconds())
+    if created_at is not None and verdict.new_status is Status.VERIFIED:
+        ctx.observer.verified_after((now - created_at).total_seconds())
     if log.isEnabledFor(logging.INFO):
         log.info(
             "inbound provider=%s outcome=%s challenge=%s sender=%s",
@@ -104,7 +141,40 @@ def record_inbound(ctx: Context, message: InboundMessage) -> Verdict:
     elif verdict.challenge_id and verdict.outcome is Outcome.WRONG_SENDER:
         # Still pending, one attempt more: the page tells its user to use the right phone.
         publish(ctx, verdict.challenge_id, Status.PENDING)
-    return verdict
+
+
+def _settle_at_once(
+    ctx: Context,
+    tx: Tx,
+    message: InboundMessage,
+    stored: InboundMessage,
+    offered: int,
+    hashes: list[str],
+    now: datetime,
+) -> Settled | None:
+    """Verify, store and charge a message in one step, first in the transaction, when it
+    verifies a challenge (the store checks every other condition of the full decision);
+    None when it did not, and then nothing was written.
+
+    Only for a sender the full decision would let verify at once: a phone number whose
+    country is not refused and whose line type may discover, with its budget in the store.
+    """
+    sender, limits, policy = message.sender_e164, ctx.limits, ctx.policy.countries
+    if not hashes or sender is None or policy.refusal(sender):
+        return None
+    if policy.discovery_type_refused(sender) or (limits is not None and not limits.budget_in_store):
+        return None
+    attempt = QuickMatch(
+        message=stored,
+        phone=sender,
+        hashes=hashes,
+        now=now,
+        spends=budget.spends(Outcome.MATCHED, offered),
+        budget=None if limits is None else limits.sender_budget(sender),
+        default_app_id=DEFAULT_APP_ID,
+        default_callback=ctx.default_app.callback_url is not None,
+    )
+    return tx.settle_match(attempt)
 
 
 def stored_form(policy: Policy, message: InboundMessage) -> InboundMessage:
@@ -116,20 +186,23 @@ def stored_form(policy: Policy, message: InboundMessage) -> InboundMessage:
 
 
 def _decide(
-    ctx: Context, tx: Tx, message: InboundMessage, now: datetime, stored: InboundMessage
+    ctx: Context,
+    tx: Tx,
+    message: InboundMessage,
+    owner: str | None,
+    candidates: list[str],
+    hashes: list[str],
+    now: datetime,
+    stored: InboundMessage,
 ) -> tuple[Verdict, Challenge | None]:
     """Store the message (as `stored`), decide on it and return the verdict and the challenge
     its code pointed at (if any); raise _AlreadyStored for a redelivery."""
-    policy = ctx.policy
-    routes = policy.routes.get(message.to)
-    owner = None if routes is None else routes.get(message.channel, "")
-    candidates = candidates_in(policy, message.text) if owner == message.provider else []
     if not candidates:
         verdict = Verdict(_without_code(owner, message.provider))
         _store(tx, stored, now, verdict)
         return verdict, None
     inbound_id = _store(tx, stored, now, None)  # before the budget: a redelivery stops here
-    verdict, challenge = _match(ctx, tx, message, candidates, now)
+    verdict, challenge = _match(ctx, tx, message, len(candidates), hashes, now)
     tx.set_outcome(inbound_id, verdict.outcome, verdict.challenge_id)
     return verdict, challenge
 
@@ -154,17 +227,16 @@ def _store(tx: Tx, message: InboundMessage, now: datetime, verdict: Verdict | No
 
 
 def _match(
-    ctx: Context, tx: Tx, message: InboundMessage, candidates: list[str], now: datetime
+    ctx: Context, tx: Tx, message: InboundMessage, offered: int, hashes: list[str], now: datetime
 ) -> tuple[Verdict, Challenge | None]:
-    """Charge the sender's budget, then apply the message's codes (budget.spends decides the
-    refund)."""
+    """Charge the sender's budget, then apply the message's codes (`offered` codes, their
+    `hashes`; budget.spends decides the refund)."""
     sender = message.sender_e164 or message.sender
     policy = ctx.policy.countries
     if message.sender_e164 is not None and policy.refusal(message.sender_e164):
         return Verdict(Outcome.COUNTRY_DENIED), None
     if ctx.limits is not None and ctx.limits.sender_attempt(sender, now, tx) is not None:
         return Verdict(Outcome.SENDER_BLOCKED), None
-    hashes = [h for c in candidates for h in ctx.keys.digests(CODE_PURPOSE, f"{message.to}:{c}")]
     # A sender of a line type refused for discovery (premium rate...) takes the full decision.
     discovers = message.sender_e164 is None or not policy.discovery_type_refused(
         message.sender_e164
@@ -178,7 +250,7 @@ def _match(
         if not discovers and verdict.matched and challenge is not None and challenge.discovery:
             verdict = Verdict(Outcome.SENDER_TYPE_REFUSED, challenge.id)
         verdict = _apply(tx, verdict, message, now)
-    if ctx.limits is not None and not budget.spends(verdict.outcome, len(candidates)):
+    if ctx.limits is not None and not budget.spends(verdict.outcome, offered):
         ctx.limits.sender_success(sender, now, tx)
     return verdict, challenge
 
