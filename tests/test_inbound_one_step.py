@@ -1,16 +1,15 @@
 """A verifying message settled in one step, or left whole to the full decision: never half done.
 
-On PostgreSQL the step is one autocommit statement (reverse_otp_settle_match); on SQLite one
-short transaction. Either it commits the verification, the stored message and the charge
-together, or it writes nothing, so a failure after it declined can leave no message stored
-but undecided, nor a charge without its message.
+On SQLite the step is the first three statements of the message's transaction; PostgreSQL takes
+the full decision. Either the step verifies, stores and charges together, or it writes nothing,
+so a failure after it declined can leave no message stored but undecided, nor a charge
+without its message; the behaviour is the same on both engines.
 """
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import timedelta
@@ -27,12 +26,12 @@ from app.domain.challenges import InboundMessage, Outcome, Status
 from app.runtime import EXTENSION
 from app.store import migrate
 from app.store.base import StoreUnavailable
-from app.store.tables import callback_outbox, inbound_messages, limit_counters, metadata
+from app.store.tables import callback_outbox, inbound_messages, limit_counters
 from app.usecases import challenges, inbound
 from app.usecases.context import Context
 from tests.backends import REDIS_URL, require_redis
 from tests.conftest import NUMBER, base_settings
-from tests.engines import empty, postgres_url, scratch_postgres
+from tests.engines import empty, postgres_url
 
 USER = "+33612345678"
 OTHER = "+33612345679"
@@ -98,20 +97,16 @@ def outbox_rows(ctx: Context) -> int:
 
 @contextmanager
 def crash_before_commit(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Make the decision after the one step (the full one, or the finishing of a message the
-    step stored undecided) fail once it has written everything, before its commit (a crash
-    or a lost connection)."""
+    """Make the full decision fail once it has written everything, before its commit (a
+    crash or a lost connection)."""
+    decide = inbound._decide
 
-    def failing(decide: Any) -> Any:
-        def decide_then_fail(*args: Any) -> Any:
-            decide(*args)
-            raise StoreUnavailable("connection lost")
-
-        return decide_then_fail
+    def decide_then_fail(*args: Any) -> Any:
+        decide(*args)
+        raise StoreUnavailable("connection lost")
 
     with monkeypatch.context() as patch:
-        patch.setattr(inbound, "_decide", failing(inbound._decide))
-        patch.setattr(inbound, "_finish", failing(inbound._finish))
+        patch.setattr(inbound, "_decide", decide_then_fail)
         yield
 
 
@@ -131,40 +126,19 @@ def test_a_verifying_message_is_settled_with_the_budget_the_full_decision_leaves
     assert sender_counts(ctx) == [0]
 
 
-def test_a_failure_after_the_one_step_leaves_nothing_half_decided(ctx, monkeypatch):
+def test_a_failure_after_the_one_step_declined_leaves_nothing_half_done(ctx, monkeypatch):
     created = challenges.create_challenge(ctx, USER, None, {})
-    wrong = sms(created.code, sender=OTHER)  # the one step does not settle it: a wrong sender
-    postgres = ctx.store.writer.dialect.name == "postgresql"  # type: ignore[attr-defined]
+    wrong = sms(created.code, sender=OTHER)  # the one step declines: a wrong sender
 
     with crash_before_commit(monkeypatch), pytest.raises(StoreUnavailable):
         inbound.record_inbound(ctx, wrong)
 
-    # No attempt counted on the challenge, and the provider retries. On PostgreSQL the one
-    # step committed the message as received with its sender's charge (its code was tested);
-    # on SQLite, where the step is part of the transaction, nothing is left.
+    # Nothing stored, nothing charged, no attempt counted: the provider retries...
+    assert (stored(ctx), sender_counts(ctx)) == ([], [])
     assert ctx.store.challenge(created.challenge.id).attempts == 0
-    if postgres:
-        assert (stored(ctx), sender_counts(ctx)) == ([("received", None)], [1])
-    else:
-        assert (stored(ctx), sender_counts(ctx)) == ([], [])
-    # The retry is decided once, and charged once in all.
+    # ...and the retry is decided once, charged once.
     assert inbound.record_inbound(ctx, wrong).outcome is Outcome.WRONG_SENDER
     assert inbound.record_inbound(ctx, wrong).outcome is Outcome.DUPLICATE
-    assert stored(ctx) == [("wrong_sender", created.challenge.id)]
-    assert sender_counts(ctx) == [1]
-    assert ctx.store.challenge(created.challenge.id).attempts == 1
-
-
-def test_concurrent_redeliveries_of_an_undecided_message_finish_it_once(ctx, monkeypatch):
-    created = challenges.create_challenge(ctx, USER, None, {})
-    wrong = sms(created.code, sender=OTHER)
-    with crash_before_commit(monkeypatch), pytest.raises(StoreUnavailable):
-        inbound.record_inbound(ctx, wrong)
-
-    with ThreadPoolExecutor(8) as pool:
-        outcomes = list(pool.map(lambda _: inbound.record_inbound(ctx, wrong).outcome, range(8)))
-
-    assert sorted(outcomes) == sorted([Outcome.WRONG_SENDER] + [Outcome.DUPLICATE] * 7)
     assert stored(ctx) == [("wrong_sender", created.challenge.id)]
     assert sender_counts(ctx) == [1]
     assert ctx.store.challenge(created.challenge.id).attempts == 1
@@ -202,23 +176,3 @@ def test_a_budget_counted_in_redis_still_counts_every_verification(engine, tmp_p
         assert ctx.store.challenge(second.challenge.id).status is Status.PENDING
     finally:
         ctx.store.dispose()
-
-
-def test_a_database_stamped_without_the_function_still_verifies(tmp_path, caplog):
-    with scratch_postgres() as url:
-        made = create_engine(url)
-        metadata.create_all(made)  # tables as the code has them: stamped at the head
-        made.dispose()
-        ctx = context_at(url, tmp_path)
-        try:
-            first, second = (challenges.create_challenge(ctx, None, None, {}) for _ in range(2))
-            for n, created in enumerate((first, second)):
-                message = sms(created.code, message_id=f"m{n}")
-                assert inbound.record_inbound(ctx, message).outcome is Outcome.MATCHED
-            assert stored(ctx) == [
-                ("matched", first.challenge.id),
-                ("matched", second.challenge.id),
-            ]
-            assert "lacks reverse_otp_settle_match" in caplog.text
-        finally:
-            ctx.store.dispose()
