@@ -155,13 +155,14 @@ def throughput(results: dict[str, Any]) -> str:
     )
     costs = [
         "",
-        "What each request asks of the database: on PostgreSQL a verifying webhook is one"
-        " call of `reverse_otp_settle_inbound` in autocommit (one round trip, one commit:"
-        " store the message, charge the sender, verify, give the charge back); on SQLite one"
-        " transaction of three statements (the guarded `UPDATE ... RETURNING`, the message's"
-        " `INSERT`, the sender's counter), writers taking one lock in turn. A creation still"
-        " commits its limit counters in their own transactions, then counts the pending"
-        " challenges and inserts in one more (tests/test_round_trips.py counts both).",
+        "What each request asks of the database (tests/test_round_trips.py counts it): on"
+        " SQLite a verifying webhook is one transaction of three statements (the guarded"
+        " `UPDATE ... RETURNING`, the message's `INSERT`, the sender's counter), the writers"
+        " waiting together committing together with one fsync (`synchronous=FULL`); on"
+        " PostgreSQL it is the full decision, BEGIN, six statements, COMMIT. A creation is one"
+        " statement in autocommit on PostgreSQL (its limit counters chained in CTEs, then the"
+        " `INSERT` under the pending cap) and one transaction of two statements on SQLite,"
+        " after the API key's credential throttle reads its counter.",
     ]
     return "\n".join([intro, "", *rows, *rounds, "", *notes, *costs])
 
