@@ -1,37 +1,39 @@
 """A verifying message settled in one step, or left whole to the full decision: never half done.
 
-On SQLite the step is the first three statements of the message's transaction; PostgreSQL takes
-the full decision. Either the step verifies, stores and charges together, or it writes nothing,
-so a failure after it declined can leave no message stored but undecided, nor a charge
-without its message; the behaviour is the same on both engines.
+On PostgreSQL the step is one autocommit statement (reverse_otp_settle_match); on SQLite one
+short transaction. Either it commits the verification, the stored message and the charge
+together, or it writes nothing, so a failure after it declined can leave no message stored
+but undecided, nor a charge without its message.
 """
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, func, select, text
 
 from app import create_app
 from app.clock import FakeClock
 from app.config import load
+from app.domain.apps import DEFAULT_APP_ID
 from app.domain.challenges import InboundMessage, Outcome, Status
 from app.runtime import EXTENSION
-from app.store import migrate
-from app.store.base import StoreUnavailable
-from app.store.tables import callback_outbox, inbound_messages, limit_counters
+from app.store import inbound_sql, migrate
+from app.store.base import QuickMatch, StoreUnavailable
+from app.store.tables import callback_outbox, inbound_messages, limit_counters, metadata
 from app.usecases import challenges, inbound
 from app.usecases.context import Context
 from tests.backends import REDIS_URL, require_redis
 from tests.conftest import NUMBER, base_settings
-from tests.engines import empty, postgres_url
+from tests.engines import empty, postgres_url, scratch_postgres
 
 USER = "+33612345678"
 OTHER = "+33612345679"
@@ -97,16 +99,20 @@ def outbox_rows(ctx: Context) -> int:
 
 @contextmanager
 def crash_before_commit(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Make the full decision fail once it has written everything, before its commit (a
-    crash or a lost connection)."""
-    decide = inbound._decide
+    """Make the decision after the one step (the full one, or the finishing of a message the
+    step stored undecided) fail once it has written everything, before its commit (a crash
+    or a lost connection)."""
 
-    def decide_then_fail(*args: Any) -> Any:
-        decide(*args)
-        raise StoreUnavailable("connection lost")
+    def failing(decide: Any) -> Any:
+        def decide_then_fail(*args: Any) -> Any:
+            decide(*args)
+            raise StoreUnavailable("connection lost")
+
+        return decide_then_fail
 
     with monkeypatch.context() as patch:
-        patch.setattr(inbound, "_decide", decide_then_fail)
+        patch.setattr(inbound, "_decide", failing(inbound._decide))
+        patch.setattr(inbound, "_finish", failing(inbound._finish))
         yield
 
 
@@ -126,19 +132,40 @@ def test_a_verifying_message_is_settled_with_the_budget_the_full_decision_leaves
     assert sender_counts(ctx) == [0]
 
 
-def test_a_failure_after_the_one_step_declined_leaves_nothing_half_done(ctx, monkeypatch):
+def test_a_failure_after_the_one_step_leaves_nothing_half_decided(ctx, monkeypatch):
     created = challenges.create_challenge(ctx, USER, None, {})
-    wrong = sms(created.code, sender=OTHER)  # the one step declines: a wrong sender
+    wrong = sms(created.code, sender=OTHER)  # the one step does not settle it: a wrong sender
+    postgres = ctx.store.writer.dialect.name == "postgresql"  # type: ignore[attr-defined]
 
     with crash_before_commit(monkeypatch), pytest.raises(StoreUnavailable):
         inbound.record_inbound(ctx, wrong)
 
-    # Nothing stored, nothing charged, no attempt counted: the provider retries...
-    assert (stored(ctx), sender_counts(ctx)) == ([], [])
+    # No attempt counted on the challenge, and the provider retries. On PostgreSQL the one
+    # step committed the message as received with its sender's charge (its code was tested);
+    # on SQLite, where the step is part of the transaction, nothing is left.
     assert ctx.store.challenge(created.challenge.id).attempts == 0
-    # ...and the retry is decided once, charged once.
+    if postgres:
+        assert (stored(ctx), sender_counts(ctx)) == ([("received", None)], [1])
+    else:
+        assert (stored(ctx), sender_counts(ctx)) == ([], [])
+    # The retry is decided once, and charged once in all.
     assert inbound.record_inbound(ctx, wrong).outcome is Outcome.WRONG_SENDER
     assert inbound.record_inbound(ctx, wrong).outcome is Outcome.DUPLICATE
+    assert stored(ctx) == [("wrong_sender", created.challenge.id)]
+    assert sender_counts(ctx) == [1]
+    assert ctx.store.challenge(created.challenge.id).attempts == 1
+
+
+def test_concurrent_redeliveries_of_an_undecided_message_finish_it_once(ctx, monkeypatch):
+    created = challenges.create_challenge(ctx, USER, None, {})
+    wrong = sms(created.code, sender=OTHER)
+    with crash_before_commit(monkeypatch), pytest.raises(StoreUnavailable):
+        inbound.record_inbound(ctx, wrong)
+
+    with ThreadPoolExecutor(8) as pool:
+        outcomes = list(pool.map(lambda _: inbound.record_inbound(ctx, wrong).outcome, range(8)))
+
+    assert sorted(outcomes) == sorted([Outcome.WRONG_SENDER] + [Outcome.DUPLICATE] * 7)
     assert stored(ctx) == [("wrong_sender", created.challenge.id)]
     assert sender_counts(ctx) == [1]
     assert ctx.store.challenge(created.challenge.id).attempts == 1
@@ -176,3 +203,79 @@ def test_a_budget_counted_in_redis_still_counts_every_verification(engine, tmp_p
         assert ctx.store.challenge(second.challenge.id).status is Status.PENDING
     finally:
         ctx.store.dispose()
+
+
+def test_a_database_stamped_without_the_function_still_verifies(tmp_path, caplog):
+    with scratch_postgres() as url:
+        made = create_engine(url)
+        metadata.create_all(made)  # tables as the code has them: stamped at the head
+        made.dispose()
+        ctx = context_at(url, tmp_path)
+        try:
+            first, second = (challenges.create_challenge(ctx, None, None, {}) for _ in range(2))
+            for n, created in enumerate((first, second)):
+                message = sms(created.code, message_id=f"m{n}")
+                assert inbound.record_inbound(ctx, message).outcome is Outcome.MATCHED
+            assert stored(ctx) == [
+                ("matched", first.challenge.id),
+                ("matched", second.challenge.id),
+            ]
+            assert "lacks reverse_otp_settle_match" in caplog.text
+        finally:
+            ctx.store.dispose()
+
+
+PENDING_ON_NUMBER = 2000
+
+
+def test_a_message_reads_only_the_challenges_its_codes_name_however_many_share_its_number(
+    tmp_path,
+):
+    """Every pending challenge shares one of a few numbers, so a lookup by number alone costs
+    each message (a guess included) a read of every pending challenge: whoever can keep
+    challenges pending could make every webhook slow. On a table never analysed, `code_hash =
+    ANY (...)` was left out of the index condition; the function's lookups must read only
+    the rows its codes name, whatever the statistics say."""
+    with scratch_postgres() as url:
+        made = create_engine(url)
+        migrate.upgrade(made)
+        with made.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO challenges (id, number, code_hash, token_hash, code_sealed,"
+                    " status, attempts, max_attempts, created_at, expires_at, renewals, metadata)"
+                    " SELECT 'ch_many_' || g, :number, md5(g::text) || md5(g::text), 'tok-' || g,"
+                    " '\\x00'::bytea, 'pending', 0, 5, now(), now() + interval '1 day', 0, '{}'"
+                    " FROM generate_series(1, :count) AS g"
+                ),
+                {"number": NUMBER, "count": PENDING_ON_NUMBER},
+            )
+        with made.connect() as conn:
+            named = str(conn.execute(text("SELECT md5('7') || md5('7')")).scalar_one())
+        for hashes in (["0" * 64], ["0" * 64, "1" * 64], [named]):
+            attempt = QuickMatch(
+                message=sms("WRONG1"),
+                phone=USER,
+                hashes=hashes,
+                now=datetime.now(UTC),
+                spends=False,
+                budget=None,
+                default_app_id=DEFAULT_APP_ID,
+                default_callback=False,
+            )
+            with made.connect() as conn, conn.begin() as tx:
+                state = conn.execute(inbound_sql._CALL, inbound_sql._call_params(attempt))
+                assert state.one().state == ("settled" if hashes == [named] else "undecided")
+                read = conn.execute(_ROWS_READ).one()
+                tx.rollback()
+            assert read.by_index <= len(hashes) + 1  # the UPDATE's primary-key lookup
+            assert read.by_scan == 0
+        made.dispose()
+
+
+# Rows of `challenges` this transaction read so far, through its indexes and by scanning it.
+_ROWS_READ = text(
+    "SELECT (SELECT sum(pg_stat_get_xact_tuples_returned(indexrelid)) FROM pg_index"
+    "        WHERE indrelid = 'challenges'::regclass) AS by_index,"
+    " pg_stat_get_xact_tuples_returned('challenges'::regclass) AS by_scan"
+)

@@ -5,8 +5,7 @@ PostgreSQL one round trip and one commit, and SQLite one transaction of at most 
 statements; a status read is one statement with no BEGIN or ROLLBACK around it; a creation
 is one transaction of at most two statements.
 
-Where main does not meet an aim yet, the test is a strict expected failure: it fails as XPASS
-the day the data path meets the aim, so the marker has to go with that change.
+Every aim is met; a change that makes a request cost more fails here.
 """
 
 from __future__ import annotations
@@ -75,13 +74,7 @@ def within_webhook_aim(app: Flask, trips: Trips) -> bool:
     return len(trips.statements) <= 3 and trips.begins == 1 and trips.commits == 1
 
 
-def test_a_verifying_webhook_costs_one_round_trip_or_one_short_transaction(engine_app, request):
-    if postgres(engine_app):
-        reason = (
-            "not met yet on PostgreSQL: the full decision, BEGIN, 5-6 statements, COMMIT; a"
-            " one-step form must keep a missed guess's charge where concurrent messages see it"
-        )
-        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
+def test_a_verifying_webhook_costs_one_round_trip_or_one_short_transaction(engine_app):
     client = engine_app.test_client()
     created = sms.create_on_simulator(client, phone=PHONE)
     with counting(engine_app) as trips:
@@ -90,13 +83,7 @@ def test_a_verifying_webhook_costs_one_round_trip_or_one_short_transaction(engin
     assert within_webhook_aim(engine_app, trips), str(trips)
 
 
-def test_a_discovery_verification_with_two_codes_stays_within_the_aim(engine_app, request):
-    if postgres(engine_app):
-        reason = (
-            "not met yet on PostgreSQL: the full decision, BEGIN, 5-6 statements, COMMIT; a"
-            " one-step form must keep a missed guess's charge where concurrent messages see it"
-        )
-        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
+def test_a_discovery_verification_with_two_codes_stays_within_the_aim(engine_app):
     client = engine_app.test_client()
     created = sms.create_on_simulator(client)
     other = sms.create_on_simulator(client)

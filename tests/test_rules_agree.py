@@ -13,7 +13,6 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
@@ -24,7 +23,7 @@ from app.domain.challenges import Challenge, InboundMessage, Outcome, Status, ma
 from app.domain.rates import Rate
 from app.limits.rules import OFF, Limits, Rules
 from app.limits.sql_counters import SqlCounters
-from app.store.base import QuickMatch, Settled
+from app.store.base import QuickMatch, Settled, Step
 from app.store.sql import SqlTx
 from app.store.tables import inbound_messages, limit_counters
 from tests.engines import store_on_both_engines
@@ -160,10 +159,12 @@ def test_the_by_id_verification_holds_the_channel_rule_too(store):
     )
 
 
-# The one-step verification (`Tx.settle_match`, one UPDATE on SQLite) holds, besides
-# MATCHED's conditions, those of the sender budget (Limits.sender_attempt and sender_success,
-# run here on the same counters),
-# the redelivery check and the callback rule; when one fails it writes nothing at all.
+# The one-step verification (`Tx.settle_match`: one UPDATE on SQLite, the function
+# reverse_otp_settle_match on PostgreSQL) holds, besides MATCHED's conditions, those of the
+# sender budget (Limits.sender_attempt and sender_success, run here on the same counters),
+# the redelivery check and the callback rule. When one fails, SQLite writes nothing (the
+# full decision follows in the same transaction); PostgreSQL, once it has tested the codes,
+# keeps the message stored as received and its reservation, for the full decision to finish.
 
 APPS = (App("app_calls", "calls back", callback_url="https://a.test/cb"), App("app_quiet", "q"))
 OWNERS = {  # (challenge's app, its own callback URL, the default app's callback URL)
@@ -256,8 +257,6 @@ DECOY |= {"channels": ("sms", "whatsapp")}
 
 
 def test_the_one_step_verification_decides_as_the_full_decision(store):
-    if store.writer.dialect.name != "sqlite":
-        pytest.skip("PostgreSQL takes the full decision (app/store/inbound_sql.py)")
     for app in APPS:
         store.add_app(replace(app, created_at=NOW))
     numbering = itertools.count(1000)
@@ -294,8 +293,10 @@ def test_the_one_step_verification_decides_as_the_full_decision(store):
                     tx.hit_counter(key, state[1], NOW, state[0])
         before_counters, before_messages = counters_of(store, keys), stored_messages(store, f"m{n}")
         spends = budget.spends(Outcome.MATCHED, len(named))
+        postgres = store.writer.dialect.name == "postgresql"
 
         allowed, budget_after = budget_says(store, limits, sender, spends)
+        _, budget_reserved = budget_says(store, limits, sender, True)
         winner = next((c for c in named if match(c, message, NOW).matched), None)
         if winner is challenge:
             calls_back = own_url or (default_url if app_id is None else app_id == "app_calls")
@@ -304,7 +305,7 @@ def test_the_one_step_verification_decides_as_the_full_decision(store):
         expected = winner is not None and allowed and not case["stored"] and not calls_back
 
         with store.begin() as tx:
-            settled = tx.settle_match(
+            step = tx.settle_match(
                 QuickMatch(
                     message=message,
                     phone=sender,
@@ -317,6 +318,7 @@ def test_the_one_step_verification_decides_as_the_full_decision(store):
                 )
             )
 
+        settled = step if isinstance(step, Settled) else None
         assert (settled is not None) == expected
         for item in named:
             after = store.challenge(item.id)
@@ -334,7 +336,15 @@ def test_the_one_step_verification_decides_as_the_full_decision(store):
             assert winner is not None
             assert stored_messages(store, f"m{n}") == [("matched", winner.id)]
             assert counters_of(store, keys) == budget_after
-        else:  # nothing written: the full decision then runs as before
+        elif postgres and allowed and not case["stored"]:
+            # Its codes were tested under the reservation, which stays: the message is
+            # stored undecided and charged, for the full decision to finish.
+            assert step is Step.UNDECIDED
+            assert stored_messages(store, f"m{n}") == [("received", None)]
+            assert counters_of(store, keys) == budget_reserved
+        else:  # nothing tested or nothing written: the full decision runs as before
+            undecided = postgres and case["stored"]  # stored as received: finish it
+            assert step is (Step.UNDECIDED if undecided else Step.DECLINED)
             assert stored_messages(store, f"m{n}") == before_messages
             assert counters_of(store, keys) == before_counters
 

@@ -6,6 +6,7 @@ from collections.abc import Collection, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 from typing import Any, Protocol
 
 from app.domain.apps import App
@@ -74,6 +75,14 @@ class QuickMatch:
     default_callback: bool
 
 
+class Step(Enum):
+    """What `Tx.settle_match` did with a message it did not settle."""
+
+    DECLINED = "declined"  # nothing tested, nothing written: decide it in full
+    UNDECIDED = "undecided"  # stored as received, its codes tested under a kept reservation
+    DUPLICATE = "duplicate"  # stored and decided before: a redelivery
+
+
 @dataclass(frozen=True)
 class Settled:
     """The challenge a message verified in one step."""
@@ -88,16 +97,29 @@ class Tx(Protocol):
     def add_challenge(self, challenge: Challenge) -> bool:
         """Insert; False if its code is already pending on the same number."""
 
-    def settle_match(self, attempt: QuickMatch) -> Settled | None:
+    def settle_match(self, attempt: QuickMatch) -> Settled | Step:
         """Verify, store and charge a message in one atomic step when it verifies a challenge
         exactly as the full decision would (`match` says matched, the sender's budget allows
         one more failure and no cool-off runs, the message is not stored yet) and the change
-        needs no callback. Return what was verified; None when nothing was written.
+        needs no callback; return what was verified. Otherwise say what was done:
 
-        Only as the transaction's first step, and when it returns a value, as its only one.
-        SQLite only (its writers are serial); on PostgreSQL it returns None: a gate read there
-        would not see the charges of concurrent messages of the same sender.
+        - DECLINED: nothing written; the full decision runs as before (SQLite, always: in the
+          same transaction, where nothing runs between the step and the full decision);
+        - UNDECIDED (PostgreSQL): the codes were tested under the sender's reservation, which
+          is kept, and the message is stored as received; finish it (`claim_undecided`). Also
+          the answer for a redelivery of a message still received (its first delivery failed
+          before it was decided);
+        - DUPLICATE: the message was stored and decided before.
+
+        Only as the transaction's first step: on PostgreSQL it is one statement run in
+        autocommit before the transaction begins on the server, committed when it returns
+        (statements after it run in a transaction as usual); on SQLite it is part of the
+        transaction.
         """
+
+    def claim_undecided(self, provider: str, message_id: str) -> int | None:
+        """Lock a stored message still received (undecided) and return its id; None when it
+        is decided (by another delivery meanwhile) or absent."""
 
     def add_inbound(
         self,

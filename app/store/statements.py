@@ -85,6 +85,8 @@ class Statements:
     def __init__(self, dialect: str) -> None:
         upsert: Any = pg_insert if dialect == "postgresql" else sqlite_insert
         self.upsert = upsert
+        # False once a PostgreSQL database is found without reverse_otp_settle_match.
+        self.settle_in_function = True
         self.add_challenge = (
             upsert(challenges)
             .on_conflict_do_nothing(

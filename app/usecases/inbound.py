@@ -20,7 +20,7 @@ from app.domain import challenges as rules
 from app.domain.apps import DEFAULT_APP_ID
 from app.domain.challenges import Challenge, InboundMessage, Outcome, Status, Verdict
 from app.domain.parts import MessagePart, assemble, closed_key
-from app.store.base import QuickMatch, Settled, Tx
+from app.store.base import QuickMatch, Settled, Step, Tx
 from app.usecases import callbacks as outbox
 from app.usecases import context
 from app.usecases.context import CODE_PURPOSE, Context, Policy, publish
@@ -75,7 +75,10 @@ def record_inbound(ctx: Context, message: InboundMessage) -> Verdict:
 
     A message that verifies a challenge is settled in one step when the store can check every
     condition of the full decision at once (`Tx.settle_match`: one statement on PostgreSQL,
-    three on SQLite). Otherwise the same transaction stores the message (unique on provider
+    three on SQLite). On PostgreSQL a message the step tested without settling it is stored
+    and charged already: the transaction claims it and finishes the decision (as does a
+    redelivery, should that transaction never commit). Otherwise the same transaction stores
+    the message (unique on provider
     and message id), decides and changes the challenge, and records the outcome. A message
     that offers a code is stored first, before its sender's budget is charged, so a
     redelivery is recognised before it counts, even with counters that do not roll back
@@ -91,14 +94,19 @@ def record_inbound(ctx: Context, message: InboundMessage) -> Verdict:
     hashes = [h for c in candidates for h in ctx.keys.digests(CODE_PURPOSE, f"{message.to}:{c}")]
     try:
         with ctx.store.begin() as tx:
-            settled = _settle_at_once(ctx, tx, message, stored, len(candidates), hashes, now)
-            if settled is not None:
-                verdict = Verdict(Outcome.MATCHED, settled.challenge_id, Status.VERIFIED)
-                created_at: datetime | None = settled.created_at
+            step = _settle_at_once(ctx, tx, message, stored, len(candidates), hashes, now)
+            if isinstance(step, Settled):
+                verdict = Verdict(Outcome.MATCHED, step.challenge_id, Status.VERIFIED)
+                created_at: datetime | None = step.created_at
             else:
-                verdict, challenge = _decide(
-                    ctx, tx, message, owner, candidates, hashes, now, stored
-                )
+                if step is Step.DUPLICATE:
+                    raise _AlreadyStored
+                if step is Step.UNDECIDED:
+                    verdict, challenge = _finish(ctx, tx, message, len(candidates), hashes, now)
+                else:
+                    verdict, challenge = _decide(
+                        ctx, tx, message, owner, candidates, hashes, now, stored
+                    )
                 created_at = challenge.created_at if challenge else None
                 if verdict.challenge_id and verdict.new_status:
                     changed = challenge if _after(challenge, verdict) else None
@@ -151,19 +159,19 @@ def _settle_at_once(
     offered: int,
     hashes: list[str],
     now: datetime,
-) -> Settled | None:
+) -> Settled | Step:
     """Verify, store and charge a message in one step, first in the transaction, when it
     verifies a challenge (the store checks every other condition of the full decision);
-    None when it did not, and then nothing was written.
+    otherwise say what the step did (`Tx.settle_match`).
 
     Only for a sender the full decision would let verify at once: a phone number whose
     country is not refused and whose line type may discover, with its budget in the store.
     """
     sender, limits, policy = message.sender_e164, ctx.limits, ctx.policy.countries
     if not hashes or sender is None or policy.refusal(sender):
-        return None
+        return Step.DECLINED
     if policy.discovery_type_refused(sender) or (limits is not None and not limits.budget_in_store):
-        return None
+        return Step.DECLINED
     attempt = QuickMatch(
         message=stored,
         phone=sender,
@@ -226,16 +234,40 @@ def _store(tx: Tx, message: InboundMessage, now: datetime, verdict: Verdict | No
     return inbound_id
 
 
-def _match(
+def _finish(
     ctx: Context, tx: Tx, message: InboundMessage, offered: int, hashes: list[str], now: datetime
 ) -> tuple[Verdict, Challenge | None]:
-    """Charge the sender's budget, then apply the message's codes (`offered` codes, their
-    `hashes`; budget.spends decides the refund)."""
+    """Decide a message the one step stored and charged without settling it (or its
+    redelivery, when that decision never committed): once, whoever claims it first."""
+    inbound_id = tx.claim_undecided(message.provider, message.message_id)
+    if inbound_id is None:
+        raise _AlreadyStored
+    verdict, challenge = _match(ctx, tx, message, offered, hashes, now, reserved=True)
+    tx.set_outcome(inbound_id, verdict.outcome, verdict.challenge_id)
+    return verdict, challenge
+
+
+def _match(
+    ctx: Context,
+    tx: Tx,
+    message: InboundMessage,
+    offered: int,
+    hashes: list[str],
+    now: datetime,
+    reserved: bool = False,
+) -> tuple[Verdict, Challenge | None]:
+    """Charge the sender's budget (unless `reserved`: the one step charged it), then apply
+    the message's codes (`offered` codes, their `hashes`; budget.spends decides the
+    refund)."""
     sender = message.sender_e164 or message.sender
     policy = ctx.policy.countries
     if message.sender_e164 is not None and policy.refusal(message.sender_e164):
         return Verdict(Outcome.COUNTRY_DENIED), None
-    if ctx.limits is not None and ctx.limits.sender_attempt(sender, now, tx) is not None:
+    if (
+        not reserved
+        and ctx.limits is not None
+        and ctx.limits.sender_attempt(sender, now, tx) is not None
+    ):
         return Verdict(Outcome.SENDER_BLOCKED), None
     # A sender of a line type refused for discovery (premium rate...) takes the full decision.
     discovers = message.sender_e164 is None or not policy.discovery_type_refused(
