@@ -5,20 +5,15 @@ commit fails every member."""
 from __future__ import annotations
 
 import sqlite3
-import subprocess
-import sys
-import textwrap
 import threading
 import time
-from pathlib import Path
 
 import pytest
 from sqlalchemy import event, text
 
 from app.store.base import StoreUnavailable
 from app.store.sql import SqlStore
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.gevent_scripts import run_gevent_script
 
 
 @pytest.fixture
@@ -193,19 +188,8 @@ print(len(commits), min(during), sorted(found))
 def test_under_gevent_a_commit_lets_the_worker_run_and_the_writers_queued_meanwhile_commit_together(
     tmp_path,
 ):
-    script = tmp_path / "group.py"
-    script.write_text(textwrap.dedent(GEVENT_SCRIPT))
-    done = subprocess.run(
-        [sys.executable, str(script), str(tmp_path / "db.sqlite")],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={"PYTHONPATH": str(ROOT)},
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    commits, ticks_during_a_commit, found = done.stdout.split(" ", 2)
+    printed = run_gevent_script(tmp_path, GEVENT_SCRIPT, timeout=120)
+    commits, ticks_during_a_commit, found = printed.split(" ", 2)
     assert commits == "2"  # the first alone, then the three that queued during its commit
     assert int(ticks_during_a_commit) > 0  # other greenlets ran while the disk was awaited
     assert found.strip() == "['first', 'w0', 'w1', 'w2']"

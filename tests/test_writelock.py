@@ -7,16 +7,11 @@ stream of writers a waiting one can wait for seconds.
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import textwrap
 import threading
 import time
-from pathlib import Path
 
 from app.store.writelock import WriteLock
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.gevent_scripts import run_gevent_script
 
 
 def wait_until(condition) -> None:
@@ -105,19 +100,8 @@ print(",".join(order))
 
 
 def test_greenlets_get_the_lock_in_arrival_order_and_others_run_meanwhile(tmp_path):
-    script = tmp_path / "order.py"
-    script.write_text(textwrap.dedent(GEVENT_SCRIPT))
-    done = subprocess.run(
-        [sys.executable, str(script), str(tmp_path / "db.sqlite")],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={"PYTHONPATH": str(ROOT)},
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["hog,w0,w1,w2,hog,hog,hog,hog"]
+    printed = run_gevent_script(tmp_path, GEVENT_SCRIPT)
+    assert printed.split() == ["hog,w0,w1,w2,hog,hog,hog,hog"]
 
 
 KILLED_SCRIPT = """
@@ -144,16 +128,5 @@ print(",".join(order), lock.waiting)
 
 
 def test_a_writer_killed_while_waiting_does_not_hold_up_the_ones_behind_it(tmp_path):
-    script = tmp_path / "killed.py"
-    script.write_text(textwrap.dedent(KILLED_SCRIPT))
-    done = subprocess.run(
-        [sys.executable, str(script), str(tmp_path / "db.sqlite")],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={"PYTHONPATH": str(ROOT)},
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["after", "0"]
+    printed = run_gevent_script(tmp_path, KILLED_SCRIPT)
+    assert printed.split() == ["after", "0"]
