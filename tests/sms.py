@@ -6,8 +6,12 @@ import json
 import secrets
 from typing import Any
 
+from sqlalchemy import select
+
 from app.domain import codes
+from app.domain.challenges import InboundMessage
 from app.providers.simulator import HEADER, sign
+from app.store.tables import inbound_messages
 from tests.conftest import AUTH, NUMBER, SIM_SECRET
 
 
@@ -41,3 +45,26 @@ def random_code(length: int = 13) -> str:
     return secrets.choice("23456789") + "".join(
         secrets.choice(codes.CROCKFORD) for _ in range(length - 1)
     )
+
+
+def inbound_sms(code: str, sender: str, message_id: str = "m1") -> InboundMessage:
+    """A simulator SMS carrying `VERIFY <code>` to the simulator's number, as a provider
+    adapter hands it to the use cases."""
+    return InboundMessage(
+        provider="simulator",
+        message_id=message_id,
+        sender=sender,
+        to=NUMBER,
+        text=f"VERIFY {code}",
+        sender_e164=sender,
+        raw={"id": message_id},
+    )
+
+
+def stored_outcomes(ctx: Any) -> list[tuple[str, str | None]]:
+    """Each stored inbound message's outcome and challenge, in the order they were stored."""
+    query = select(inbound_messages.c.outcome, inbound_messages.c.challenge_id).order_by(
+        inbound_messages.c.id
+    )
+    with ctx.store.reader.connect() as conn:
+        return [(row.outcome, row.challenge_id) for row in conn.execute(query)]

@@ -28,15 +28,22 @@ from app.domain.challenges import InboundMessage, Outcome, Status
 from app.runtime import EXTENSION
 from app.store import inbound_sql, migrate
 from app.store.base import QuickMatch, StoreUnavailable
-from app.store.tables import callback_outbox, inbound_messages, limit_counters, metadata
+from app.store.tables import callback_outbox, limit_counters, metadata
 from app.usecases import challenges, inbound
 from app.usecases.context import Context
 from tests.backends import REDIS_URL, require_redis
 from tests.conftest import NUMBER, base_settings
 from tests.engines import empty, postgres_url, scratch_postgres
+from tests.sms import inbound_sms, stored_outcomes
 
 USER = "+33612345678"
 OTHER = "+33612345679"
+
+
+def sms(code: str, sender: str = USER, message_id: str = "m1") -> InboundMessage:
+    return inbound_sms(code, sender, message_id)
+
+
 SIM_ONLY = [{"number": NUMBER, "provider": "simulator"}]
 
 
@@ -66,24 +73,6 @@ def ctx(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Context]:
     made = context_on(request.param, tmp_path)
     yield made
     made.store.dispose()
-
-
-def sms(code: str, sender: str = USER, message_id: str = "m1") -> InboundMessage:
-    return InboundMessage(
-        provider="simulator",
-        message_id=message_id,
-        sender=sender,
-        to=NUMBER,
-        text=f"VERIFY {code}",
-        sender_e164=sender,
-        raw={"id": message_id},
-    )
-
-
-def stored(ctx: Context) -> list[tuple[str, str | None]]:
-    query = select(inbound_messages.c.outcome, inbound_messages.c.challenge_id)
-    with ctx.store.reader.connect() as conn:  # type: ignore[attr-defined]
-        return [(row.outcome, row.challenge_id) for row in conn.execute(query)]
 
 
 def sender_counts(ctx: Context) -> list[int]:
@@ -123,7 +112,7 @@ def test_a_verifying_message_is_settled_with_the_budget_the_full_decision_leaves
     verdict = inbound.record_inbound(ctx, sms(created.code))
 
     assert verdict == inbound.Verdict(Outcome.MATCHED, created.challenge.id, Status.VERIFIED)
-    assert stored(ctx) == [("matched", created.challenge.id)]
+    assert stored_outcomes(ctx) == [("matched", created.challenge.id)]
     # Reserved, then given back: the window is open, nothing spent.
     with ctx.store.reader.connect() as conn:  # type: ignore[attr-defined]
         rows = conn.execute(select(limit_counters.c.count, limit_counters.c.reset_at)).all()
@@ -145,13 +134,13 @@ def test_a_failure_after_the_one_step_leaves_nothing_half_decided(ctx, monkeypat
     # on SQLite, where the step is part of the transaction, nothing is left.
     assert ctx.store.challenge(created.challenge.id).attempts == 0
     if postgres:
-        assert (stored(ctx), sender_counts(ctx)) == ([("received", None)], [1])
+        assert (stored_outcomes(ctx), sender_counts(ctx)) == ([("received", None)], [1])
     else:
-        assert (stored(ctx), sender_counts(ctx)) == ([], [])
+        assert (stored_outcomes(ctx), sender_counts(ctx)) == ([], [])
     # The retry is decided once, and charged once in all.
     assert inbound.record_inbound(ctx, wrong).outcome is Outcome.WRONG_SENDER
     assert inbound.record_inbound(ctx, wrong).outcome is Outcome.DUPLICATE
-    assert stored(ctx) == [("wrong_sender", created.challenge.id)]
+    assert stored_outcomes(ctx) == [("wrong_sender", created.challenge.id)]
     assert sender_counts(ctx) == [1]
     assert ctx.store.challenge(created.challenge.id).attempts == 1
 
@@ -166,7 +155,7 @@ def test_concurrent_redeliveries_of_an_undecided_message_finish_it_once(ctx, mon
         outcomes = list(pool.map(lambda _: inbound.record_inbound(ctx, wrong).outcome, range(8)))
 
     assert sorted(outcomes) == sorted([Outcome.WRONG_SENDER] + [Outcome.DUPLICATE] * 7)
-    assert stored(ctx) == [("wrong_sender", created.challenge.id)]
+    assert stored_outcomes(ctx) == [("wrong_sender", created.challenge.id)]
     assert sender_counts(ctx) == [1]
     assert ctx.store.challenge(created.challenge.id).attempts == 1
 
@@ -178,7 +167,7 @@ def test_a_verification_that_calls_back_records_its_outbox_row(ctx):
     verdict = inbound.record_inbound(ctx, sms(created.code))
 
     assert verdict.outcome is Outcome.MATCHED
-    assert stored(ctx) == [("matched", created.challenge.id)]
+    assert stored_outcomes(ctx) == [("matched", created.challenge.id)]
     assert ctx.store.challenge(created.challenge.id).status is Status.VERIFIED
     assert outbox_rows(ctx) == 1
     assert sender_counts(ctx) == [0]
@@ -216,7 +205,7 @@ def test_a_database_stamped_without_the_function_still_verifies(tmp_path, caplog
             for n, created in enumerate((first, second)):
                 message = sms(created.code, message_id=f"m{n}")
                 assert inbound.record_inbound(ctx, message).outcome is Outcome.MATCHED
-            assert stored(ctx) == [
+            assert stored_outcomes(ctx) == [
                 ("matched", first.challenge.id),
                 ("matched", second.challenge.id),
             ]

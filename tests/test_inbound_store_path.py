@@ -2,33 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from app.domain.challenges import InboundMessage, Outcome, Status
-from app.store.tables import inbound_messages
 from app.usecases import challenges, inbound
-from tests.conftest import NUMBER
+from tests.sms import inbound_sms, stored_outcomes
 
 USER = "+14155552671"
 OTHER = "+14155552672"
 
 
 def sms(code: str, sender: str = USER, message_id: str = "m1") -> InboundMessage:
-    return InboundMessage(
-        provider="simulator",
-        message_id=message_id,
-        sender=sender,
-        to=NUMBER,
-        text=f"VERIFY {code}",
-        sender_e164=sender,
-        raw={"id": message_id},
-    )
-
-
-def stored(ctx) -> list[tuple[str, str | None]]:
-    query = select(inbound_messages.c.outcome, inbound_messages.c.challenge_id)
-    with ctx.store.reader.connect() as conn:
-        return [tuple(row) for row in conn.execute(query)]
+    return inbound_sms(code, sender, message_id)
 
 
 def test_matching_message_verifies_and_is_stored_with_its_outcome(ctx):
@@ -38,7 +21,7 @@ def test_matching_message_verifies_and_is_stored_with_its_outcome(ctx):
 
     assert verdict.outcome is Outcome.MATCHED
     assert ctx.store.challenge(created.challenge.id).verified_phone == USER
-    assert stored(ctx) == [("matched", created.challenge.id)]
+    assert stored_outcomes(ctx) == [("matched", created.challenge.id)]
 
 
 def test_redelivered_message_changes_nothing(ctx):
@@ -49,7 +32,7 @@ def test_redelivered_message_changes_nothing(ctx):
 
     assert again.outcome is Outcome.DUPLICATE
     assert ctx.store.challenge(created.challenge.id).attempts == 1
-    assert stored(ctx) == [("wrong_sender", created.challenge.id)]
+    assert stored_outcomes(ctx) == [("wrong_sender", created.challenge.id)]
 
 
 def test_message_from_the_expected_phone_verifies(ctx):
@@ -80,4 +63,4 @@ def test_second_sender_finds_the_challenge_settled(ctx):
 
 def test_unknown_code_is_stored_without_a_challenge(ctx):
     assert inbound.record_inbound(ctx, sms("ZZZZZZ")).outcome is Outcome.UNKNOWN_CODE
-    assert stored(ctx) == [("unknown_code", None)]
+    assert stored_outcomes(ctx) == [("unknown_code", None)]
