@@ -13,21 +13,20 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, func, select
 
 from app import create_app
 from app.clock import FakeClock
 from app.config import load
-from app.domain.apps import DEFAULT_APP_ID
 from app.domain.challenges import InboundMessage, Outcome, Status
 from app.runtime import EXTENSION
-from app.store import inbound_sql, migrate
-from app.store.base import QuickMatch, StoreUnavailable
+from app.store import migrate
+from app.store.base import StoreUnavailable
 from app.store.tables import callback_outbox, limit_counters, metadata
 from app.usecases import challenges, inbound
 from app.usecases.context import Context
@@ -212,59 +211,3 @@ def test_a_database_stamped_without_the_function_still_verifies(tmp_path, caplog
             assert "lacks reverse_otp_settle_match" in caplog.text
         finally:
             ctx.store.dispose()
-
-
-PENDING_ON_NUMBER = 2000
-
-
-def test_a_message_reads_only_the_challenges_its_codes_name_however_many_share_its_number(
-    tmp_path,
-):
-    """Every pending challenge shares one of a few numbers, so a lookup by number alone costs
-    each message (a guess included) a read of every pending challenge: whoever can keep
-    challenges pending could make every webhook slow. On a table never analysed, `code_hash =
-    ANY (...)` was left out of the index condition; the function's lookups must read only
-    the rows its codes name, whatever the statistics say."""
-    with scratch_postgres() as url:
-        made = create_engine(url)
-        migrate.upgrade(made)
-        with made.begin() as conn:
-            conn.execute(
-                text(
-                    "INSERT INTO challenges (id, number, code_hash, token_hash, code_sealed,"
-                    " status, attempts, max_attempts, created_at, expires_at, renewals, metadata)"
-                    " SELECT 'ch_many_' || g, :number, md5(g::text) || md5(g::text), 'tok-' || g,"
-                    " '\\x00'::bytea, 'pending', 0, 5, now(), now() + interval '1 day', 0, '{}'"
-                    " FROM generate_series(1, :count) AS g"
-                ),
-                {"number": NUMBER, "count": PENDING_ON_NUMBER},
-            )
-        with made.connect() as conn:
-            named = str(conn.execute(text("SELECT md5('7') || md5('7')")).scalar_one())
-        for hashes in (["0" * 64], ["0" * 64, "1" * 64], [named]):
-            attempt = QuickMatch(
-                message=sms("WRONG1"),
-                phone=USER,
-                hashes=hashes,
-                now=datetime.now(UTC),
-                spends=False,
-                budget=None,
-                default_app_id=DEFAULT_APP_ID,
-                default_callback=False,
-            )
-            with made.connect() as conn, conn.begin() as tx:
-                state = conn.execute(inbound_sql._CALL, inbound_sql._call_params(attempt))
-                assert state.one().state == ("settled" if hashes == [named] else "undecided")
-                read = conn.execute(_ROWS_READ).one()
-                tx.rollback()
-            assert read.by_index <= len(hashes) + 1  # the UPDATE's primary-key lookup
-            assert read.by_scan == 0
-        made.dispose()
-
-
-# Rows of `challenges` this transaction read so far, through its indexes and by scanning it.
-_ROWS_READ = text(
-    "SELECT (SELECT sum(pg_stat_get_xact_tuples_returned(indexrelid)) FROM pg_index"
-    "        WHERE indrelid = 'challenges'::regclass) AS by_index,"
-    " pg_stat_get_xact_tuples_returned('challenges'::regclass) AS by_scan"
-)

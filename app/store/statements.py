@@ -11,14 +11,18 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import (
+    and_,
     bindparam,
     case,
     delete,
+    func,
     insert,
     literal,
+    literal_column,
     select,
     text,
     tuple_,
+    union_all,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -104,22 +108,7 @@ class Statements:
             .where(inbound_messages.c.id == bindparam("inbound_id"))
             .values(outcome=bindparam("b_outcome"), challenge_id=bindparam("cid"))
         )
-        self.find_by_code = ByArity(
-            lambda hashes: (
-                select(challenges)
-                .where(
-                    c.number == bindparam("number"),
-                    c.code_hash.in_(hashes),
-                )
-                .order_by(
-                    case((c.status == PENDING, 0), else_=1),
-                    _position(hashes),
-                    c.created_at.desc(),
-                    c.id,
-                )
-                .limit(1)
-            )
-        )
+        self.find_by_code = ByArity(_find_first)
         self.verify = (
             update(challenges)
             .where(
@@ -222,9 +211,38 @@ class Statements:
         ]
 
 
-def _position(hashes: list[Any]) -> Any:
-    """The rank of a row's code hash in the list: the order of the message's codes."""
-    return case(*((c.code_hash == h, i) for i, h in enumerate(hashes)), else_=len(hashes))
+def _by_hash(hashes: list[Any], *conditions: Any, columns: tuple[Any, ...] = (c.id,)) -> Any:
+    """The rows each hash names, one equality lookup per hash, with the hash's rank in the
+    list (`position`: the order of the message's codes).
+
+    Every challenge shares one of a few numbers, so a lookup must use both columns of the
+    (number, code_hash) index. `code_hash IN (...)` is not always one: PostgreSQL left it out
+    of the index condition on a table whose statistics did not count its rows yet, and read
+    every challenge of the number for each message. An equality per hash is always part of
+    the index condition (tests/test_lookups.py counts the rows read)."""
+    ranked = [
+        select(*columns, literal_column(str(i)).label("position")).where(
+            c.code_hash == h, *conditions
+        )
+        for i, h in enumerate(hashes)
+    ]
+    return (ranked[0] if len(ranked) == 1 else union_all(*ranked)).subquery("by_hash")
+
+
+def _find_first(hashes: list[Any]) -> Any:
+    """The challenge a message's codes name: a pending one first, then the first code's,
+    then the newest."""
+    found = _by_hash(hashes, c.number == bindparam("number"), columns=tuple(c))
+    return (
+        select(*(found.c[column.name] for column in c))
+        .order_by(
+            case((found.c.status == PENDING, 0), else_=1),
+            found.c.position,
+            found.c.created_at.desc(),
+            found.c.id,
+        )
+        .limit(1)
+    )
 
 
 def verify_first(hashes: list[Any], *gates: Any, returned: tuple[Any, ...] = tuple(c)) -> Any:
@@ -238,16 +256,20 @@ def verify_first(hashes: list[Any], *gates: Any, returned: tuple[Any, ...] = tup
     """
     eligible = (
         c.number == bindparam("b_number"),
-        c.code_hash.in_(hashes),
         c.status == PENDING,
         c.expires_at > _now(),
         c.phone.is_(None) | (c.phone == bindparam("b_phone")),
         _offered(),
     )
-    first = select(c.id).where(*eligible).order_by(_position(hashes)).limit(1).scalar_subquery()
+    named = _by_hash(hashes, *eligible)
+    first = select(named.c.id).order_by(named.c.position).limit(1).scalar_subquery()
+    # Checked again on the row found (on PostgreSQL, its latest version), as one expression:
+    # as separate conditions, the number's or the pending-expiry index could be taken for this
+    # lookup by key, and read every pending challenge.
+    again = func.coalesce(and_(c.code_hash.in_(hashes), *eligible), False)
     return (
         update(challenges)
-        .where(c.id == first, *eligible, *gates)
+        .where(c.id == first, again, *gates)
         .values(
             status=Status.VERIFIED.value,
             verified_phone=bindparam("b_phone"),
