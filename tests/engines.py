@@ -69,10 +69,19 @@ def empty_database(engine_name: str, tmp_path: Path) -> Iterator[str]:
 
 
 def empty(engine: Engine) -> None:
-    """Delete every row of a migrated PostgreSQL database, keeping its schema."""
+    """Delete every row of a migrated PostgreSQL database and restart its sequences, keeping
+    its schema. DELETE, children first: on tables this small it takes half the time of
+    TRUNCATE, which makes new files for each table, and it runs before most tests."""
     with engine.begin() as conn:
-        names = ", ".join(t.name for t in metadata.sorted_tables)
-        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        for table in reversed(metadata.sorted_tables):
+            conn.execute(table.delete())
+        conn.execute(_RESTART_SEQUENCES)
+
+
+_RESTART_SEQUENCES = text(
+    "SELECT setval(format('%I.%I', schemaname, sequencename)::regclass, 1, false)"
+    " FROM pg_sequences WHERE schemaname = current_schema()"
+)
 
 
 def store_on_both_engines(**options: Any) -> Callable[..., Iterator[SqlStore]]:
