@@ -159,7 +159,8 @@ def throughput(results: dict[str, Any]) -> str:
         " SQLite a verifying webhook is one transaction of three statements (the guarded"
         " `UPDATE ... RETURNING`, the message's `INSERT`, the sender's counter), the writers"
         " waiting together committing together with one fsync (`synchronous=FULL`); on"
-        " PostgreSQL it is the full decision, BEGIN, six statements, COMMIT. A creation is one"
+        " PostgreSQL it is one call of the function `reverse_otp_settle_match` in autocommit:"
+        " one round trip, one commit. A creation is one"
         " statement in autocommit on PostgreSQL (its limit counters chained in CTEs, then the"
         " `INSERT` under the pending cap) and one transaction of two statements on SQLite,"
         " after the API key's credential throttle reads its counter.",

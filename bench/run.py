@@ -425,6 +425,18 @@ def machine() -> dict[str, Any]:
     }
 
 
+def kept(path: Path, results: dict[str, Any], parts: set[str]) -> dict[str, Any]:
+    """The results to write: a partial run's parts over the figures the file holds of the
+    others (each part keeps the machine and options of the run that measured it)."""
+    if parts == {"throughput", "roundtrip", "scale"} or not path.exists():
+        return results
+    merged: dict[str, Any] = json.loads(path.read_text())
+    for part in parts:
+        merged[part] = results.get(part, {})
+        merged[f"{part}_run"] = {k: results[k] for k in ("machine", "options", "minutes")}
+    return merged
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="one short repetition (smoke)")
@@ -476,7 +488,7 @@ def main() -> None:
                 results.setdefault("scale", {})[engine_name] = scale(engine_name, opts, workdir)
     results["minutes"] = (time.monotonic() - started) / 60
     results["machine"]["load_after"] = os.getloadavg()
-    args.json.write_text(json.dumps(results, indent=2) + "\n")
+    args.json.write_text(json.dumps(kept(args.json, results, parts), indent=2) + "\n")
     report.write(results, opts.out, quick=args.quick)
     if opts.out == ROOT / "docs" / "benchmarks.md" and results.get("throughput"):
         report.write_sizing(results, ROOT / "docs" / "deployment.md")
